@@ -1,0 +1,103 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import pg from 'pg';
+
+/**
+ * Everything that differs between SQLite and PostgreSQL lives in this file:
+ * column types for migrations, value conversion, locking and error codes.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Column types for migrations, per dialect. */
+export function columnTypes(dialect: Dialect) {
+  const pgsql = dialect === 'postgres';
+  return {
+    id: pgsql ? 'uuid' : 'text',
+    time: pgsql ? 'timestamptz' : 'integer',
+    json: pgsql ? 'jsonb' : 'text',
+    bool: pgsql ? 'boolean' : 'integer',
+    real: pgsql ? 'double precision' : 'real',
+    bigint: 'bigint',
+  } as const;
+}
+export type ColumnTypes = ReturnType<typeof columnTypes>;
+
+/** JSON for a `_json` column: the same text on both dialects. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+// PostgreSQL returns int8 (counts, sums) as strings; every count Weft keeps fits a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * SQLite has no Date, boolean or JSON types. This wraps better-sqlite3 so the rest of
+ * Weft sees the same values as on PostgreSQL: Date and boolean parameters are bound
+ * as integers, and result columns are converted by name (see tables.ts).
+ */
+export function wrapSqlite(db: BetterSqlite3.Database) {
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      const stmt = db.prepare(text);
+      return {
+        reader: stmt.reader,
+        all: (params: ReadonlyArray<unknown>) => (stmt.all(...toSqliteParams(params)) as Record<string, unknown>[]).map(fromSqliteRow),
+        run: (params: ReadonlyArray<unknown>) => stmt.run(...toSqliteParams(params)),
+        iterate: (params: ReadonlyArray<unknown>) => mapIterator(stmt.iterate(...toSqliteParams(params)) as IterableIterator<Record<string, unknown>>),
+      };
+    },
+  };
+}
+
+function* mapIterator(it: IterableIterator<Record<string, unknown>>) {
+  for (const row of it) yield fromSqliteRow(row);
+}
+
+function toSqliteParams(params: ReadonlyArray<unknown>): unknown[] {
+  return params.map((p) => (p instanceof Date ? p.getTime() : typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+function fromSqliteRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const key in row) {
+    const v = row[key];
+    if (v === null || v === undefined) continue;
+    if (key.endsWith('_at') && typeof v === 'number') row[key] = new Date(v);
+    else if (key.startsWith('is_') && typeof v === 'number') row[key] = v === 1;
+    else if (key.endsWith('_json') && typeof v === 'string') row[key] = JSON.parse(v);
+  }
+  return row;
+}
+
+/** Row locks for work queues: FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer and needs none. */
+export function skipLocked<QB extends SelectQueryBuilder<any, any, any>>(dialect: Dialect, qb: QB): QB {
+  return dialect === 'postgres' ? (qb.forUpdate().skipLocked() as QB) : qb;
+}
+
+/** True when an error is a unique-constraint violation, on either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Case-insensitive "contains" for search boxes. */
+export function ilike(dialect: Dialect) {
+  return dialect === 'postgres' ? ('ilike' as const) : ('like' as const);
+}
+
+/** Statements that make a table append-only (used by the audit log). */
+export async function makeAppendOnly(db: Kysely<any>, dialect: Dialect, table: string): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql
+      .raw(
+        `CREATE OR REPLACE FUNCTION weft_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`,
+      )
+      .execute(db);
+    await sql.raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION weft_append_only()`).execute(db);
+  } else {
+    for (const op of ['UPDATE', 'DELETE']) {
+      await sql.raw(`CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`).execute(db);
+    }
+  }
+}
