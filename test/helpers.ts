@@ -41,7 +41,9 @@ export async function freshDatabase(dialect: Dialect, options: { migrate?: boole
     const schema = `t_${randomBytes(6).toString('hex')}`;
     await withPgClient(async (c) => c.query(`CREATE SCHEMA ${schema}`));
     url = `${TEST_PG_URL}?schema=${schema}`;
-    dropSchema = () => withPgClient(async (c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
+    dropSchema = async () => {
+      await withPgClient(async (c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
+    };
   }
   const db = openDb({ databaseUrl: url });
   if (options.migrate !== false) await migrateUp(db);

@@ -1,0 +1,124 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { staffRoutes } from './modules/staff/index.js';
+import { auditRoutes } from './platform/audit/audit.routes.js';
+import { installAuthHooks, requirePermissionOnEveryRoute } from './platform/auth/auth.plugin.js';
+import { authRoutes } from './platform/auth/auth.routes.js';
+import { installErrorHandler } from './platform/error-handler.js';
+import { platformErrors } from './platform/errors.js';
+import { newId } from './platform/ids.js';
+import { opsRoutes } from './platform/ops/ops.routes.js';
+import { consoleNav, installWeb } from './platform/web/web.js';
+import type { Services } from './services.js';
+
+consoleNav.unshift({ href: '/console', text: 'Home', permission: 'console:access' });
+consoleNav.push({ href: '/console/audit', text: 'Audit log', permission: 'audit:read' });
+
+export interface AppOptions {
+  /** the process's pino logger; without it the app makes its own, or logs nothing when `quiet` */
+  loggerInstance?: FastifyBaseLogger;
+  quiet?: boolean;
+}
+
+/** Builds the HTTP application with every plugin and route registered. It never listens. */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.quiet ? false : { level: config.logLevel } }),
+    bodyLimit: config.bodyLimit,
+    genReqId: () => newId(),
+    requestIdHeader: false,
+    trustProxy: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  installValidators(app);
+  installErrorHandler(app);
+  requirePermissionOnEveryRoute(app);
+
+  await app.register(cookie, { secret: config.secret });
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  installAuthHooks(app, { auth: services.auth, audit: services.audit, secureCookies: config.secureCookies });
+  await installWeb(app, { config, organisationName: () => services.organisation.name() });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.keyRateLimit,
+    timeWindow: '1 minute',
+    hook: 'preHandler',
+    keyGenerator: (request) => (request.actor && request.actor.type !== 'anonymous' ? `${request.actor.type}:${request.actor.id}` : `ip:${request.ip}`),
+    allowList: (request) => request.url.startsWith('/assets/'),
+    errorResponseBuilder: (_request, context) => {
+      const err = platformErrors.RATE_LIMITED(`Too many requests: the limit is ${context.max} a minute. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`);
+      Object.assign(err.headers, { 'retry-after': String(Math.ceil(context.ttl / 1000)) });
+      return err;
+    },
+  });
+  await installOpenApi(app, services);
+  installAuditCatchAll(app, services);
+
+  await app.register(fp(opsRoutes({ db: services.db, queueDepth: () => services.jobs.depth() })));
+  await app.register(authRoutes({ auth: services.auth, secureCookies: config.secureCookies, sessionHours: config.sessionHours }));
+  await app.register(auditRoutes({ audit: services.audit }));
+  await app.register(staffRoutes({ staff: services.staff }));
+  await app.register(shellRoutes);
+
+  return app;
+}
+
+/** Bodies are checked strictly (no type coercion, unknown fields refused); query strings and params are coerced from text. */
+function installValidators(app: FastifyInstance): void {
+  const common = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false } as const;
+  const bodyAjv = addFormats.default(new Ajv.default({ ...common, coerceTypes: false }));
+  const textAjv = addFormats.default(new Ajv.default({ ...common, coerceTypes: 'array' }));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+}
+
+async function installOpenApi(app: FastifyInstance, services: Services): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Weft API', version: '1', description: 'The platform API of Weft. Errors are RFC 9457 problem details with a stable `code`; see docs/errors.md.' },
+      servers: [{ url: services.config.publicUrl }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: weft_<type>_<prefix>_<secret>' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { url: '/api/openapi.json' } as never });
+}
+
+/**
+ * The safety net behind "every write is audited": a successful write by a person or
+ * a key that its handler did not record itself still leaves a row.
+ */
+function installAuditCatchAll(app: FastifyInstance, services: Services): void {
+  app.addHook('onResponse', async (request, reply) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method) || request.audited || reply.statusCode >= 400) return;
+    const actor = request.actor;
+    if (!actor || (actor.type !== 'user' && actor.type !== 'key')) return;
+    try {
+      await services.audit.record({ actor, action: 'http.write', summary: `${request.method} ${request.routeOptions.url ?? request.url}`, ip: request.ip, requestId: request.id });
+    } catch (err) {
+      request.log.error({ err }, 'audit catch-all failed');
+    }
+  });
+}
+
+async function shellRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/console', { config: { permission: 'console:access', page: 'console' }, schema: { hide: true } }, async (request, reply) => {
+    const sections = consoleNav.filter((n) => n.href !== '/console' && request.actor.permissions.has(n.permission));
+    return reply.page('platform/web/views/console-home.njk', { pageTitle: 'Home', sections });
+  });
+  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.page('platform/web/views/portal-start.njk', { pageTitle: 'Start' }));
+}

@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { AuditService } from '../audit/audit.service.js';
+import { platformErrors } from '../errors.js';
+import { type Actor, ANONYMOUS, can } from './actor.js';
+import type { AuthService } from './auth.service.js';
+import { isPermission } from './roles.js';
+
+export const SESSION_COOKIE = 'weft_session';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the permission a caller must hold; every route declares this or `public` */
+    permission?: string;
+    /** true for the few routes anyone may call (see PUBLIC_PREFIXES for third-party ones) */
+    public?: boolean;
+    /** pages redirect to sign-in instead of answering 401 */
+    page?: 'console' | 'portal';
+    /** false for routes whose callers authenticate each request themselves */
+    csrf?: false;
+  }
+  interface FastifyRequest {
+    actor: Actor;
+    /** set when the handler wrote its own audit row, so the catch-all does not add another */
+    audited: boolean;
+  }
+}
+
+/**
+ * Routes registered by third-party plugins that cannot carry our route config.
+ * Everything here is public by design: static assets and the API description.
+ */
+export const PUBLIC_PREFIXES = ['/assets/', '/api/docs'];
+
+export function isPublicRoute(url: string, config: { public?: boolean } | undefined): boolean {
+  return config?.public === true || PUBLIC_PREFIXES.some((p) => url === p.replace(/\/$/, '') || url.startsWith(p));
+}
+
+/** Refuses to register a route that has not said who may call it. */
+export function requirePermissionOnEveryRoute(app: FastifyInstance): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const config = route.config as { permission?: string; public?: boolean } | undefined;
+    if (isPublicRoute(route.url, config)) return;
+    if (!config?.permission) throw new Error(`Route ${route.method} ${route.url} must declare config.permission or config.public`);
+    if (!isPermission(config.permission)) throw new Error(`Route ${route.method} ${route.url} names unknown permission ${config.permission}`);
+  });
+}
+
+export interface AuthHookOptions {
+  auth: AuthService;
+  audit: AuditService;
+  secureCookies: boolean;
+}
+
+/** Identifies the caller on every request, then enforces the route's permission. */
+export function installAuthHooks(app: FastifyInstance, options: AuthHookOptions): void {
+  app.decorateRequest('actor', null as unknown as Actor);
+  app.decorateRequest('audited', false);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.actor = ANONYMOUS;
+    request.audited = false;
+    const config = request.routeOptions.config ?? {};
+    const credentials = await identify(request, reply, options);
+    const route = request.routeOptions.url;
+    // Unknown URLs fall through to the 404 handler, which is public.
+    if (!route || isPublicRoute(route, config)) return;
+    if (credentials === 'invalid' && !config.page) throw platformErrors.AUTH_INVALID();
+    if (request.actor.type === 'anonymous') {
+      if (config.page) return redirectToSignIn(request, reply, config.page);
+      throw platformErrors.AUTH_REQUIRED();
+    }
+    const permission = config.permission as string;
+    if (!can(request.actor, permission)) {
+      await options.audit.record({
+        actor: request.actor,
+        action: 'auth.forbidden',
+        outcome: 'denied',
+        summary: `Refused ${request.method} ${request.url.split('?')[0]}: needs ${permission}`,
+        ip: request.ip,
+        requestId: request.id,
+      });
+      throw platformErrors.FORBIDDEN(`You need the ${permission} permission to do this.`);
+    }
+  });
+}
+
+async function identify(request: FastifyRequest, reply: FastifyReply, options: AuthHookOptions): Promise<'none' | 'ok' | 'invalid'> {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer weft_')) {
+    const actor = await options.auth.actorForKey(header.slice('Bearer '.length).trim());
+    if (!actor) return 'invalid';
+    request.actor = actor;
+    return 'ok';
+  }
+  const token = request.cookies[SESSION_COOKIE];
+  if (!token) return 'none';
+  const actor = await options.auth.actorForSession(token);
+  if (!actor) {
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return 'invalid';
+  }
+  request.actor = actor;
+  return 'ok';
+}
+
+function redirectToSignIn(request: FastifyRequest, reply: FastifyReply, page: 'console' | 'portal') {
+  const target = page === 'console' ? '/console/sign-in' : '/sign-in';
+  const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+  return reply.redirect(`${target}${next}`, 303);
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean, hours: number): void {
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: hours * 3600 });
+}
+
+/** Only same-site paths may be a post-sign-in destination (no open redirects). */
+export function safeNext(next: unknown, fallback: string): string {
+  return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : fallback;
+}

@@ -1,0 +1,29 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { FieldError } from '../errors.js';
+
+/**
+ * Checks a submitted form against a TypeBox schema. Pages show these errors in the
+ * GOV.UK error summary; each schema property carries its own plain-English message
+ * in `errorMessage`, so the person is told what to change, not what went wrong.
+ */
+export function readForm<T extends TSchema>(schema: T, body: unknown): { value: Static<T>; errors: FieldError[] } {
+  const input = trimStrings(body);
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of Value.Errors(schema, input)) {
+    const field = e.path.replace(/^\//, '').split('/')[0] || String((e.schema as { field?: string }).field ?? 'form');
+    if (seen.has(field)) continue;
+    seen.add(field);
+    const prop = (schema as unknown as { properties?: Record<string, { errorMessage?: string }> }).properties?.[field];
+    errors.push({ field, message: prop?.errorMessage ?? e.message });
+  }
+  return { value: input as Static<T>, errors };
+}
+
+function trimStrings(body: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!body || typeof body !== 'object') return out;
+  for (const [k, v] of Object.entries(body)) out[k] = typeof v === 'string' ? v.trim() : v;
+  return out;
+}

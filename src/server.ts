@@ -1,0 +1,117 @@
+import { createServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from './app.js';
+import type { Config, ProcessRole } from './config.js';
+import { openDb } from './platform/db/database.js';
+import { migrateUp } from './platform/db/migrator.js';
+import { EmbeddedBroker } from './platform/mqtt/broker.js';
+import { createServices, scheduleRecurringJobs, type Services } from './services.js';
+
+export class StartupError extends Error {}
+
+export interface Running {
+  services: Services;
+  app?: FastifyInstance;
+  broker?: EmbeddedBroker;
+  url?: string;
+  mqttUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  roles?: ReadonlySet<ProcessRole>;
+  /** when the configured MQTT port is taken, use a free one instead of failing (the demo) */
+  anyFreeMqttPort?: boolean;
+  /** run before the HTTP server opens, with migrations done (the demo loads its county here) */
+  beforeListen?: (services: Services) => Promise<void>;
+}
+
+/** True when something already listens on host:port. */
+export function portInUse(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, host, () => probe.close(() => resolve(false)));
+  });
+}
+
+/**
+ * Starts the parts of Weft this process runs (api, ingest, worker): opens and
+ * migrates the database, then listens. Stops gracefully on SIGTERM and SIGINT.
+ */
+export async function start(config: Readonly<Config>, options: StartOptions = {}): Promise<Running> {
+  const roles = options.roles ?? config.roles;
+  const log = pino({ level: config.logLevel, base: { pid: process.pid, roles: [...roles].join(',') }, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+
+  if (roles.has('api') && (await portInUse(config.port, config.host))) {
+    throw new StartupError(`Port ${config.port} on ${config.host} is already in use. Stop the other program or set WEFT_PORT.`);
+  }
+
+  const db = openDb({ databaseUrl: config.databaseUrl });
+  try {
+    await db.ping();
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw new StartupError(`Cannot reach the database (${describeDb(config.databaseUrl)}): ${(err as Error).message}`);
+  }
+  await migrateUp(db);
+  const services = await createServices(config, db, log);
+  await options.beforeListen?.(services);
+
+  const running: Running = { services, stop: async () => {} };
+  if (roles.has('ingest') && !config.mqttUrl) {
+    running.broker = new EmbeddedBroker();
+    let port = config.mqttPort;
+    if (await portInUse(port, config.host)) {
+      if (!options.anyFreeMqttPort) throw new StartupError(`MQTT port ${port} is already in use. Set WEFT_MQTT_PORT, or WEFT_MQTT_URL to use that broker.`);
+      port = 0;
+    }
+    await running.broker.start(port, config.host);
+    running.mqttUrl = `mqtt://${config.host}:${running.broker.port}`;
+  } else if (config.mqttUrl) {
+    running.mqttUrl = config.mqttUrl;
+  }
+  if (roles.has('worker')) {
+    await scheduleRecurringJobs(services);
+    services.jobs.start();
+  }
+  if (roles.has('api')) {
+    running.app = await buildApp(services, { loggerInstance: log });
+    await running.app.listen({ port: config.port, host: config.host });
+    running.url = config.publicUrl;
+  }
+
+  let stopping: Promise<void> | undefined;
+  running.stop = () => {
+    stopping ??= (async () => {
+      const graceMs = config.shutdownSeconds * 1000;
+      log.info('shutting down: no new requests or jobs; waiting for those in flight');
+      await running.app?.close(); // stops accepting, lets in-flight requests finish
+      await running.broker?.stop();
+      await services.close(graceMs); // finishes or releases running jobs, then closes the database
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      running.stop().then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+  return running;
+}
+
+/** The database address without its password, for messages. */
+export function describeDb(url: string): string {
+  if (url.startsWith('sqlite:')) return url;
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
+}
