@@ -8,6 +8,18 @@ import { type Db, openDb } from '../src/platform/db/database.js';
 import type { Dialect } from '../src/platform/db/dialect.js';
 import { migrateUp } from '../src/platform/db/migrator.js';
 
+const cleanups: (() => Promise<void>)[] = [];
+
+/** Runs fn when the test file ends (last registered, first run). */
+export function atEnd(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
+// Registered at import, at the top level, so it runs once when the whole file is done.
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
 /** The PostgreSQL server the tests use; each test file gets a schema of its own in it. */
 export const TEST_PG_URL = process.env.WEFT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -47,7 +59,7 @@ export async function freshDatabase(dialect: Dialect, options: { migrate?: boole
   }
   const db = openDb({ databaseUrl: url });
   if (options.migrate !== false) await migrateUp(db);
-  after(async () => {
+  atEnd(async () => {
     await db.close();
     await dropSchema?.();
     rmSync(dataDir, { recursive: true, force: true });

@@ -70,7 +70,6 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
       return platformErrors.UNSUPPORTED_MEDIA_TYPE();
   }
   if (e instanceof SyntaxError && e.statusCode === 400) return platformErrors.MALFORMED_JSON();
-  if (e.statusCode === 405) return platformErrors.METHOD_NOT_ALLOWED();
   if (e.statusCode === 429) return platformErrors.RATE_LIMITED();
   return platformErrors.INTERNAL();
 }

@@ -56,7 +56,6 @@ export const platformErrors = defineErrors('platform', {
   FORBIDDEN: { status: 403, message: 'You do not have permission to do this.' },
   CSRF_INVALID: { status: 403, message: 'The form has expired. Go back, reload the page and try again.' },
   NOT_FOUND: { status: 404, message: 'There is nothing at this address.' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'This address does not accept that method.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests. Wait a minute and try again.' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready. Try again shortly.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side. Quote the request id if you contact us.' },

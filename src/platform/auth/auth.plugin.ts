@@ -18,6 +18,10 @@ declare module 'fastify' {
     /** false for routes whose callers authenticate each request themselves */
     csrf?: false;
   }
+  interface FastifyInstance {
+    /** every route registered, with who may call it */
+    weftRoutes: RegisteredRoute[];
+  }
   interface FastifyRequest {
     actor: Actor;
     /** set when the handler wrote its own audit row, so the catch-all does not add another */
@@ -35,10 +39,21 @@ export function isPublicRoute(url: string, config: { public?: boolean } | undefi
   return config?.public === true || PUBLIC_PREFIXES.some((p) => url === p.replace(/\/$/, '') || url.startsWith(p));
 }
 
-/** Refuses to register a route that has not said who may call it. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  permission?: string;
+  public: boolean;
+  page?: 'console' | 'portal';
+}
+
+/** Refuses to register a route that has not said who may call it, and lists every route for the tests. */
 export function requirePermissionOnEveryRoute(app: FastifyInstance): void {
+  const routes: RegisteredRoute[] = [];
+  app.decorate('weftRoutes', routes);
   app.addHook('onRoute', (route: RouteOptions) => {
-    const config = route.config as { permission?: string; public?: boolean } | undefined;
+    const config = route.config as { permission?: string; public?: boolean; page?: 'console' | 'portal' } | undefined;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, permission: config?.permission, public: isPublicRoute(route.url, config), page: config?.page });
     if (isPublicRoute(route.url, config)) return;
     if (!config?.permission) throw new Error(`Route ${route.method} ${route.url} must declare config.permission or config.public`);
     if (!isPermission(config.permission)) throw new Error(`Route ${route.method} ${route.url} names unknown permission ${config.permission}`);

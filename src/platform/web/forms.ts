@@ -1,6 +1,11 @@
 import type { Static, TSchema } from '@sinclair/typebox';
+import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FieldError } from '../errors.js';
+
+// TypeBox's own checker (used for forms and config) knows no formats until told; these match ajv-formats.
+FormatRegistry.Set('email', (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v));
+FormatRegistry.Set('date-time', (v) => /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(v) && !Number.isNaN(Date.parse(v)));
 
 /**
  * Checks a submitted form against a TypeBox schema. Pages show these errors in the

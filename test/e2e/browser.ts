@@ -1,0 +1,183 @@
+/**
+ * Helpers for the browser tests: a real Chromium (playwright-core) against the app
+ * listening on a real port, with axe-core and a watch on console errors, CSP
+ * violations and failed requests on every page a test visits.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type { AxeResults, Result } from 'axe-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page, type Response } from 'playwright-core';
+import { systemActor } from '../../src/platform/auth/actor.js';
+import type { StaffRole } from '../../src/platform/auth/roles.js';
+import { type TestApp, testApp } from '../app-helpers.js';
+
+export const CHROMIUM_PATH = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+
+/** Launches the system Chromium, or fails with a message that says how to get it. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}, so the browser tests cannot run. Install it with \`apt-get install -y chromium\` (npm test does this), or set WEFT_CHROMIUM to its path.`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+}
+
+export interface LiveApp extends TestApp {
+  /** http://127.0.0.1:<port>, no trailing slash */
+  baseUrl: string;
+}
+
+/** The app on a fresh SQLite database, listening on a free local port; closed after the file's tests. */
+export async function startApp(): Promise<LiveApp> {
+  const t = await testApp('sqlite');
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = t.app.server.address() as AddressInfo;
+  return Object.assign(t, { baseUrl: `http://127.0.0.1:${port}` });
+}
+
+let counter = 0;
+
+/** Creates a staff account directly through the service; returns its email and password. */
+export async function createStaff(live: LiveApp, roles: StaffRole[], name = `Test ${roles.join(' ')}`): Promise<{ id: string; email: string; password: string; name: string }> {
+  const email = `${roles.join('-')}-${++counter}-${Date.now()}@test.example`;
+  const password = `pass-${Math.random().toString(36).slice(2)}-long-enough`;
+  const user = await live.services.staff.createUser(systemActor('test'), { email, name, roles, password });
+  return { id: user.id, email, password, name };
+}
+
+interface Problems {
+  baseUrl: string;
+  console: string[];
+  failedRequests: string[];
+}
+
+const watched = new WeakMap<Page, Problems>();
+
+/**
+ * Opens a page in a new context (so cookies are not shared with other tests) and
+ * starts recording what checkPage() asserts on.
+ */
+export async function newPage(browser: Browser, baseUrl: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: baseUrl, ...options });
+  const page = await context.newPage();
+  await watch(page, baseUrl);
+  return { context, page };
+}
+
+async function watch(page: Page, baseUrl: string): Promise<void> {
+  const problems: Problems = { baseUrl, console: [], failedRequests: [] };
+  watched.set(page, problems);
+  // CSP violations: Chromium logs each one as a console error, and the event below makes it explicit where scripts run.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location().url;
+    // An error page (400 form errors, 403, 404) is the page under test, not a broken resource: Chromium logs its status as a console error.
+    if (/^Failed to load resource: the server responded with a status of (400|401|403|404)/.test(msg.text()) && isDocumentUrl(page, where)) return;
+    problems.console.push(`${msg.text()}${where ? ` (${where})` : ''}`);
+  });
+  page.on('pageerror', (err) => problems.console.push(`uncaught ${err.name}: ${err.message}`));
+  page.on('requestfailed', (request) => {
+    if (request.url().startsWith(baseUrl)) problems.failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText ?? 'failed'}`);
+  });
+  page.on('response', (response) => {
+    const request = response.request();
+    // Documents may answer 4xx on purpose (form errors, 403, 404); every asset must load.
+    if (response.status() >= 400 && request.resourceType() !== 'document' && response.url().startsWith(baseUrl)) {
+      problems.failedRequests.push(`${request.method()} ${response.url()}: ${response.status()}`);
+    }
+  });
+}
+
+function isDocumentUrl(page: Page, url: string): boolean {
+  if (!url) return true;
+  const strip = (u: string) => u.split('#')[0];
+  return strip(url) === strip(page.url());
+}
+
+function formatViolations(violations: Result[]): string {
+  return violations
+    .map((v) => {
+      const targets = v.nodes.map((n) => `      ${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`).join('\n');
+      return `  ${v.id} (${v.impact ?? 'no impact given'}): ${v.help}\n    ${v.helpUrl}\n${targets}`;
+    })
+    .join('\n');
+}
+
+/** Runs axe-core on the page as it stands and returns the results. */
+export async function runAxe(page: Page): Promise<AxeResults> {
+  // page.evaluate runs in the page without being subject to its content security policy.
+  const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
+  if (!loaded) await page.evaluate(AXE_SOURCE);
+  return page.evaluate((values) => (window as unknown as { axe: typeof import('axe-core') }).axe.run(document, { runOnly: { type: 'tag', values } }), AXE_TAGS);
+}
+
+export interface CheckOptions {
+  /** skip axe (third-party pages only) */
+  axe?: boolean;
+}
+
+/**
+ * The checks every visited page must pass: no axe violations, no console errors
+ * (CSP violations included), no uncaught exceptions, and no failed request to the app.
+ * Clears what it has seen, so each call checks what happened since the last.
+ */
+export async function checkPage(page: Page, options: CheckOptions = {}): Promise<void> {
+  await page.waitForLoadState('load');
+  const problems = watched.get(page);
+  assert.ok(problems, 'checkPage() needs a page opened with newPage()');
+  const where = `${await page.title()} <${page.url()}>`;
+  if (options.axe !== false) {
+    const results = await runAxe(page);
+    assert.equal(results.violations.length, 0, `axe found ${results.violations.length} accessibility violation(s) on ${where}:\n${formatViolations(results.violations)}`);
+  }
+  const consoleErrors = problems.console.splice(0);
+  const failed = problems.failedRequests.splice(0);
+  assert.deepEqual(consoleErrors, [], `console errors or CSP violations on ${where}:\n  ${consoleErrors.join('\n  ')}`);
+  assert.deepEqual(failed, [], `failed requests on ${where}:\n  ${failed.join('\n  ')}`);
+}
+
+/** Navigates and checks the page; returns the document's response. */
+export async function visit(page: Page, path: string, options: CheckOptions = {}): Promise<Response> {
+  const response = await page.goto(path);
+  assert.ok(response, `no response for ${path}`);
+  await checkPage(page, options);
+  return response;
+}
+
+/**
+ * Clicks something that submits a form or follows a link and waits for the next
+ * page to load; returns the status of that page's document (after redirects).
+ */
+export async function submit(page: Page, click: () => Promise<void>): Promise<number> {
+  const [response] = await Promise.all([page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame() && !isRedirect(r.status())), click()]);
+  await page.waitForLoadState('load');
+  return response.status();
+}
+
+const isRedirect = (status: number) => status >= 300 && status < 400;
+
+/** Signs in through the form and checks the sign-in page on the way. */
+export async function signInThroughForm(page: Page, email: string, password: string): Promise<number> {
+  if (!new URL(page.url() === 'about:blank' ? 'http://x/' : page.url()).pathname.startsWith('/console/sign-in')) await visit(page, '/console/sign-in');
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  return submit(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click());
+}
+
+/** The visible text of the page's <main>, whitespace collapsed. */
+export async function mainText(page: Page): Promise<string> {
+  return ((await page.locator('main').innerText()) ?? '').replace(/\s+/g, ' ');
+}

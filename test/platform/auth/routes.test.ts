@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { type TestApp, testApp } from '../../app-helpers.js';
+import { forEachDialect } from '../../helpers.js';
+
+/** The only routes anyone may call without signing in. Adding to this list is a security decision. */
+const ALLOWED_WITHOUT_CREDENTIALS = [
+  'GET /',
+  'GET /healthz',
+  'GET /readyz',
+  'GET /api/openapi.json',
+  'GET /console/sign-in',
+  'POST /console/sign-in',
+  'POST /console/sign-out',
+];
+const THIRD_PARTY_PUBLIC_PREFIXES = ['/assets/', '/api/docs'];
+
+function concrete(url: string): string {
+  return url.replace(/:(\w+)/g, '01900000-0000-7000-8000-000000000000').replace(/\*$/, 'x');
+}
+
+forEachDialect('every route is authorised', (dialect) => {
+  let t: TestApp;
+  before(async () => {
+    t = await testApp(dialect);
+  });
+
+  test('the only public routes are the explicit allow-list', () => {
+    const routes = t.app.weftRoutes.filter((r) => r.method !== 'HEAD');
+    const publicOnes = routes.filter((r) => r.public && !THIRD_PARTY_PUBLIC_PREFIXES.some((p) => r.url.startsWith(p))).map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(publicOnes.sort(), [...ALLOWED_WITHOUT_CREDENTIALS].sort());
+    assert.ok(routes.length > 20, 'routes were enumerated');
+  });
+
+  test('without credentials every other route is refused: 401 for APIs, a redirect to sign in for pages', async () => {
+    let checked = 0;
+    for (const r of t.app.weftRoutes) {
+      if (r.public || r.method === 'HEAD') continue;
+      const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), payload: r.method === 'GET' ? undefined : {} });
+      if (r.page) {
+        assert.equal(res.statusCode, 303, `${r.method} ${r.url} should redirect`);
+        assert.match(String(res.headers.location), /^\/console\/sign-in|^\/sign-in/, `${r.method} ${r.url} should redirect to sign in`);
+      } else {
+        assert.equal(res.statusCode, 401, `${r.method} ${r.url} should answer 401, got ${res.statusCode}`);
+        assert.equal(res.json().code, 'AUTH_REQUIRED');
+        assert.match(String(res.headers['content-type']), /application\/problem\+json/);
+      }
+      checked++;
+    }
+    assert.ok(checked > 15);
+  });
+
+  test('a signed-in person without the permission gets 403 on every route that needs one they lack, and each refusal is audited', async () => {
+    const viewer = await t.signInAs(['viewer']);
+    let refused = 0;
+    for (const r of t.app.weftRoutes) {
+      if (r.public || r.method === 'HEAD' || ['console:access', 'account:manage'].includes(r.permission ?? '')) continue;
+      const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }, payload: r.method === 'GET' ? undefined : {} });
+      assert.equal(res.statusCode, 403, `${r.method} ${r.url} should answer 403, got ${res.statusCode}`);
+      refused++;
+    }
+    const audit = await t.services.audit.search({ actorId: viewer.userId, outcome: 'denied', limit: 500 });
+    assert.equal(audit.length, refused);
+    assert.ok(audit.every((e) => e.action === 'auth.forbidden' && e.ip));
+  });
+
+  test('an unknown, malformed or revoked key is refused with AUTH_INVALID', async () => {
+    const key = await t.key(['audit:read']);
+    const ok = await t.app.inject({ url: '/api/v1/audit', headers: { authorization: `Bearer ${key}` } });
+    assert.equal(ok.statusCode, 200);
+    for (const bad of [`${key.slice(0, -2)}xx`, 'weft_live_nonsense', key.replace('weft_live_', 'weft_test_')]) {
+      const res = await t.app.inject({ url: '/api/v1/audit', headers: { authorization: `Bearer ${bad}` } });
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.json().code, 'AUTH_INVALID');
+    }
+  });
+
+  test('an expired or unknown session cookie gets 401 on APIs and a sign-in redirect on pages', async () => {
+    const api = await t.app.inject({ url: '/api/v1/audit', headers: { cookie: 'weft_session=not-a-session' } });
+    assert.equal(api.statusCode, 401);
+    assert.equal(api.json().code, 'AUTH_INVALID');
+    const page = await t.app.inject({ url: '/console/audit', headers: { cookie: 'weft_session=not-a-session' } });
+    assert.equal(page.statusCode, 303);
+  });
+});
