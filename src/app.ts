@@ -7,6 +7,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import sjson from 'secure-json-parse';
 import { staffRoutes } from './modules/staff/index.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
 import { installAuthHooks, requirePermissionOnEveryRoute } from './platform/auth/auth.plugin.js';
@@ -43,6 +44,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     reply.header('x-request-id', request.id);
   });
 
+  installBodyParsers(app);
   installValidators(app);
   installErrorHandler(app);
   requirePermissionOnEveryRoute(app);
@@ -74,6 +76,23 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(shellRoutes);
 
   return app;
+}
+
+/**
+ * JSON bodies are parsed with prototype-poisoning protection; an empty body with a JSON
+ * content type is no body (clients often send the header on bodiless POSTs). Other
+ * content types than JSON and forms are refused with 415.
+ */
+function installBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    try {
+      done(null, sjson.parse(body as string, { protoAction: 'error', constructorAction: 'error' }));
+    } catch {
+      done(platformErrors.MALFORMED_JSON(), undefined);
+    }
+  });
 }
 
 /** Bodies are checked strictly (no type coercion, unknown fields refused); query strings and params are coerced from text. */

@@ -127,6 +127,8 @@ export async function runAxe(page: Page): Promise<AxeResults> {
 export interface CheckOptions {
   /** skip axe (third-party pages only) */
   axe?: boolean;
+  /** skip the console-error and CSP check (third-party pages only) */
+  console?: boolean;
 }
 
 /**
@@ -145,7 +147,7 @@ export async function checkPage(page: Page, options: CheckOptions = {}): Promise
   }
   const consoleErrors = problems.console.splice(0);
   const failed = problems.failedRequests.splice(0);
-  assert.deepEqual(consoleErrors, [], `console errors or CSP violations on ${where}:\n  ${consoleErrors.join('\n  ')}`);
+  if (options.console !== false) assert.deepEqual(consoleErrors, [], `console errors or CSP violations on ${where}:\n  ${consoleErrors.join('\n  ')}`);
   assert.deepEqual(failed, [], `failed requests on ${where}:\n  ${failed.join('\n  ')}`);
 }
 

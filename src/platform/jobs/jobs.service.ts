@@ -265,7 +265,12 @@ export class JobQueue {
       try {
         if (Date.now() - this.lastScheduleTick >= this.scheduleMs) await this.tick();
         const capacity = this.concurrency - this.running.size;
-        if (capacity > 0 && !this.stopping) full = (await this.claim(capacity)).length === capacity;
+        // Claiming in batches once half the slots are free costs one statement per batch, not per job.
+        if (capacity > 0 && !this.stopping && (this.running.size === 0 || capacity * 2 >= this.concurrency)) {
+          full = (await this.claim(capacity)).length === capacity;
+        } else {
+          full = this.lastClaimFull;
+        }
       } catch (err) {
         this.log.error({ err }, 'job worker could not reach the database; retrying');
       }
