@@ -59,7 +59,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     timeWindow: '1 minute',
     hook: 'preHandler',
     keyGenerator: (request) => (request.actor && request.actor.type !== 'anonymous' ? `${request.actor.type}:${request.actor.id}` : `ip:${request.ip}`),
-    allowList: (request) => request.url.startsWith('/assets/'),
+    allowList: (request) => request.url.startsWith('/assets/') || request.url === '/healthz' || request.url === '/readyz',
     errorResponseBuilder: (_request, context) => {
       const err = platformErrors.RATE_LIMITED(`Too many requests: the limit is ${context.max} a minute. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`);
       Object.assign(err.headers, { 'retry-after': String(Math.ceil(context.ttl / 1000)) });
