@@ -42,6 +42,19 @@ forEachDialect('staff sign-in, sessions and passwords', (dialect) => {
     assert.equal(rows.filter((r) => r.outcome === 'denied').length, 1);
   });
 
+  test('the service refuses with stable codes', async () => {
+    const person = await t.signInAs(['viewer']);
+    const origin = { ip: '10.0.0.9' };
+    await assert.rejects(t.services.auth.signIn(person.email, 'nope-nope-nope', origin), { code: 'SIGN_IN_FAILED' });
+    await assert.rejects(t.services.auth.signIn(person.email, 'nope-nope-nope', origin), { code: 'SIGN_IN_FAILED' });
+    await assert.rejects(t.services.auth.signIn(person.email, 'nope-nope-nope', origin), { code: 'SIGN_IN_FAILED' });
+    await assert.rejects(t.services.auth.signIn(person.email, PASSWORD, origin), { code: 'SIGN_IN_THROTTLED' });
+    const actor = await t.services.auth.actorForSession(person.cookie.match(/weft_session=([^;]+)/)?.[1] ?? '');
+    assert.ok(actor);
+    await assert.rejects(t.services.auth.changePassword(actor, 'wrong-current-pass', 'a-fine-new-passphrase', origin), { code: 'PASSWORD_INCORRECT' });
+    await assert.rejects(t.services.auth.changePassword(actor, PASSWORD, 'aaaaaaaaaaaaaa', origin), { code: 'PASSWORD_TOO_WEAK' });
+  });
+
   test('sign-in errors on an empty form name each field; unknown accounts look the same as wrong passwords', async () => {
     const empty = await attempt('', '');
     assert.equal(empty.statusCode, 400);

@@ -57,6 +57,7 @@ forEachDialect('every route is authorised', (dialect) => {
       if (r.public || r.method === 'HEAD' || ['console:access', 'account:manage'].includes(r.permission ?? '')) continue;
       const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }, payload: r.method === 'GET' ? undefined : {} });
       assert.equal(res.statusCode, 403, `${r.method} ${r.url} should answer 403, got ${res.statusCode}`);
+      if (!r.page) assert.equal(res.json().code, 'FORBIDDEN');
       refused++;
     }
     const audit = await t.services.audit.search({ actorId: viewer.userId, outcome: 'denied', limit: 500 });
