@@ -156,7 +156,7 @@ export async function main(argv = process.argv): Promise<void> {
     await program().parseAsync(argv);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupError) console.error(`weft: ${err.message}`);
-    else if (err instanceof AppError) console.error(`weft: ${err.message} (${err.code})`);
+    else if (err instanceof AppError) console.error(`weft: ${[err.message, ...err.fields.map((f) => `${f.field}: ${f.message}`)].join(' ')} (${err.code})`);
     else console.error('weft: failed:', err);
     process.exit(1);
   }
