@@ -15,6 +15,8 @@ export interface Db {
   readonly dialect: Dialect;
   /** Connection settings for a dedicated PostgreSQL client (LISTEN/NOTIFY). */
   readonly pgConfig?: pg.ClientConfig;
+  /** PostgreSQL: the schema Weft's tables live in */
+  readonly schema?: string;
   transaction<T>(fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -61,15 +63,17 @@ function openPostgres(options: DbOptions): Db {
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => {});
   const k = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  return makeDb(k, 'postgres', pgConfig);
+  const schema = new URL(options.databaseUrl).searchParams.get('schema') ?? 'public';
+  return makeDb(k, 'postgres', pgConfig, schema);
 }
 
-function makeDb(k: Kysely<Tables>, dialect: Dialect, pgConfig?: pg.ClientConfig): Db {
+function makeDb(k: Kysely<Tables>, dialect: Dialect, pgConfig?: pg.ClientConfig, schema?: string): Db {
   let closed = false;
   return {
     k,
     dialect,
     pgConfig,
+    schema,
     transaction: (fn) => k.transaction().execute(fn),
     ping: async () => {
       await sql`select 1`.execute(k);

@@ -31,6 +31,8 @@ function migrator(db: Db): Migrator {
     provider: { getMigrations: () => loadMigrations(db) },
     migrationTableName: 'weft_migrations',
     migrationLockTableName: 'weft_migrations_lock',
+    // Named explicitly: Kysely otherwise finds a same-named table in any schema of the database.
+    migrationTableSchema: db.schema,
   });
 }
 

@@ -261,20 +261,20 @@ export class JobQueue {
   private async work(): Promise<void> {
     while (!this.stopping) {
       this.woken = false;
-      let full = false;
+      // True only when a claim just filled every slot we offered: there is probably more work.
+      let more = false;
       try {
         if (Date.now() - this.lastScheduleTick >= this.scheduleMs) await this.tick();
         const capacity = this.concurrency - this.running.size;
         // Claiming in batches once half the slots are free costs one statement per batch, not per job.
-        if (capacity > 0 && !this.stopping && (this.running.size === 0 || capacity * 2 >= this.concurrency)) {
-          full = (await this.claim(capacity)).length === capacity;
-        } else {
-          full = this.lastClaimFull;
+        if (!this.stopping && capacity > 0 && (this.running.size === 0 || capacity * 2 >= this.concurrency)) {
+          more = (await this.claim(capacity)).length === capacity && this.running.size < this.concurrency;
         }
       } catch (err) {
         this.log.error({ err }, 'job worker could not reach the database; retrying');
       }
-      if (!full || this.running.size >= this.concurrency) await this.sleep(this.pollMs);
+      // Jobs finishing wake the sleep while there is a backlog, so a busy worker does not wait for the poll.
+      if (!more) await this.sleep(this.pollMs);
     }
   }
 
