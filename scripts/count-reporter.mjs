@@ -1,23 +1,27 @@
 // A node:test reporter that counts leaf tests per suite: "[sqlite] …" and "[postgres] …"
 // describe blocks, the browser tests under test/e2e, and the rest. Writes JSON.
+// A suite is reported after its children, so children wait until their top-level suite ends.
 export default async function* countReporter(source) {
-  const names = new Map();
+  const pending = new Map();
   const counts = { passed: 0, failed: 0, skipped: 0, suites: {} };
+  const tally = (name, file, outcome) => {
+    const suite = /^\[(\w+)\]/.exec(name)?.[1] ?? (file.includes('/e2e/') ? 'browser' : 'other');
+    const c = (counts.suites[suite] ??= { passed: 0, failed: 0, skipped: 0 });
+    c[outcome]++;
+    counts[outcome]++;
+  };
   for await (const event of source) {
+    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const d = event.data ?? {};
-    if (event.type === 'test:start') {
-      const stack = names.get(d.file) ?? [];
-      stack[d.nesting] = d.name;
-      stack.length = d.nesting + 1;
-      names.set(d.file, stack);
-    }
-    if ((event.type === 'test:pass' || event.type === 'test:fail') && d.details?.type !== 'suite' && d.file) {
-      const top = (names.get(d.file) ?? [])[0] ?? d.name;
-      const suite = /^\[(\w+)\]/.exec(top)?.[1] ?? (d.file.includes('/e2e/') ? 'browser' : 'other');
-      const c = (counts.suites[suite] ??= { passed: 0, failed: 0, skipped: 0 });
-      const outcome = d.skip || d.todo ? 'skipped' : event.type === 'test:pass' ? 'passed' : 'failed';
-      c[outcome]++;
-      counts[outcome]++;
+    if (!d.file) continue;
+    const isSuite = d.details?.type === 'suite';
+    const outcome = d.skip || d.todo ? 'skipped' : event.type === 'test:pass' ? 'passed' : 'failed';
+    const list = pending.get(d.file) ?? [];
+    pending.set(d.file, list);
+    if (!isSuite && d.nesting > 0) list.push(outcome);
+    else if (!isSuite) tally(d.name, d.file, outcome);
+    else if (d.nesting === 0) {
+      for (const o of list.splice(0)) tally(d.name, d.file, o);
     }
   }
   yield `${JSON.stringify(counts)}\n`;

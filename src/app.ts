@@ -114,7 +114,13 @@ async function installOpenApi(app: FastifyInstance, services: Services): Promise
     },
   });
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
-  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { url: '/api/openapi.json' } as never });
+  // Swagger UI styles its widgets inline; only this third-party page is allowed inline styles.
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/style-src [^;]*/, "style-src 'self' 'unsafe-inline'"),
+    uiConfig: { url: '/api/openapi.json' } as never,
+  });
 }
 
 /**

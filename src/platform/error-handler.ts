@@ -15,19 +15,22 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const isPage = !isApiPath(request.url) && request.method === 'GET';
+    const isPage = !isApiPath(request.url) && request.method === 'GET' && acceptsHtml(request);
     const err = platformErrors.NOT_FOUND(isPage ? 'If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.' : undefined);
     return sendError(request, reply, err);
   });
 }
 
+/** Machine-facing address spaces: errors there are always problem details, never pages. */
+const API_PREFIXES = ['/api/', '/v2/', '/open311', '/ngsi-ld', '/metrics', '/healthz', '/readyz'];
+
 export function isApiPath(url: string): boolean {
-  return !(url === '/' || url.startsWith('/console') || url.startsWith('/portal') || url.startsWith('/sign-in') || url.startsWith('/account'));
+  return API_PREFIXES.some((p) => url.startsWith(p));
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: AppError) {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  const wantsPage = request.routeOptions.config?.page || (!isApiPath(request.url) && (request.headers.accept ?? '').includes('text/html'));
+  const wantsPage = request.routeOptions.config?.page || (!isApiPath(request.url) && acceptsHtml(request));
   if (wantsPage && typeof reply.page === 'function' && request.actor) {
     const title = err.status === 404 ? 'Page not found' : err.status === 403 ? 'You do not have permission to see this page' : err.status >= 500 ? 'Sorry, there is a problem with the service' : 'There is a problem';
     return reply.page('platform/web/views/error.njk', { pageTitle: title, message: err.message, requestId: err.status >= 500 ? request.id : undefined }, err.status);
@@ -45,6 +48,10 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
       requestId: request.id,
       ...(err.fields.length ? { errors: err.fields } : {}),
     });
+}
+
+function acceptsHtml(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').includes('text/html');
 }
 
 function titleOf(err: AppError): string {

@@ -8,10 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { AxeResults, Result } from 'axe-core';
-import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page, type Response } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Locator, type Page, type Response } from 'playwright-core';
 import { systemActor } from '../../src/platform/auth/actor.js';
 import type { StaffRole } from '../../src/platform/auth/roles.js';
-import { type TestApp, testApp } from '../app-helpers.js';
+import { signIn, type TestApp, testApp } from '../app-helpers.js';
 
 export const CHROMIUM_PATH = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -21,7 +21,9 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-
 /** Launches the system Chromium, or fails with a message that says how to get it. */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}, so the browser tests cannot run. Install it with \`apt-get install -y chromium\` (npm test does this), or set WEFT_CHROMIUM to its path.`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM_PATH}, so the browser tests cannot run. Install it with \`apt-get install -y chromium\` (npm test does this), or set WEFT_CHROMIUM to its path.`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -55,6 +57,7 @@ export async function createStaff(live: LiveApp, roles: StaffRole[], name = `Tes
 
 interface Problems {
   baseUrl: string;
+  javaScriptEnabled: boolean;
   console: string[];
   failedRequests: string[];
 }
@@ -67,13 +70,15 @@ const watched = new WeakMap<Page, Problems>();
  */
 export async function newPage(browser: Browser, baseUrl: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: baseUrl, ...options });
+  // Fail a step in seconds rather than hang the run.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  await watch(page, baseUrl);
+  await watch(page, baseUrl, options.javaScriptEnabled !== false);
   return { context, page };
 }
 
-async function watch(page: Page, baseUrl: string): Promise<void> {
-  const problems: Problems = { baseUrl, console: [], failedRequests: [] };
+async function watch(page: Page, baseUrl: string, javaScriptEnabled: boolean): Promise<void> {
+  const problems: Problems = { baseUrl, javaScriptEnabled, console: [], failedRequests: [] };
   watched.set(page, problems);
   // CSP violations: Chromium logs each one as a console error, and the event below makes it explicit where scripts run.
   await page.addInitScript(() => {
@@ -121,7 +126,45 @@ export async function runAxe(page: Page): Promise<AxeResults> {
   // page.evaluate runs in the page without being subject to its content security policy.
   const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
   if (!loaded) await page.evaluate(AXE_SOURCE);
-  return page.evaluate((values) => (window as unknown as { axe: typeof import('axe-core') }).axe.run(document, { runOnly: { type: 'tag', values } }), AXE_TAGS);
+  const run = page.evaluate((values) => (window as unknown as { axe: typeof import('axe-core') }).axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] }), AXE_TAGS);
+  return withTimeout(run, 20_000, `axe did not finish on ${page.url()}`);
+}
+
+/**
+ * With JavaScript off, the page's timers never fire, so axe cannot run in it. It runs
+ * instead on the same markup, scripts removed, served at the same address (so the
+ * same stylesheets apply) in a separate page that allows scripts.
+ */
+async function runAxeOnSnapshot(page: Page): Promise<AxeResults> {
+  const url = page.url();
+  const html = (await page.content()).replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '').replace(/<noscript\b[^>]*>([\s\S]*?)<\/noscript>/gi, '$1');
+  const copy = await twinPage(page);
+  await copy.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }), { times: 1 });
+  await copy.goto(url);
+  assert.equal(await copy.evaluate(() => document.body.classList.contains('js-enabled')), false, 'the copy renders as it does without JavaScript');
+  return runAxe(copy);
+}
+
+const twins = new WeakMap<Browser, Promise<Page>>();
+
+/** One scripts-allowed page per browser for runAxeOnSnapshot; it closes with the browser. */
+function twinPage(page: Page): Promise<Page> {
+  const browser = page.context().browser();
+  assert.ok(browser, 'the page has a browser');
+  let twin = twins.get(browser);
+  if (!twin) {
+    twin = browser.newContext().then((context) => context.newPage());
+    twins.set(browser, twin);
+  }
+  return twin;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export interface CheckOptions {
@@ -142,7 +185,7 @@ export async function checkPage(page: Page, options: CheckOptions = {}): Promise
   assert.ok(problems, 'checkPage() needs a page opened with newPage()');
   const where = `${await page.title()} <${page.url()}>`;
   if (options.axe !== false) {
-    const results = await runAxe(page);
+    const results = problems.javaScriptEnabled ? await runAxe(page) : await runAxeOnSnapshot(page);
     assert.equal(results.violations.length, 0, `axe found ${results.violations.length} accessibility violation(s) on ${where}:\n${formatViolations(results.violations)}`);
   }
   const consoleErrors = problems.console.splice(0);
@@ -171,6 +214,23 @@ export async function submit(page: Page, click: () => Promise<void>): Promise<nu
 
 const isRedirect = (status: number) => status >= 300 && status < 400;
 
+/**
+ * Signs the context in without the form (the form has its own tests): the same
+ * cookies a browser gets from signing in, set on the context.
+ */
+export async function signInByCookie(context: BrowserContext, live: LiveApp, email: string, password: string): Promise<void> {
+  const { cookie } = await signIn(live.app, email, password);
+  const cookies = cookie.split('; ').map((pair) => {
+    const i = pair.indexOf('=');
+    return { name: pair.slice(0, i), value: pair.slice(i + 1), url: live.baseUrl, httpOnly: true, sameSite: 'Lax' as const };
+  });
+  assert.ok(
+    cookies.some((c) => c.name === 'weft_session'),
+    'signing in set a session cookie',
+  );
+  await context.addCookies(cookies);
+}
+
 /** Signs in through the form and checks the sign-in page on the way. */
 export async function signInThroughForm(page: Page, email: string, password: string): Promise<number> {
   if (!new URL(page.url() === 'about:blank' ? 'http://x/' : page.url()).pathname.startsWith('/console/sign-in')) await visit(page, '/console/sign-in');
@@ -179,7 +239,13 @@ export async function signInThroughForm(page: Page, email: string, password: str
   return submit(page, () => page.getByRole('button', { name: 'Sign in', exact: true }).click());
 }
 
+/** The text of an element as it is shown (Playwright's innerText, not the DOM's textContent). */
+export function text(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: this is Playwright's Locator, and the rendered text is what is wanted
+  return locator.innerText();
+}
+
 /** The visible text of the page's <main>, whitespace collapsed. */
 export async function mainText(page: Page): Promise<string> {
-  return ((await page.locator('main').innerText()) ?? '').replace(/\s+/g, ' ');
+  return (await text(page.locator('main'))).replace(/\s+/g, ' ');
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { checkPage, launchBrowser, newPage, startApp, visit } from './browser.js';
+import { checkPage, text, launchBrowser, newPage, startApp, visit } from './browser.js';
 
 const live = await startApp();
 
@@ -40,7 +40,7 @@ describe('public pages in a browser', () => {
       assert.equal(response.status(), 200);
       assert.match(await page.title(), /^Start – Council services$/);
       await assertGovukLayout(page);
-      assert.match(await page.locator('h1').innerText(), /services$/);
+      assert.match(await text(page.locator('h1')), /services$/);
       // Staff are pointed to the console from the footer, and following it asks them to sign in.
       await page.locator('footer').getByRole('link', { name: 'Staff sign in' }).click();
       await page.waitForURL('**/console/sign-in**');
@@ -63,7 +63,7 @@ describe('public pages in a browser', () => {
         assert.match(response.headers()['content-type'] ?? '', /^text\/html/, `a browser asking for ${url} gets the GOV.UK "Page not found" page, not a JSON problem document`);
         await checkPage(page);
         assert.equal(await page.title(), `Page not found – ${service}`);
-        assert.equal((await page.locator('h1').innerText()).trim(), 'Page not found');
+        assert.equal((await text(page.locator('h1'))).trim(), 'Page not found');
         await assertGovukLayout(page);
       } finally {
         await context.close();
@@ -80,7 +80,7 @@ describe('public pages in a browser', () => {
       assert.ok((await page.title()).trim().length > 0, 'the page has a title');
       // Swagger UI fetches the OpenAPI document and renders its title.
       await page.locator('.swagger-ui .info .title').waitFor({ timeout: 10_000 });
-      assert.match(await page.locator('.swagger-ui .info .title').innerText(), /Weft API/);
+      assert.match(await text(page.locator('.swagger-ui .info .title')), /Weft API/);
       await checkPage(page, { axe: false, console: false });
     } finally {
       await context.close();

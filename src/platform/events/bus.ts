@@ -12,9 +12,10 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+/** pino's, Fastify's or any logger with these methods; called pino-style as (object, message). */
 export interface EventLog {
-  warn: Function;
-  error: Function;
+  warn: (...args: any[]) => unknown;
+  error: (...args: any[]) => unknown;
 }
 
 export const CHANNEL = 'weft_events';
@@ -43,7 +44,10 @@ class LocalBus implements EventBus {
 
   on(name: string, handler: Handler): () => void {
     let set = this.handlers.get(name);
-    if (!set) this.handlers.set(name, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.handlers.set(name, set);
+    }
     set.add(handler);
     return () => {
       set.delete(handler);
@@ -82,9 +86,7 @@ function encode(name: string, payload: unknown): string {
   // Measured with the envelope and a worst-case origin and scope, as NOTIFY will carry it.
   const size = Buffer.byteLength(json) + Buffer.byteLength(name) + 160;
   if (size > MAX_EVENT_BYTES) {
-    throw new Error(
-      `Event "${name}" is about ${size} bytes; events are limited to ${MAX_EVENT_BYTES} bytes. Send an id in the event and let handlers read the rest.`,
-    );
+    throw new Error(`Event "${name}" is about ${size} bytes; events are limited to ${MAX_EVENT_BYTES} bytes. Send an id in the event and let handlers read the rest.`);
   }
   return json;
 }

@@ -147,13 +147,7 @@ function fenced<O>(qb: UpdateQueryBuilder<Tables, 'jobs', 'jobs', O>, claim: Cla
 
 export async function extendLocks(ex: Executor, worker: string, ids: string[], lockUntil: Date): Promise<number> {
   if (ids.length === 0) return 0;
-  const res = await ex
-    .updateTable('jobs')
-    .set({ lock_expires_at: lockUntil })
-    .where('id', 'in', ids)
-    .where('locked_by', '=', worker)
-    .where('status', '=', 'running')
-    .executeTakeFirst();
+  const res = await ex.updateTable('jobs').set({ lock_expires_at: lockUntil }).where('id', 'in', ids).where('locked_by', '=', worker).where('status', '=', 'running').executeTakeFirst();
   return Number(res.numUpdatedRows);
 }
 
@@ -228,19 +222,11 @@ export async function findSchedule(ex: Executor, name: string): Promise<Schedule
 
 /** Due schedules; inside a PostgreSQL transaction they stay locked so no other process takes them. */
 export async function lockDueSchedules(ex: Executor, dialect: Db['dialect'], now: Date, limit: number): Promise<ScheduleRow[]> {
-  return skipLocked(
-    dialect,
-    ex.selectFrom('job_schedules').selectAll().where('is_enabled', '=', true).where('next_run_at', '<=', now).orderBy('next_run_at').limit(limit),
-  ).execute();
+  return skipLocked(dialect, ex.selectFrom('job_schedules').selectAll().where('is_enabled', '=', true).where('next_run_at', '<=', now).orderBy('next_run_at').limit(limit)).execute();
 }
 
 /** Compare-and-set on next_run_at, so two processes ticking the same schedule advance it once. */
 export async function advanceSchedule(ex: Executor, name: string, dueAt: Date, nextRunAt: Date, now: Date): Promise<boolean> {
-  const res = await ex
-    .updateTable('job_schedules')
-    .set({ next_run_at: nextRunAt, last_run_at: now })
-    .where('name', '=', name)
-    .where('next_run_at', '=', dueAt)
-    .executeTakeFirst();
+  const res = await ex.updateTable('job_schedules').set({ next_run_at: nextRunAt, last_run_at: now }).where('name', '=', name).where('next_run_at', '=', dueAt).executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }

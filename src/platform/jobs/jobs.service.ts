@@ -23,10 +23,11 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
+/** pino's, Fastify's or any logger with these methods; called pino-style as (object, message). */
 export interface JobLog {
-  info: Function;
-  warn: Function;
-  error: Function;
+  info: (...args: any[]) => unknown;
+  warn: (...args: any[]) => unknown;
+  error: (...args: any[]) => unknown;
 }
 
 export interface JobQueueOptions {
@@ -222,8 +223,7 @@ export class JobQueue {
    * off each other's schedules. Returns how many jobs it added.
    */
   async runSchedules(now: Date = new Date()): Promise<number> {
-    const added =
-      this.db.dialect === 'postgres' ? await this.db.transaction((trx) => this.enqueueDue(trx, now)) : await this.enqueueDue(this.db.k, now);
+    const added = this.db.dialect === 'postgres' ? await this.db.transaction((trx) => this.enqueueDue(trx, now)) : await this.enqueueDue(this.db.k, now);
     if (added > 0) this.wake();
     return added;
   }
@@ -272,6 +272,9 @@ export class JobQueue {
         }
       } catch (err) {
         this.log.error({ err }, 'job worker could not reach the database; retrying');
+        // At most one error line a second while the database is away.
+        await this.sleep(Math.max(this.pollMs, 1000));
+        continue;
       }
       // Jobs finishing wake the sleep while there is a backlog, so a busy worker does not wait for the poll.
       if (!more) await this.sleep(this.pollMs);

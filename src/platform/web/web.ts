@@ -156,7 +156,7 @@ function consoleNavFor(actor: Actor, url: string) {
   const path = url.split('?')[0];
   return consoleNav
     .filter((item) => can(actor, item.permission))
-    .map((item) => ({ href: item.href, text: item.text, active: item.href === '/console' ? path === '/console' : path.startsWith(item.href) }));
+    .map((item) => ({ href: item.href, text: item.text, current: path === item.href, active: item.href !== '/console' && path.startsWith(item.href) }));
 }
 
 function signOutSlot(token: string): string {

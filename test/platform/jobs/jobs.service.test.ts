@@ -15,7 +15,10 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 function recorder() {
   const lines: { level: string; args: unknown[] }[] = [];
-  const at = (level: string) => (...args: unknown[]) => void lines.push({ level, args });
+  const at =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void lines.push({ level, args });
   return { lines, log: { info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -37,11 +40,26 @@ async function until(at: Date): Promise<void> {
 }
 
 test('backoff doubles from the base, stays under the cap and keeps at least half the delay', () => {
-  assert.equal(backoffMs(1, 100, 10_000, () => 0), 50);
-  assert.equal(backoffMs(1, 100, 10_000, () => 1), 100);
-  assert.equal(backoffMs(4, 100, 10_000, () => 1), 800);
-  assert.equal(backoffMs(30, 100, 10_000, () => 1), 10_000);
-  assert.equal(backoffMs(30, 100, 10_000, () => 0), 5_000);
+  assert.equal(
+    backoffMs(1, 100, 10_000, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffMs(1, 100, 10_000, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffMs(4, 100, 10_000, () => 1),
+    800,
+  );
+  assert.equal(
+    backoffMs(30, 100, 10_000, () => 1),
+    10_000,
+  );
+  assert.equal(
+    backoffMs(30, 100, 10_000, () => 0),
+    5_000,
+  );
 });
 
 test('cron times are worked out in UK time and bad expressions are refused clearly', () => {
@@ -102,7 +120,8 @@ forEachDialect('jobs', (dialect) => {
 
   test('a failing job is retried with growing backoff, then succeeds', async () => {
     const { db } = await freshDatabase(dialect);
-    const q = queue(db, { backoffBaseMs: 100, backoffMaxMs: 1000 });
+    // Delays long enough that a loaded machine still asks again before the backoff is over.
+    const q = queue(db, { backoffBaseMs: 300, backoffMaxMs: 5000 });
     let calls = 0;
     q.register('flaky', async () => {
       calls++;
@@ -116,7 +135,7 @@ forEachDialect('jobs', (dialect) => {
     assert.equal(afterFirst.status, 'pending');
     assert.equal(afterFirst.attempts, 1);
     assert.match(afterFirst.last_error ?? '', /gateway timeout 1/);
-    assert.ok(afterFirst.run_at.getTime() >= created.getTime() + 50, 'first retry waits at least half the base');
+    assert.ok(afterFirst.run_at.getTime() >= created.getTime() + 150, 'first retry waits at least half the base');
     assert.equal(await q.runOnce(), 0, 'not before its backoff');
 
     await until(afterFirst.run_at);
@@ -124,7 +143,7 @@ forEachDialect('jobs', (dialect) => {
     const afterSecond = (await q.get(id))!;
     assert.equal(afterSecond.attempts, 2);
     assert.match(afterSecond.last_error ?? '', /gateway timeout 2/);
-    assert.ok(afterSecond.run_at.getTime() >= afterFirst.run_at.getTime() + 100, 'second retry waits at least half of twice the base');
+    assert.ok(afterSecond.run_at.getTime() >= afterFirst.run_at.getTime() + 300, 'second retry waits at least half of twice the base');
 
     await until(afterSecond.run_at);
     assert.equal(await q.runOnce(), 1);
@@ -138,9 +157,13 @@ forEachDialect('jobs', (dialect) => {
     const { db } = await freshDatabase(dialect);
     const { lines, log } = recorder();
     const q = new JobQueue(db, { backoffBaseMs: 1, backoffMaxMs: 1, log });
-    q.register('doomed', async () => {
-      throw new Error('the SMS gateway said 401');
-    }, { maxAttempts: 2 });
+    q.register(
+      'doomed',
+      async () => {
+        throw new Error('the SMS gateway said 401');
+      },
+      { maxAttempts: 2 },
+    );
     const { id } = await q.enqueue('doomed', {});
     assert.equal((await q.get(id))?.max_attempts, 2);
     assert.equal(await q.runOnce(), 1);
@@ -232,7 +255,11 @@ forEachDialect('jobs', (dialect) => {
     const aRun = a.runOnce();
     await waitFor('a to claim', async () => (await a.get(id))?.locked_by === 'a');
     // Simulates a's lock running out (a stalled process) without waiting for it.
-    await (db.k as Kysely<any>).updateTable('jobs').set({ lock_expires_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
+    await (db.k as Kysely<any>)
+      .updateTable('jobs')
+      .set({ lock_expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', id)
+      .execute();
     assert.equal(await b.runOnce(), 1);
     release();
     assert.equal(await aRun, 1);
@@ -248,7 +275,11 @@ forEachDialect('jobs', (dialect) => {
     await q.enqueue('x', {}, { maxAttempts: 1 });
     const { id } = await q.enqueue('x', {}, { maxAttempts: 1 });
     const k = db.k as Kysely<any>;
-    await k.updateTable('jobs').set({ status: 'running', attempts: 1, locked_by: 'gone', lock_expires_at: new Date(Date.now() - 1) }).where('id', '=', id).execute();
+    await k
+      .updateTable('jobs')
+      .set({ status: 'running', attempts: 1, locked_by: 'gone', lock_expires_at: new Date(Date.now() - 1) })
+      .where('id', '=', id)
+      .execute();
     await q.runOnce();
     const job = (await q.get(id))!;
     assert.equal(job.status, 'dead');
@@ -257,18 +288,19 @@ forEachDialect('jobs', (dialect) => {
 
   test('a long job keeps its lock by heartbeat, so another worker does not take it', async () => {
     const { db } = await freshDatabase(dialect);
-    const a = queue(db, { visibilitySeconds: 0.4 });
-    const b = queue(db, { visibilitySeconds: 0.4 });
+    const a = queue(db, { visibilitySeconds: 1 });
+    const b = queue(db, { visibilitySeconds: 1 });
     let runs = 0;
     const handler = async () => {
       runs++;
-      await sleep(1200);
+      await sleep(2500);
     };
     a.register('long', handler);
     b.register('long', handler);
     const { id } = await a.enqueue('long', {});
     const aRun = a.runOnce();
-    const end = Date.now() + 1000;
+    // Well past the first lock's expiry: only heartbeats keep b off the job.
+    const end = Date.now() + 2200;
     while (Date.now() < end) {
       assert.equal(await b.runOnce(), 0);
       await sleep(50);
@@ -282,7 +314,9 @@ forEachDialect('jobs', (dialect) => {
     const { db } = await freshDatabase(dialect);
     const q = queue(db, { pollMs: 60_000 });
     let done = false;
-    q.register('quick', async () => void (done = true));
+    q.register('quick', async () => {
+      done = true;
+    });
     q.start();
     await sleep(50);
     const t0 = Date.now();
@@ -344,7 +378,8 @@ forEachDialect('jobs', (dialect) => {
     await a.schedule('nightly-report', '0 2 * * *', 'report.build', { kind: 'nightly' });
     await b.schedule('nightly-report', '0 2 * * *', 'report.build', { kind: 'nightly' });
     const k = db.k as Kysely<any>;
-    const schedule = async () => (await k.selectFrom('job_schedules').selectAll().where('name', '=', 'nightly-report').executeTakeFirstOrThrow()) as { next_run_at: Date; last_run_at: Date | null; cron: string };
+    const schedule = async () =>
+      (await k.selectFrom('job_schedules').selectAll().where('name', '=', 'nightly-report').executeTakeFirstOrThrow()) as { next_run_at: Date; last_run_at: Date | null; cron: string };
     const first = await schedule();
     assert.ok(first.next_run_at > new Date());
     assert.equal(first.last_run_at, null);
@@ -352,7 +387,10 @@ forEachDialect('jobs', (dialect) => {
     const due = first.next_run_at;
     const at = new Date(due.getTime() + 1000);
     const counts = await Promise.all([a.runSchedules(at), b.runSchedules(at), a.runSchedules(at), b.runSchedules(at)]);
-    assert.equal(counts.reduce((x, y) => x + y, 0), 1);
+    assert.equal(
+      counts.reduce((x, y) => x + y, 0),
+      1,
+    );
     const jobs = await k.selectFrom('jobs').selectAll().execute();
     assert.equal(jobs.length, 1);
     assert.equal(jobs[0].name, 'report.build');
