@@ -6,7 +6,8 @@ export default async function* countReporter(source) {
   const counts = { passed: 0, failed: 0, skipped: 0, suites: {} };
   const tally = (name, file, outcome) => {
     const suite = /^\[(\w+)\]/.exec(name)?.[1] ?? (file.includes('/e2e/') ? 'browser' : 'other');
-    const c = (counts.suites[suite] ??= { passed: 0, failed: 0, skipped: 0 });
+    counts.suites[suite] ??= { passed: 0, failed: 0, skipped: 0 };
+    const c = counts.suites[suite];
     c[outcome]++;
     counts[outcome]++;
   };

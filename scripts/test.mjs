@@ -62,12 +62,15 @@ console.log(`Database suites: ${dialects.join(', ')}`);
 mkdirSync('.tmp', { recursive: true });
 const countsFile = join('.tmp', 'test-counts.json');
 const args = [
-  '--import', 'tsx',
+  '--import',
+  'tsx',
   '--test',
   '--test-concurrency=2',
   '--test-timeout=180000',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${countsFile}`,
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=./scripts/count-reporter.mjs',
+  `--test-reporter-destination=${countsFile}`,
   ...testFiles(process.argv.slice(2).length ? process.argv.slice(2) : ['test']),
 ];
 const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEFT_TEST_DIALECTS: dialects.join(',') } });

@@ -26,8 +26,15 @@ const settings = {
   WEFT_DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'folder for the SQLite file, the generated secret and uploads' }),
   WEFT_MQTT_PORT: Type.Integer({ default: 1883, minimum: 0, maximum: 65535, description: 'port of the embedded MQTT broker' }),
   WEFT_MQTT_URL: Type.String({ default: '', pattern: '^(mqtts?://.+)?$', description: 'an external MQTT broker (mqtt://host:port); when set, the embedded broker is not started' }),
-  WEFT_ROLES: Type.String({ default: 'api,ingest,worker', pattern: '^(api|ingest|worker)(,(api|ingest|worker))*$', description: 'which parts this process runs: api, ingest, worker (comma-separated)' }),
-  WEFT_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'log level' }),
+  WEFT_ROLES: Type.String({
+    default: 'api,ingest,worker',
+    pattern: '^(api|ingest|worker)(,(api|ingest|worker))*$',
+    description: 'which parts this process runs: api, ingest, worker (comma-separated)',
+  }),
+  WEFT_LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'log level' },
+  ),
   WEFT_BODY_LIMIT: Type.Integer({ default: 1_048_576, minimum: 1024, description: 'largest request body accepted, in bytes' }),
   WEFT_SESSION_HOURS: Type.Integer({ default: 12, minimum: 1, maximum: 720, description: 'how long a staff session lasts without activity' }),
   WEFT_KEY_RATE_LIMIT: Type.Integer({ default: 600, minimum: 1, description: 'requests per minute allowed for one API key (or one address without a key)' }),

@@ -37,7 +37,11 @@ test('a bad or unknown WEFT_ value stops start-up with one line naming the varia
     [{ WEFT_PROT: '3000' }, /^WEFT_PROT is not a Weft setting/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => load(env), (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'), JSON.stringify(env));
+    assert.throws(
+      () => load(env),
+      (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'),
+      JSON.stringify(env),
+    );
   }
 });
 

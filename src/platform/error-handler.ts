@@ -32,7 +32,14 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   const wantsPage = request.routeOptions.config?.page || (!isApiPath(request.url) && acceptsHtml(request));
   if (wantsPage && typeof reply.page === 'function' && request.actor) {
-    const title = err.status === 404 ? 'Page not found' : err.status === 403 ? 'You do not have permission to see this page' : err.status >= 500 ? 'Sorry, there is a problem with the service' : 'There is a problem';
+    const title =
+      err.status === 404
+        ? 'Page not found'
+        : err.status === 403
+          ? 'You do not have permission to see this page'
+          : err.status >= 500
+            ? 'Sorry, there is a problem with the service'
+            : 'There is a problem';
     return reply.page('platform/web/views/error.njk', { pageTitle: title, message: err.message, requestId: err.status >= 500 ? request.id : undefined }, err.status);
   }
   return reply

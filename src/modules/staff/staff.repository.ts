@@ -11,7 +11,13 @@ export class StaffRepository {
   async listUsers(ex: Executor = this.db.k): Promise<UserWithRoles[]> {
     const users = await ex.selectFrom('users').selectAll().orderBy('name').execute();
     const roles = await ex.selectFrom('user_roles').selectAll().execute();
-    return users.map((u) => ({ ...u, roles: roles.filter((r) => r.user_id === u.id).map((r) => r.role).sort() }));
+    return users.map((u) => ({
+      ...u,
+      roles: roles
+        .filter((r) => r.user_id === u.id)
+        .map((r) => r.role)
+        .sort(),
+    }));
   }
 
   async findUser(id: string, ex: Executor = this.db.k): Promise<UserWithRoles | undefined> {
@@ -36,7 +42,11 @@ export class StaffRepository {
 
   async setRoles(userId: string, roles: string[], ex: Executor): Promise<void> {
     await ex.deleteFrom('user_roles').where('user_id', '=', userId).execute();
-    if (roles.length) await ex.insertInto('user_roles').values(roles.map((role) => ({ user_id: userId, role }))).execute();
+    if (roles.length)
+      await ex
+        .insertInto('user_roles')
+        .values(roles.map((role) => ({ user_id: userId, role })))
+        .execute();
   }
 
   async countActiveAdmins(ex: Executor): Promise<number> {

@@ -15,7 +15,17 @@ export function userToApi(u: UserWithRoles) {
 }
 
 export function keyToApi(k: KeyRow) {
-  return { id: k.id, name: k.name, type: k.type, prefix: k.prefix, scopes: k.scopes_json, createdAt: k.created_at.toISOString(), expiresAt: iso(k.expires_at), revokedAt: iso(k.revoked_at), lastUsedAt: iso(k.last_used_at) };
+  return {
+    id: k.id,
+    name: k.name,
+    type: k.type,
+    prefix: k.prefix,
+    scopes: k.scopes_json,
+    createdAt: k.created_at.toISOString(),
+    expiresAt: iso(k.expires_at),
+    revokedAt: iso(k.revoked_at),
+    lastUsedAt: iso(k.last_used_at),
+  };
 }
 
 const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
@@ -37,41 +47,83 @@ export function staffRoutes(deps: { staff: StaffService }) {
     const users = { permission: 'users:manage' };
     const keys = { permission: 'keys:manage' };
 
-    app.get('/api/v1/users', { config: users, schema: { tags: ['staff'], summary: 'List staff accounts', response: { 200: { type: 'array', items: User }, ...ProblemResponses } } }, async () => (await staff.listUsers()).map(userToApi));
+    app.get('/api/v1/users', { config: users, schema: { tags: ['staff'], summary: 'List staff accounts', response: { 200: { type: 'array', items: User }, ...ProblemResponses } } }, async () =>
+      (await staff.listUsers()).map(userToApi),
+    );
 
-    app.post('/api/v1/users', { config: users, schema: { tags: ['staff'], summary: 'Create a staff account', body: UserCreate, response: { 201: User, ...ProblemResponses } } }, async (request, reply) => {
-      request.audited = true;
-      return reply.status(201).send(userToApi(await staff.createUser(request.actor, request.body as UserCreate, origin(request))));
-    });
+    app.post(
+      '/api/v1/users',
+      { config: users, schema: { tags: ['staff'], summary: 'Create a staff account', body: UserCreate, response: { 201: User, ...ProblemResponses } } },
+      async (request, reply) => {
+        request.audited = true;
+        return reply.status(201).send(userToApi(await staff.createUser(request.actor, request.body as UserCreate, origin(request))));
+      },
+    );
 
-    app.get('/api/v1/users/:id', { config: users, schema: { tags: ['staff'], summary: 'One staff account', params: IdParams, response: { 200: User, ...ProblemResponses } } }, async (request) => userToApi(await staff.getUser((request.params as { id: string }).id)));
+    app.get('/api/v1/users/:id', { config: users, schema: { tags: ['staff'], summary: 'One staff account', params: IdParams, response: { 200: User, ...ProblemResponses } } }, async (request) =>
+      userToApi(await staff.getUser((request.params as { id: string }).id)),
+    );
 
-    app.patch('/api/v1/users/:id', { config: users, schema: { tags: ['staff'], summary: 'Change a staff account’s name, roles or whether it is active', params: IdParams, body: UserUpdate, response: { 200: User, ...ProblemResponses } } }, async (request) => {
-      request.audited = true;
-      return userToApi(await staff.updateUser(request.actor, (request.params as { id: string }).id, request.body as UserUpdate, origin(request)));
-    });
+    app.patch(
+      '/api/v1/users/:id',
+      {
+        config: users,
+        schema: { tags: ['staff'], summary: 'Change a staff account’s name, roles or whether it is active', params: IdParams, body: UserUpdate, response: { 200: User, ...ProblemResponses } },
+      },
+      async (request) => {
+        request.audited = true;
+        return userToApi(await staff.updateUser(request.actor, (request.params as { id: string }).id, request.body as UserUpdate, origin(request)));
+      },
+    );
 
-    app.get('/api/v1/keys', { config: keys, schema: { tags: ['staff'], summary: 'List API keys (never their secrets)', response: { 200: { type: 'array', items: ApiKey }, ...ProblemResponses } } }, async () => (await staff.listKeys()).map(keyToApi));
+    app.get(
+      '/api/v1/keys',
+      { config: keys, schema: { tags: ['staff'], summary: 'List API keys (never their secrets)', response: { 200: { type: 'array', items: ApiKey }, ...ProblemResponses } } },
+      async () => (await staff.listKeys()).map(keyToApi),
+    );
 
-    app.post('/api/v1/keys', { config: keys, schema: { tags: ['staff'], summary: 'Create an API key; the whole key is in this response only', body: KeyCreate, response: { 201: CreatedKey, ...ProblemResponses } } }, async (request, reply) => {
-      request.audited = true;
-      const { row, key } = await staff.createKey(request.actor, request.body as KeyCreate, origin(request));
-      return reply.status(201).header('cache-control', 'no-store').send({ ...keyToApi(row), key });
-    });
+    app.post(
+      '/api/v1/keys',
+      { config: keys, schema: { tags: ['staff'], summary: 'Create an API key; the whole key is in this response only', body: KeyCreate, response: { 201: CreatedKey, ...ProblemResponses } } },
+      async (request, reply) => {
+        request.audited = true;
+        const { row, key } = await staff.createKey(request.actor, request.body as KeyCreate, origin(request));
+        return reply
+          .status(201)
+          .header('cache-control', 'no-store')
+          .send({ ...keyToApi(row), key });
+      },
+    );
 
-    app.post('/api/v1/keys/:id/revoke', { config: keys, schema: { tags: ['staff'], summary: 'Revoke an API key at once', params: IdParams, response: { 200: ApiKey, ...ProblemResponses } } }, async (request) => {
-      request.audited = true;
-      return keyToApi(await staff.revokeKey(request.actor, (request.params as { id: string }).id, origin(request)));
-    });
+    app.post(
+      '/api/v1/keys/:id/revoke',
+      { config: keys, schema: { tags: ['staff'], summary: 'Revoke an API key at once', params: IdParams, response: { 200: ApiKey, ...ProblemResponses } } },
+      async (request) => {
+        request.audited = true;
+        return keyToApi(await staff.revokeKey(request.actor, (request.params as { id: string }).id, origin(request)));
+      },
+    );
 
     // ---- Console pages ----
     const usersPage = { permission: 'users:manage', page: 'console' as const };
     const keysPage = { permission: 'keys:manage', page: 'console' as const };
 
-    app.get('/console/users', { config: usersPage, schema: { hide: true } }, async (_request, reply) => reply.page(`${VIEWS}/users.njk`, { pageTitle: 'Staff accounts', users: await staff.listUsers() }));
+    app.get('/console/users', { config: usersPage, schema: { hide: true } }, async (_request, reply) =>
+      reply.page(`${VIEWS}/users.njk`, { pageTitle: 'Staff accounts', users: await staff.listUsers() }),
+    );
 
     const showNewUser = (reply: FastifyReply, values: Record<string, unknown>, fields: FieldError[]) =>
-      reply.page(`${VIEWS}/user-new.njk`, { pageTitle: 'Add a staff account', values, roleItems: roleItems(asList(values.roles)), errors: errorList(fields), fieldErrors: Object.fromEntries(['email', 'name', 'roles', 'password'].map((f) => [f, errorFor(fields, f)])) }, fields.length ? 400 : 200);
+      reply.page(
+        `${VIEWS}/user-new.njk`,
+        {
+          pageTitle: 'Add a staff account',
+          values,
+          roleItems: roleItems(asList(values.roles)),
+          errors: errorList(fields),
+          fieldErrors: Object.fromEntries(['email', 'name', 'roles', 'password'].map((f) => [f, errorFor(fields, f)])),
+        },
+        fields.length ? 400 : 200,
+      );
 
     app.get('/console/users/new', { config: usersPage, schema: { hide: true } }, async (_request, reply) => showNewUser(reply, {}, []));
 
@@ -91,12 +143,21 @@ export function staffRoutes(deps: { staff: StaffService }) {
 
     const showUser = async (reply: FastifyReply, id: string, fields: FieldError[], flash?: string) => {
       const user = await staff.getUser(id);
-      return reply.page(`${VIEWS}/user.njk`, { pageTitle: user.name, user, roleItems: roleItems(user.roles), errors: errorList(fields), fieldErrors: { roles: errorFor(fields, 'roles'), name: errorFor(fields, 'name') }, flash }, fields.length ? 400 : 200);
+      return reply.page(
+        `${VIEWS}/user.njk`,
+        { pageTitle: user.name, user, roleItems: roleItems(user.roles), errors: errorList(fields), fieldErrors: { roles: errorFor(fields, 'roles'), name: errorFor(fields, 'name') }, flash },
+        fields.length ? 400 : 200,
+      );
     };
 
     app.get('/console/users/:id', { config: usersPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
       const { created } = request.query as { created?: string };
-      return showUser(reply, (request.params as { id: string }).id, [], created ? 'Staff account created. Give the person their password in a safe way; they should change it when they first sign in.' : undefined);
+      return showUser(
+        reply,
+        (request.params as { id: string }).id,
+        [],
+        created ? 'Staff account created. Give the person their password in a safe way; they should change it when they first sign in.' : undefined,
+      );
     });
 
     app.post('/console/users/:id', { config: usersPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
@@ -113,7 +174,9 @@ export function staffRoutes(deps: { staff: StaffService }) {
       return showUser(reply, id, [], 'Changes saved.');
     });
 
-    app.get('/console/keys', { config: keysPage, schema: { hide: true } }, async (_request, reply) => reply.page(`${VIEWS}/keys.njk`, { pageTitle: 'API keys', keys: await staff.listKeys(), now: new Date() }));
+    app.get('/console/keys', { config: keysPage, schema: { hide: true } }, async (_request, reply) =>
+      reply.page(`${VIEWS}/keys.njk`, { pageTitle: 'API keys', keys: await staff.listKeys(), now: new Date() }),
+    );
 
     const scopeItems = (actorPerms: ReadonlySet<string>, checked: string[]) =>
       allPermissions()
@@ -121,7 +184,17 @@ export function staffRoutes(deps: { staff: StaffService }) {
         .map((p) => ({ value: p, text: p, hint: { text: permissionDescription(p) }, checked: checked.includes(p) }));
 
     const showNewKey = (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, fields: FieldError[]) =>
-      reply.page(`${VIEWS}/key-new.njk`, { pageTitle: 'Create an API key', values, scopeItems: scopeItems(request.actor.permissions, asList(values.scopes)), errors: errorList(fields), fieldErrors: Object.fromEntries(['name', 'type', 'scopes', 'expiresAt'].map((f) => [f, errorFor(fields, f)])) }, fields.length ? 400 : 200);
+      reply.page(
+        `${VIEWS}/key-new.njk`,
+        {
+          pageTitle: 'Create an API key',
+          values,
+          scopeItems: scopeItems(request.actor.permissions, asList(values.scopes)),
+          errors: errorList(fields),
+          fieldErrors: Object.fromEntries(['name', 'type', 'scopes', 'expiresAt'].map((f) => [f, errorFor(fields, f)])),
+        },
+        fields.length ? 400 : 200,
+      );
 
     app.get('/console/keys/new', { config: keysPage, schema: { hide: true } }, async (request, reply) => showNewKey(request, reply, { type: 'live' }, []));
 

@@ -55,8 +55,23 @@ export class StaffService {
     try {
       await this.db.transaction(async (trx) => {
         if (await this.repo.emailExists(email, trx)) throw staffErrors.EMAIL_TAKEN();
-        await this.repo.insertUser({ id, email, name: input.name.trim(), password_hash: hash, is_active: true, created_at: now, updated_at: now, password_changed_at: now, last_sign_in_at: null }, input.roles, trx);
-        await this.audit.record({ actor, action: 'staff.user_create', summary: `Created staff account ${email} (${input.roles.join(', ')})`, targetType: 'user', targetId: id, changes: { email, name: input.name, roles: input.roles }, ...origin }, trx);
+        await this.repo.insertUser(
+          { id, email, name: input.name.trim(), password_hash: hash, is_active: true, created_at: now, updated_at: now, password_changed_at: now, last_sign_in_at: null },
+          input.roles,
+          trx,
+        );
+        await this.audit.record(
+          {
+            actor,
+            action: 'staff.user_create',
+            summary: `Created staff account ${email} (${input.roles.join(', ')})`,
+            targetType: 'user',
+            targetId: id,
+            changes: { email, name: input.name, roles: input.roles },
+            ...origin,
+          },
+          trx,
+        );
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw staffErrors.EMAIL_TAKEN();
@@ -115,7 +130,18 @@ export class StaffService {
     };
     await this.db.transaction(async (trx) => {
       await this.repo.insertKey(row, trx);
-      await this.audit.record({ actor, action: 'staff.key_create', summary: `Created ${input.type} API key "${row.name}" with ${input.scopes.join(', ')}`, targetType: 'api_key', targetId: id, changes: { name: row.name, type: input.type, scopes: input.scopes, expiresAt: input.expiresAt ?? null }, ...origin }, trx);
+      await this.audit.record(
+        {
+          actor,
+          action: 'staff.key_create',
+          summary: `Created ${input.type} API key "${row.name}" with ${input.scopes.join(', ')}`,
+          targetType: 'api_key',
+          targetId: id,
+          changes: { name: row.name, type: input.type, scopes: input.scopes, expiresAt: input.expiresAt ?? null },
+          ...origin,
+        },
+        trx,
+      );
     });
     return { row: (await this.repo.findKey(id)) as KeyRow, key };
   }

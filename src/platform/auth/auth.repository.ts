@@ -122,7 +122,10 @@ export class AuthRepository {
   }
 
   async countSignInFailures(since: Date, by: { email?: string; ip?: string }): Promise<number> {
-    let q = this.db.k.selectFrom('sign_in_failures').select((eb) => eb.fn.countAll<number>().as('n')).where('failed_at', '>', since);
+    let q = this.db.k
+      .selectFrom('sign_in_failures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('failed_at', '>', since);
     if (by.email) q = q.where('email', '=', by.email.toLowerCase());
     if (by.ip) q = q.where('ip', '=', by.ip);
     return Number((await q.executeTakeFirstOrThrow()).n);

@@ -22,7 +22,11 @@ export function authRoutes(deps: { auth: AuthService; secureCookies: boolean; se
       const { value, errors } = readForm(SignInForm, request.body);
       const next = safeNext(value.next, '/console');
       const show = (fields: { field: string; message: string }[], status: number) =>
-        reply.page(SIGN_IN, { pageTitle: 'Sign in', next, values: { email: value.email }, errors: errorList(fields), fieldErrors: { email: errorFor(fields, 'email'), password: errorFor(fields, 'password') } }, status);
+        reply.page(
+          SIGN_IN,
+          { pageTitle: 'Sign in', next, values: { email: value.email }, errors: errorList(fields), fieldErrors: { email: errorFor(fields, 'email'), password: errorFor(fields, 'password') } },
+          status,
+        );
       if (errors.length) return show(errors, 400);
       try {
         const { token } = await deps.auth.signIn(value.email, value.password, { ip: request.ip, requestId: request.id });
@@ -52,7 +56,11 @@ export function authRoutes(deps: { auth: AuthService; secureCookies: boolean; se
       const { value, errors } = readForm(PasswordForm, request.body);
       if (!errors.length && value.password !== value.confirm) errors.push({ field: 'confirm', message: 'The new passwords do not match' });
       const show = (fields: { field: string; message: string }[], status: number) =>
-        reply.page(PASSWORD, { pageTitle: 'Change your password', errors: errorList(fields), fieldErrors: Object.fromEntries(['current', 'password', 'confirm'].map((f) => [f, errorFor(fields, f)])) }, status);
+        reply.page(
+          PASSWORD,
+          { pageTitle: 'Change your password', errors: errorList(fields), fieldErrors: Object.fromEntries(['current', 'password', 'confirm'].map((f) => [f, errorFor(fields, f)])) },
+          status,
+        );
       if (errors.length) return show(errors, 400);
       try {
         await deps.auth.changePassword(request.actor, value.current, value.password, { ip: request.ip, requestId: request.id });

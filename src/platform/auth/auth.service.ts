@@ -80,7 +80,7 @@ export class AuthService {
     const tokenHash = hashToken(this.config.secret, token);
     const s = await this.repo.sessionWithUser(tokenHash);
     const now = new Date();
-    if (!s || !s.is_active || s.expires_at <= now) return undefined;
+    if (!s?.is_active || s.expires_at <= now) return undefined;
     // Slide the expiry, but write at most once a minute per session.
     if (now.getTime() - s.last_seen_at.getTime() > 60_000) await this.repo.touchSession(tokenHash, now, this.expiry(now));
     const roles = await this.repo.rolesOf(s.user_id);
@@ -108,7 +108,15 @@ export class AuthService {
     const user = actor.id ? await this.repo.userById(actor.id) : undefined;
     if (!user) throw authErrors.PASSWORD_INCORRECT();
     if (!(await verifyPassword(current, user.password_hash))) {
-      await this.audit.record({ actor, action: 'auth.password_change', outcome: 'failed', summary: 'Password change refused: current password wrong', targetType: 'user', targetId: user.id, ...origin });
+      await this.audit.record({
+        actor,
+        action: 'auth.password_change',
+        outcome: 'failed',
+        summary: 'Password change refused: current password wrong',
+        targetType: 'user',
+        targetId: user.id,
+        ...origin,
+      });
       throw authErrors.PASSWORD_INCORRECT();
     }
     checkPasswordStrength(next, user.email);

@@ -96,7 +96,9 @@ export async function installWeb(app: FastifyInstance, options: WebOptions): Pro
 
   const csrfFor = (request: FastifyRequest): string => {
     const anchor = request.cookies[CSRF_COOKIE] ?? '';
-    return createHmac('sha256', options.config.secret).update(`${anchor}|${request.actor?.sessionHash ?? ''}`).digest('base64url');
+    return createHmac('sha256', options.config.secret)
+      .update(`${anchor}|${request.actor?.sessionHash ?? ''}`)
+      .digest('base64url');
   };
 
   app.decorateRequest('csrfToken', function csrfToken(this: FastifyRequest) {

@@ -55,7 +55,11 @@ forEachDialect('staff accounts and API keys', (dialect) => {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: json(admin), payload: payload as object });
       const body = res.json();
       assert.equal(body.code, code, JSON.stringify(body));
-      if (field) assert.ok(body.errors.some((e: { field: string }) => e.field === field), `${field} named in ${JSON.stringify(body.errors)}`);
+      if (field)
+        assert.ok(
+          body.errors.some((e: { field: string }) => e.field === field),
+          `${field} named in ${JSON.stringify(body.errors)}`,
+        );
     }
     const malformed = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: json(admin), payload: '{"email": ' });
     assert.equal(malformed.statusCode, 400);
@@ -128,10 +132,19 @@ forEachDialect('staff accounts and API keys', (dialect) => {
     assert.equal(wide.json().code, 'KEY_SCOPE_NOT_HELD');
     const past = await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: json(admin), payload: { name: 'x', type: 'live', scopes: ['audit:read'], expiresAt: '2020-01-01T00:00:00Z' } });
     assert.equal(past.json().code, 'KEY_EXPIRY_INVALID');
-    const soon = await t.app.inject({ method: 'POST', url: '/api/v1/keys', headers: json(admin), payload: { name: 'x', type: 'live', scopes: ['audit:read'], expiresAt: new Date(Date.now() + 60_000).toISOString() } });
+    const soon = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/keys',
+      headers: json(admin),
+      payload: { name: 'x', type: 'live', scopes: ['audit:read'], expiresAt: new Date(Date.now() + 60_000).toISOString() },
+    });
     const { key, id } = soon.json();
     assert.equal((await t.app.inject({ url: '/api/v1/audit', headers: json(key) })).statusCode, 200);
-    await t.services.db.k.updateTable('api_keys').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
+    await t.services.db.k
+      .updateTable('api_keys')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', id)
+      .execute();
     assert.equal((await t.app.inject({ url: '/api/v1/audit', headers: json(key) })).statusCode, 401);
   });
 
@@ -159,7 +172,12 @@ forEachDialect('staff accounts and API keys', (dialect) => {
   test('an audit row for every write, including ones a handler did not record itself', async () => {
     const boss = await t.signInAs(['admin']);
     const keysPage = await t.app.inject({ url: '/console/keys/new', headers: { cookie: boss.cookie } });
-    const created = await t.app.inject({ method: 'POST', url: '/console/keys/new', headers: { cookie: boss.cookie }, payload: { name: 'Library system', type: 'live', scopes: 'audit:read', _csrf: csrfFrom(keysPage.body) } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/console/keys/new',
+      headers: { cookie: boss.cookie },
+      payload: { name: 'Library system', type: 'live', scopes: 'audit:read', _csrf: csrfFrom(keysPage.body) },
+    });
     assert.equal(created.statusCode, 200);
     assert.match(created.body, /weft_live_/);
     const rows = await t.services.audit.search({ actorId: boss.userId, limit: 10 });

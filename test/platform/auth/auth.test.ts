@@ -69,7 +69,12 @@ forEachDialect('staff sign-in, sessions and passwords', (dialect) => {
     const person = await t.signInAs(['officer']);
     const form = await t.app.inject({ url: '/console/sign-in?next=//evil.example/x' });
     assert.doesNotMatch(form.body, /evil\.example/);
-    const res = await t.app.inject({ method: 'POST', url: '/console/sign-in', headers: { cookie: cookieHeader(form.headers['set-cookie']) }, payload: { email: person.email, password: PASSWORD, next: 'https://evil.example/', _csrf: csrfFrom(form.body) } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { cookie: cookieHeader(form.headers['set-cookie']) },
+      payload: { email: person.email, password: PASSWORD, next: 'https://evil.example/', _csrf: csrfFrom(form.body) },
+    });
     assert.equal(res.headers.location, '/console');
   });
 
@@ -95,12 +100,16 @@ forEachDialect('staff sign-in, sessions and passwords', (dialect) => {
 
   test('an expired session is refused', async () => {
     const person = await t.signInAs(['care']);
-    await t.services.db.k.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', person.userId).execute();
+    await t.services.db.k
+      .updateTable('sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', person.userId)
+      .execute();
     const page = await t.app.inject({ url: '/console', headers: { cookie: person.cookie } });
     assert.equal(page.statusCode, 303);
     const api = await t.app.inject({ url: '/api/v1/audit', headers: { cookie: person.cookie } });
     assert.equal(api.json().code, 'AUTH_INVALID');
-    assert.equal(await t.services.auth.purgeExpiredSessions() >= 1, true);
+    assert.equal((await t.services.auth.purgeExpiredSessions()) >= 1, true);
   });
 
   test('pages carry a strict content security policy and other security headers', async () => {

@@ -4,15 +4,7 @@ import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 
 /** The only routes anyone may call without signing in. Adding to this list is a security decision. */
-const ALLOWED_WITHOUT_CREDENTIALS = [
-  'GET /',
-  'GET /healthz',
-  'GET /readyz',
-  'GET /api/openapi.json',
-  'GET /console/sign-in',
-  'POST /console/sign-in',
-  'POST /console/sign-out',
-];
+const ALLOWED_WITHOUT_CREDENTIALS = ['GET /', 'GET /healthz', 'GET /readyz', 'GET /api/openapi.json', 'GET /console/sign-in', 'POST /console/sign-in', 'POST /console/sign-out'];
 const THIRD_PARTY_PUBLIC_PREFIXES = ['/assets/', '/api/docs'];
 
 function concrete(url: string): string {
@@ -55,7 +47,12 @@ forEachDialect('every route is authorised', (dialect) => {
     let refused = 0;
     for (const r of t.app.weftRoutes) {
       if (r.public || r.method === 'HEAD' || ['console:access', 'account:manage'].includes(r.permission ?? '')) continue;
-      const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }, payload: r.method === 'GET' ? undefined : {} });
+      const res = await t.app.inject({
+        method: r.method as 'GET',
+        url: concrete(r.url),
+        headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf },
+        payload: r.method === 'GET' ? undefined : {},
+      });
       assert.equal(res.statusCode, 403, `${r.method} ${r.url} should answer 403, got ${res.statusCode}`);
       if (!r.page) assert.equal(res.json().code, 'FORBIDDEN');
       refused++;
