@@ -107,42 +107,56 @@ export async function main(options: JobsBenchOptions = {}): Promise<JobsBenchRes
   const { db, cleanup } = await scratchDatabase(dialect, pgUrl);
   const k = db.k as Kysely<any>;
   try {
-    const queue = new JobQueue(db, { concurrency, pollMs: 10, log: quiet });
-    let handled = 0;
-    let allHandled!: () => void;
-    const finished = new Promise<void>((resolve) => (allHandled = resolve));
-    queue.register('bench.noop', async () => {
-      if (++handled === n) allHandled();
-    });
-
-    const enqueueMs = await timed(async () => {
-      for (let i = 0; i < n; i++) await queue.enqueue('bench.noop', { i });
-    });
-    const processMs = await timed(async () => {
-      queue.start();
-      await finished;
-      // stop() waits for the last results to be written, so this counts them as done.
-      await queue.stop(10_000);
-    });
-    const depth = await queue.depth();
-    if (depth.done !== n) throw new Error(`expected ${n} jobs done, found ${JSON.stringify(depth)}`);
-
-    await k.deleteFrom('jobs').execute();
-    const insertMs = await timed(async () => {
-      for (let i = 0; i < n; i++) {
+    const insertRaw = async (count: number) => {
+      for (let i = 0; i < count; i++) {
         const now = new Date();
         await k
           .insertInto('jobs')
           .values({ id: newId(), name: 'bench.noop', payload_json: toJson({ i }), status: 'pending', run_at: now, attempts: 0, max_attempts: 5, created_at: now })
           .execute();
       }
-    });
-    const selectUpdateMs = await timed(async () => {
-      for (let i = 0; i < n; i++) {
+    };
+    const selectUpdateRaw = async (count: number) => {
+      for (let i = 0; i < count; i++) {
         const row = await k.selectFrom('jobs').select('id').where('status', '=', 'pending').where('run_at', '<=', new Date()).orderBy('run_at').limit(1).executeTakeFirstOrThrow();
         await k.updateTable('jobs').set({ status: 'done', finished_at: new Date() }).where('id', '=', row.id).execute();
       }
-    });
+    };
+    const runQueue = async (count: number) => {
+      const queue = new JobQueue(db, { concurrency, pollMs: 10, log: quiet });
+      let handled = 0;
+      let allHandled!: () => void;
+      const finished = new Promise<void>((resolve) => {
+        allHandled = resolve;
+      });
+      queue.register('bench.noop', async () => {
+        if (++handled === count) allHandled();
+      });
+      const enqueueMs = await timed(async () => {
+        for (let i = 0; i < count; i++) await queue.enqueue('bench.noop', { i });
+      });
+      const processMs = await timed(async () => {
+        queue.start();
+        await finished;
+        // stop() waits for the last results to be written, so this counts them as done.
+        await queue.stop(10_000);
+      });
+      const depth = await queue.depth();
+      if (depth.done !== count) throw new Error(`expected ${count} jobs done, found ${JSON.stringify(depth)}`);
+      return { enqueueMs, processMs };
+    };
+
+    // Warm up the JIT, the driver and the database file for both sides, so neither pays for starting first.
+    const warm = Math.min(300, n);
+    await runQueue(warm);
+    await insertRaw(warm);
+    await selectUpdateRaw(warm);
+    await k.deleteFrom('jobs').execute();
+
+    const { enqueueMs, processMs } = await runQueue(n);
+    await k.deleteFrom('jobs').execute();
+    const insertMs = await timed(() => insertRaw(n));
+    const selectUpdateMs = await timed(() => selectUpdateRaw(n));
 
     const enqueue = rate(n, enqueueMs);
     const process_ = rate(n, processMs);

@@ -1,8 +1,11 @@
 // A node:test reporter that counts leaf tests per suite: "[sqlite] …" and "[postgres] …"
 // describe blocks, the browser tests under test/e2e, and the rest. Writes JSON.
 // A suite is reported after its children, so children wait until their top-level suite ends.
+// forEachDialect's suites are declared in test/helpers.ts, so their `file` is that one: a
+// suite is matched with the file whose children were reported just before it.
 export default async function* countReporter(source) {
   const pending = new Map();
+  let lastFile = '';
   const counts = { passed: 0, failed: 0, skipped: 0, suites: {} };
   const tally = (name, file, outcome) => {
     const suite = /^\[(\w+)\]/.exec(name)?.[1] ?? (file.includes('/e2e/') ? 'browser' : 'other');
@@ -17,12 +20,14 @@ export default async function* countReporter(source) {
     if (!d.file) continue;
     const isSuite = d.details?.type === 'suite';
     const outcome = d.skip || d.todo ? 'skipped' : event.type === 'test:pass' ? 'passed' : 'failed';
-    const list = pending.get(d.file) ?? [];
-    pending.set(d.file, list);
-    if (!isSuite && d.nesting > 0) list.push(outcome);
-    else if (!isSuite) tally(d.name, d.file, outcome);
+    if (!isSuite && d.nesting > 0) {
+      const list = pending.get(d.file) ?? [];
+      pending.set(d.file, list);
+      list.push(outcome);
+      lastFile = d.file;
+    } else if (!isSuite) tally(d.name, d.file, outcome);
     else if (d.nesting === 0) {
-      for (const o of list.splice(0)) tally(d.name, d.file, o);
+      for (const o of (pending.get(lastFile) ?? []).splice(0)) tally(d.name, lastFile, o);
     }
   }
   yield `${JSON.stringify(counts)}\n`;
