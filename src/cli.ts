@@ -5,7 +5,7 @@ import { COUNTY, DEMO_PASSWORD, DEMO_STAFF, loadCounty } from '../demo/county.js
 import { ConfigError, type Config, loadConfig, PROCESS_ROLES, type ProcessRole } from './config.js';
 import { systemActor } from './platform/auth/actor.js';
 import { STAFF_ROLES } from './platform/auth/roles.js';
-import { openDb } from './platform/db/database.js';
+import { type Db, openDb } from './platform/db/database.js';
 import { migrateDown, migrateUp, migrationStatus } from './platform/db/migrator.js';
 import { AppError } from './platform/errors.js';
 import { describeDb, portInUse, StartupError, start } from './server.js';
@@ -14,20 +14,33 @@ import { keyToApi, userToApi } from './modules/staff/staff.routes.js';
 
 const quietLog = { info() {}, warn() {}, error: (...a: unknown[]) => console.error(...a) };
 
-async function withServices<T>(config: Readonly<Config>, fn: (s: Services) => Promise<T>): Promise<T> {
+/** Opens the configured database for one command, with a plain message when it cannot be reached. */
+async function withDb<T>(fn: (db: Db) => Promise<T>, config: Readonly<Config> = loadConfig()): Promise<T> {
   const db = openDb({ databaseUrl: config.databaseUrl });
   try {
     await db.ping();
   } catch (err) {
+    await db.close().catch(() => {});
     throw new StartupError(`Cannot reach the database (${describeDb(config.databaseUrl)}): ${(err as Error).message}`);
   }
-  await migrateUp(db);
-  const services = await createServices(config, db, quietLog);
   try {
-    return await fn(services);
+    return await fn(db);
   } finally {
-    await services.close();
+    await db.close();
   }
+}
+
+async function withServices<T>(config: Readonly<Config>, fn: (s: Services) => Promise<T>): Promise<T> {
+  return withDb(async (db) => {
+    await migrateUp(db);
+    const services = await createServices(config, db, quietLog);
+    try {
+      return await fn(services);
+    } finally {
+      await services.jobs.stop(0);
+      await services.events.close();
+    }
+  }, config);
 }
 
 export function program(): Command {
@@ -80,38 +93,29 @@ export function program(): Command {
   migrate
     .command('up')
     .description('Apply every migration not yet applied')
-    .action(async () => {
-      const db = openDb({ databaseUrl: loadConfig().databaseUrl });
-      try {
+    .action(() =>
+      withDb(async (db) => {
         const { results } = await migrateUp(db);
         console.log(results?.length ? results.map((r) => `applied ${r.migrationName}`).join('\n') : 'The database is up to date.');
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
   migrate
     .command('down')
     .description('Undo the most recent migration')
-    .action(async () => {
-      const db = openDb({ databaseUrl: loadConfig().databaseUrl });
-      try {
+    .action(() =>
+      withDb(async (db) => {
         const { results } = await migrateDown(db);
         console.log(results?.length ? results.map((r) => `undone ${r.migrationName}`).join('\n') : 'There is nothing to undo.');
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
   migrate
     .command('status')
     .description('List migrations and whether each is applied')
-    .action(async () => {
-      const db = openDb({ databaseUrl: loadConfig().databaseUrl });
-      try {
+    .action(() =>
+      withDb(async (db) => {
         for (const m of await migrationStatus(db)) console.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`);
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 
   cli
     .command('user')

@@ -1,0 +1,18 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import { openDb } from '../src/platform/db/database.js';
+import { migrateUp } from '../src/platform/db/migrator.js';
+import * as repo from '../src/platform/jobs/jobs.repository.js';
+const url = process.argv[2] ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'plan-')), 'p.db')}`;
+const db = openDb({ databaseUrl: url });
+if (db.dialect === 'sqlite') await migrateUp(db);
+const orig = db.k;
+const compiled = (db.k as Kysely<any>).with((c) => c('due').materialized(), (k) => k.selectFrom('jobs').select('id').where((eb) => eb.or([eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', new Date())]), eb.and([eb('status', '=', 'running'), eb('lock_expires_at', '<=', new Date()), eb('attempts', '<', eb.ref('max_attempts'))])])).orderBy('run_at').limit(5)).updateTable('jobs').set({ status: 'running' }).where('id', 'in', (eb) => eb.selectFrom('due').select('due.id')).returningAll().compile();
+console.log(compiled.sql);
+const prefix = db.dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
+const r = await orig.executeQuery({ ...compiled, sql: prefix + compiled.sql } as any);
+console.log(r.rows);
+await db.close();
+void repo; void sql;
