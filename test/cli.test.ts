@@ -113,8 +113,23 @@ test('weft demo starts even with port 1883 taken, prints the addresses and sign-
     assert.ok(password);
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     assert.equal(res.status, 200);
+    // Sign in over real HTTP with the details the demo printed.
     const page = await fetch(`http://127.0.0.1:${port}/console/sign-in`);
-    assert.match(await page.text(), /Wealdmoor County Council/);
+    const html = await page.text();
+    assert.match(html, /Wealdmoor County Council/);
+    const anchor = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const signIn = await fetch(`http://127.0.0.1:${port}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: anchor, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email: 'admin@wealdmoor.example', password, _csrf: csrf }),
+    });
+    assert.equal(signIn.status, 303);
+    const session = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const home = await fetch(`http://127.0.0.1:${port}/console`, { headers: { cookie: `${anchor}; ${session}` } });
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /Welcome, admin@wealdmoor\.example/);
   } finally {
     taken.close();
     child.kill('SIGTERM');
