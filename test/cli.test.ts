@@ -117,7 +117,10 @@ test('weft demo starts even with port 1883 taken, prints the addresses and sign-
     const page = await fetch(`http://127.0.0.1:${port}/console/sign-in`);
     const html = await page.text();
     assert.match(html, /Wealdmoor County Council/);
-    const anchor = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const anchor = page.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
     const signIn = await fetch(`http://127.0.0.1:${port}/console/sign-in`, {
       method: 'POST',
@@ -126,7 +129,10 @@ test('weft demo starts even with port 1883 taken, prints the addresses and sign-
       body: new URLSearchParams({ email: 'admin@wealdmoor.example', password, _csrf: csrf }),
     });
     assert.equal(signIn.status, 303);
-    const session = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const session = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const home = await fetch(`http://127.0.0.1:${port}/console`, { headers: { cookie: `${anchor}; ${session}` } });
     assert.equal(home.status, 200);
     assert.match(await home.text(), /Welcome, admin@wealdmoor\.example/);

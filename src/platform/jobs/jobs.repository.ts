@@ -55,19 +55,25 @@ export interface NewJob {
 
 /** Inserts a job; with an idempotency key already taken, inserts nothing and returns undefined. */
 export async function insertJob(ex: Executor, job: NewJob): Promise<string | undefined> {
+  const values = {
+    id: job.id,
+    name: job.name,
+    payload_json: toJson(job.payload),
+    status: 'pending' as const,
+    run_at: job.runAt,
+    attempts: 0,
+    max_attempts: job.maxAttempts,
+    idempotency_key: job.idempotencyKey ?? null,
+    created_at: job.now,
+  };
+  // Without a key nothing can conflict, and the plain insert is the cheaper statement.
+  if (!job.idempotencyKey) {
+    await ex.insertInto('jobs').values(values).execute();
+    return job.id;
+  }
   const row = await ex
     .insertInto('jobs')
-    .values({
-      id: job.id,
-      name: job.name,
-      payload_json: toJson(job.payload),
-      status: 'pending',
-      run_at: job.runAt,
-      attempts: 0,
-      max_attempts: job.maxAttempts,
-      idempotency_key: job.idempotencyKey ?? null,
-      created_at: job.now,
-    })
+    .values(values)
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -84,36 +90,37 @@ export async function findJob(ex: Executor, id: string): Promise<JobRow | undefi
 }
 
 /**
- * Takes up to `limit` due jobs for one worker in a single statement: pending jobs whose time has
- * come, and running jobs whose lock expired (their worker crashed or stalled) that have attempts
- * left. The candidates are a materialised CTE so PostgreSQL evaluates the SKIP LOCKED scan once;
- * on SQLite the one statement is atomic because SQLite has a single writer.
+ * Takes up to `limit` due pending jobs for one worker in a single statement, oldest first, through
+ * the (status, run_at) index. The candidates are a materialised CTE so PostgreSQL evaluates the
+ * SKIP LOCKED scan exactly once; on SQLite the one statement is atomic because SQLite has one writer.
  */
 export async function claimJobs(db: Db, worker: string, limit: number, now: Date, lockUntil: Date): Promise<JobRow[]> {
   return db.k
     .with(
       (cte) => cte('due').materialized(),
-      (k) =>
-        skipLocked(
-          db.dialect,
-          k
-            .selectFrom('jobs')
-            .select('id')
-            .where((eb) =>
-              eb.or([
-                eb.and([eb('status', '=', 'pending'), eb('run_at', '<=', now)]),
-                eb.and([eb('status', '=', 'running'), eb('lock_expires_at', '<=', now), eb('attempts', '<', eb.ref('max_attempts'))]),
-              ]),
-            )
-            .orderBy('run_at')
-            .limit(limit),
-        ),
+      (k) => skipLocked(db.dialect, k.selectFrom('jobs').select('id').where('status', '=', 'pending').where('run_at', '<=', now).orderBy('run_at').limit(limit)),
     )
     .updateTable('jobs')
     .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), locked_by: worker, lock_expires_at: lockUntil }))
     .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
     .returningAll()
     .execute();
+}
+
+/**
+ * Running jobs whose lock expired (their worker crashed or stalled) go back to pending, keeping
+ * their run_at so they are first in line. The lost attempt stays counted, so a job that kills its
+ * worker every time still reaches the dead letters. Clearing locked_by fences the old worker out.
+ */
+export async function requeueExpired(ex: Executor, now: Date): Promise<number> {
+  const res = await ex
+    .updateTable('jobs')
+    .set({ status: 'pending', locked_by: null, lock_expires_at: null, last_error: 'The lock expired before the job finished: the worker crashed or stalled.' })
+    .where('status', '=', 'running')
+    .where('lock_expires_at', '<=', now)
+    .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
 }
 
 /** Jobs whose lock expired on their last attempt: nothing may retry them, so they go to the dead letters. */

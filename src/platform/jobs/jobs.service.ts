@@ -40,7 +40,7 @@ export interface JobQueueOptions {
   pollMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** How often the worker loop enqueues due schedules and buries jobs that died on their last attempt. */
+  /** How often the worker loop enqueues due schedules and recovers jobs whose lock expired (default 1000). */
   scheduleMs?: number;
   log?: JobLog;
 }
@@ -251,11 +251,15 @@ export class JobQueue {
     return added;
   }
 
+  /** Housekeeping the worker loop does every scheduleMs: due schedules, and jobs whose worker went away. */
   private async tick(): Promise<void> {
     this.lastScheduleTick = Date.now();
     await this.runSchedules();
-    const buried = await repo.buryExpired(this.db.k, new Date());
+    const now = new Date();
+    const buried = await repo.buryExpired(this.db.k, now);
     if (buried > 0) this.log.warn({ buried }, 'jobs whose lock expired on their last attempt moved to the dead letters');
+    const requeued = await repo.requeueExpired(this.db.k, now);
+    if (requeued > 0) this.log.warn({ requeued }, 'jobs whose lock expired were put back in the queue');
   }
 
   private async work(): Promise<void> {
