@@ -5,10 +5,10 @@ import { COUNTY, DEMO_PASSWORD, DEMO_STAFF, loadCounty } from '../demo/county.js
 import { ConfigError, type Config, loadConfig, PROCESS_ROLES, type ProcessRole } from './config.js';
 import { systemActor } from './platform/auth/actor.js';
 import { STAFF_ROLES } from './platform/auth/roles.js';
-import { type Db, openDb } from './platform/db/database.js';
+import type { Db } from './platform/db/database.js';
 import { migrateDown, migrateUp, migrationStatus } from './platform/db/migrator.js';
 import { AppError } from './platform/errors.js';
-import { describeDb, portInUse, StartupError, start } from './server.js';
+import { describeDb, openReachableDb, portInUse, StartupError, start } from './server.js';
 import { createServices, type Services } from './services.js';
 import { keyToApi, userToApi } from './modules/staff/staff.routes.js';
 
@@ -16,13 +16,7 @@ const quietLog = { info() {}, warn() {}, error: (...a: unknown[]) => console.err
 
 /** Opens the configured database for one command, with a plain message when it cannot be reached. */
 async function withDb<T>(fn: (db: Db) => Promise<T>, config: Readonly<Config> = loadConfig()): Promise<T> {
-  const db = openDb({ databaseUrl: config.databaseUrl });
-  try {
-    await db.ping();
-  } catch (err) {
-    await db.close().catch(() => {});
-    throw new StartupError(`Cannot reach the database (${describeDb(config.databaseUrl)}): ${(err as Error).message}`);
-  }
+  const db = await openReachableDb(config.databaseUrl);
   try {
     return await fn(db);
   } finally {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import type { Config, ProcessRole } from './config.js';
-import { openDb } from './platform/db/database.js';
+import { type Db, openDb } from './platform/db/database.js';
 import { migrateUp } from './platform/db/migrator.js';
 import { EmbeddedBroker } from './platform/mqtt/broker.js';
 import { createServices, scheduleRecurringJobs, type Services } from './services.js';
@@ -48,13 +48,7 @@ export async function start(config: Readonly<Config>, options: StartOptions = {}
     throw new StartupError(`Port ${config.port} on ${config.host} is already in use. Stop the other program or set WEFT_PORT.`);
   }
 
-  const db = openDb({ databaseUrl: config.databaseUrl });
-  try {
-    await db.ping();
-  } catch (err) {
-    await db.close().catch(() => {});
-    throw new StartupError(`Cannot reach the database (${describeDb(config.databaseUrl)}): ${(err as Error).message}`);
-  }
+  const db = await openReachableDb(config.databaseUrl);
   await migrateUp(db);
   const services = await createServices(config, db, log);
   await options.beforeListen?.(services);
@@ -106,6 +100,18 @@ export async function start(config: Readonly<Config>, options: StartOptions = {}
     });
   }
   return running;
+}
+
+/** Opens the database and checks it answers; a StartupError with a plain message when it does not. */
+export async function openReachableDb(databaseUrl: string): Promise<Db> {
+  const db = openDb({ databaseUrl });
+  try {
+    await db.ping();
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw new StartupError(`Cannot reach the database (${describeDb(databaseUrl)}): ${(err as Error).message}`);
+  }
+  return db;
 }
 
 /** The database address without its password, for messages. */
