@@ -24,6 +24,18 @@ function ensureChromium() {
   }
 }
 
+/** Drops the schemas test files made (t_ followed by hex), from this run or an earlier one. */
+async function dropTestSchemas() {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`select nspname from pg_namespace where nspname ~ '^t_[0-9a-f]{12}$'`);
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA ${nspname} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 async function postgresReachable() {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   try {
@@ -58,6 +70,8 @@ if (dialects.includes('postgres') && !(await postgresReachable())) {
   dialects = dialects.filter((d) => d !== 'postgres');
 }
 console.log(`Database suites: ${dialects.join(', ')}`);
+const usePostgres = dialects.includes('postgres');
+if (usePostgres) await dropTestSchemas();
 
 mkdirSync('.tmp', { recursive: true });
 const countsFile = join('.tmp', 'test-counts.json');
@@ -73,8 +87,9 @@ const args = [
   `--test-reporter-destination=${countsFile}`,
   ...testFiles(process.argv.slice(2).length ? process.argv.slice(2) : ['test']),
 ];
-const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEFT_TEST_DIALECTS: dialects.join(',') } });
-child.on('exit', (code) => {
+const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEFT_TEST_DIALECTS: dialects.join(','), WEFT_TEST_KEEP_SCHEMAS: '1' } });
+child.on('exit', async (code) => {
+  if (usePostgres) await dropTestSchemas().catch((err) => console.error(`Could not drop the test schemas: ${err.message}`));
   try {
     const counts = JSON.parse(readFileSync(countsFile, 'utf8'));
     console.log('\nBy suite:');

@@ -51,7 +51,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   await app.register(cookie, { secret: config.secret });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
-  installAuthHooks(app, { auth: services.auth, audit: services.audit, secureCookies: config.secureCookies });
+  installAuthHooks(app, { auth: services.auth, audit: services.audit });
   await installWeb(app, { config, organisationName: () => services.organisation.name() });
   await app.register(rateLimit, {
     global: true,

@@ -37,8 +37,7 @@ export async function testApp(dialect: Dialect, env: Record<string, string> = {}
   await app.ready();
   atEnd(async () => {
     await app.close();
-    await services.jobs.stop(0);
-    await services.events.close();
+    await services.close(0);
   });
   let n = 0;
   const t: TestApp = {

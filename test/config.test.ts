@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, SETTING_DESCRIPTIONS } from '../src/config.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'weft-config-'));
 const load = (env: Record<string, string>, file = '/nonexistent') => loadConfig({ WEFT_DATA_DIR: dir(), ...env }, { file });
@@ -20,6 +20,14 @@ test('defaults: SQLite in ./data, port 3000, every role, and a frozen object', (
   assert.throws(() => {
     (c as { port: number }).port = 1;
   });
+});
+
+test('the README configuration table lists every setting with its default', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  for (const [name, s] of Object.entries(SETTING_DESCRIPTIONS)) {
+    const shown = s.default === '' ? '(none)' : `\`${s.default}\``;
+    assert.ok(readme.includes(`| \`${name}\` | ${shown} |`), `${name} is missing from README.md, or its default there is not ${shown}`);
+  }
 });
 
 test('a postgres:// URL selects PostgreSQL', () => {

@@ -53,9 +53,12 @@ export async function freshDatabase(dialect: Dialect, options: { migrate?: boole
     const schema = `t_${randomBytes(6).toString('hex')}`;
     await withPgClient(async (c) => c.query(`CREATE SCHEMA ${schema}`));
     url = `${TEST_PG_URL}?schema=${schema}`;
-    dropSchema = async () => {
-      await withPgClient(async (c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
-    };
+    // Under scripts/test.mjs, schemas are dropped before and after the whole run instead:
+    // dropping one while another file migrates races with Kysely's catalogue scan.
+    if (process.env.WEFT_TEST_KEEP_SCHEMAS !== '1')
+      dropSchema = async () => {
+        await withPgClient(async (c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
+      };
   }
   const db = openDb({ databaseUrl: url });
   if (options.migrate !== false) await migrateUp(db);
@@ -75,6 +78,16 @@ async function withPgClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   } finally {
     await client.end();
   }
+}
+
+/** A logger that keeps what it is given, for tests that check what was logged. */
+export function logRecorder() {
+  const lines: { level: string; args: unknown[] }[] = [];
+  const at =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void lines.push({ level, args });
+  return { lines, log: { info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
 /** A test-only secret: long enough for config validation, never used outside tests. */

@@ -45,7 +45,8 @@ export function auditRoutes(deps: { audit: AuditService }) {
     app.get('/console/audit', { config: { permission: 'audit:read', page: 'console' }, schema: { hide: true } }, async (request, reply) => {
       // The page filters by plain GET parameters so it works without JavaScript; empty fields are ignored.
       const raw = Object.fromEntries(Object.entries(request.query as Record<string, string>).filter(([, v]) => v !== ''));
-      const query = Value.Check(AuditSearchQuery, raw) ? (raw as AuditSearchQuery) : {};
+      const valid = Value.Check(AuditSearchQuery, raw);
+      const query = valid ? (raw as AuditSearchQuery) : {};
       const page = await search(deps.audit, { ...query, limit: 50 });
       const params = new URLSearchParams({ ...(raw as Record<string, string>), before: page.next ?? '' });
       return reply.page('platform/audit/views/audit.njk', {
@@ -53,7 +54,7 @@ export function auditRoutes(deps: { audit: AuditService }) {
         query: raw,
         events: page.items,
         nextUrl: page.next ? `/console/audit?${params}` : null,
-        invalid: !Value.Check(AuditSearchQuery, raw),
+        invalid: !valid,
       });
     });
   };

@@ -63,7 +63,6 @@ export function requirePermissionOnEveryRoute(app: FastifyInstance): void {
 export interface AuthHookOptions {
   auth: AuthService;
   audit: AuditService;
-  secureCookies: boolean;
 }
 
 /** Identifies the caller on every request, then enforces the route's permission. */

@@ -136,7 +136,3 @@ export class AuthService {
     return this.repo.deleteExpiredSessions(new Date());
   }
 }
-
-export function keyHash(secret: string, key: string): string {
-  return hashToken(secret, key);
-}

@@ -126,18 +126,19 @@ export async function installWeb(app: FastifyInstance, options: WebOptions): Pro
     const request = this.request;
     const actor = request.actor;
     const isConsole = request.url.startsWith('/console');
+    const csrfToken = request.csrfToken();
     const html = views.render(template, {
       serviceName: isConsole ? 'Weft console' : 'Council services',
       organisationName: options.organisationName(),
       homeUrl: isConsole ? '/console' : '/',
       navigation: isConsole && actor?.type === 'user' ? consoleNavFor(actor, request.url) : undefined,
-      navEnd: isConsole && actor?.type === 'user' ? signOutSlot(request.csrfToken()) : undefined,
+      navEnd: isConsole && actor?.type === 'user' ? signOutSlot(csrfToken) : undefined,
       footerLinks: [
         { href: '/api/docs', text: 'API documentation' },
         { href: isConsole ? '/' : '/console', text: isConsole ? 'Residents’ portal' : 'Staff sign in' },
       ],
       csrfField: CSRF_FIELD,
-      csrfToken: request.csrfToken(),
+      csrfToken,
       actor,
       currentPath: request.url,
       ...context,

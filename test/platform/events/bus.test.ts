@@ -6,16 +6,7 @@ import { sql } from 'kysely';
 import { openDb } from '../../../src/platform/db/database.js';
 import type { Dialect } from '../../../src/platform/db/dialect.js';
 import { type EventBus, createEventBus } from '../../../src/platform/events/index.js';
-import { dialects, forEachDialect, freshDatabase } from '../../helpers.js';
-
-function recorder() {
-  const lines: { level: string; args: unknown[] }[] = [];
-  const at =
-    (level: string) =>
-    (...args: unknown[]) =>
-      void lines.push({ level, args });
-  return { lines, log: { warn: at('warn'), error: at('error') } };
-}
+import { dialects, forEachDialect, freshDatabase, logRecorder as recorder } from '../../helpers.js';
 
 async function bus(db: Parameters<typeof createEventBus>[0], log = recorder().log): Promise<EventBus> {
   const b = await createEventBus(db, log);

@@ -9,18 +9,9 @@ import type { Kysely } from 'kysely';
 import { openDb } from '../../../src/platform/db/database.js';
 import type { Dialect } from '../../../src/platform/db/dialect.js';
 import { JobQueue, type JobQueueOptions, backoffMs, nextCronTime } from '../../../src/platform/jobs/index.js';
-import { dialects, forEachDialect, freshDatabase } from '../../helpers.js';
+import { dialects, forEachDialect, freshDatabase, logRecorder as recorder } from '../../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-function recorder() {
-  const lines: { level: string; args: unknown[] }[] = [];
-  const at =
-    (level: string) =>
-    (...args: unknown[]) =>
-      void lines.push({ level, args });
-  return { lines, log: { info: at('info'), warn: at('warn'), error: at('error') } };
-}
 
 function queue(db: ConstructorParameters<typeof JobQueue>[0], options: JobQueueOptions = {}) {
   return new JobQueue(db, { log: recorder().log, pollMs: 20, ...options });
