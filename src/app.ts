@@ -8,9 +8,13 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import sjson from 'secure-json-parse';
+import { contextRoutes } from './modules/context/index.js';
+import { estateRoutes } from './modules/estate/index.js';
+import { lorawanRoutes } from './modules/lorawan/index.js';
 import { staffRoutes } from './modules/staff/index.js';
+import { telemetryRoutes } from './modules/telemetry/index.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
-import { installAuthHooks, requirePermissionOnEveryRoute } from './platform/auth/auth.plugin.js';
+import { type BearerResolvers, installAuthHooks, requirePermissionOnEveryRoute } from './platform/auth/auth.plugin.js';
 import { authRoutes } from './platform/auth/auth.routes.js';
 import { installErrorHandler } from './platform/error-handler.js';
 import { platformErrors } from './platform/errors.js';
@@ -51,7 +55,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   await app.register(cookie, { secret: config.secret });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
-  installAuthHooks(app, { auth: services.auth, audit: services.audit });
+  installAuthHooks(app, { auth: services.auth, audit: services.audit, bearer: bearerResolvers(services) });
   await installWeb(app, { config, organisationName: () => services.organisation.name() });
   await app.register(rateLimit, {
     global: true,
@@ -73,9 +77,19 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(authRoutes({ auth: services.auth, secureCookies: config.secureCookies, sessionHours: config.sessionHours }));
   await app.register(auditRoutes({ audit: services.audit }));
   await app.register(staffRoutes({ staff: services.staff }));
+  const { estate, telemetry } = services;
+  await app.register(estateRoutes({ estate }));
+  await app.register(telemetryRoutes({ telemetry, estate }));
+  await app.register(lorawanRoutes({ estate, telemetry }));
+  await app.register(contextRoutes({ estate, telemetry }));
   await app.register(shellRoutes);
 
   return app;
+}
+
+/** Bearer tokens other than API keys, by prefix: each module that issues one resolves it. */
+function bearerResolvers(_services: Services): BearerResolvers {
+  return {};
 }
 
 /**

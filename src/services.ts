@@ -5,7 +5,9 @@ import type { Db } from './platform/db/database.js';
 import { createEventBus, type EventBus } from './platform/events/index.js';
 import { JobQueue } from './platform/jobs/index.js';
 import { OrganisationService } from './platform/organisation/organisation.service.js';
+import { EstateService } from './modules/estate/index.js';
 import { StaffService } from './modules/staff/index.js';
+import { TelemetryService } from './modules/telemetry/index.js';
 
 export interface Logger {
   info: (...args: any[]) => void;
@@ -24,6 +26,8 @@ export interface Services {
   auth: AuthService;
   organisation: OrganisationService;
   staff: StaffService;
+  estate: EstateService;
+  telemetry: TelemetryService;
   jobs: JobQueue;
   events: EventBus;
   close(graceMs?: number): Promise<void>;
@@ -37,6 +41,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const staff = new StaffService(db, audit, config.secret);
   const jobs = new JobQueue(db, { concurrency: config.jobConcurrency, visibilitySeconds: config.jobVisibilitySeconds, log });
   const events = await createEventBus(db, log);
+  const estate = new EstateService(db, audit, events, config.secret);
+  const telemetry = new TelemetryService(db, estate, events, log);
 
   jobs.register('auth.purge_sessions', async () => {
     await auth.purgeExpiredSessions();
@@ -49,10 +55,14 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     auth,
     organisation,
     staff,
+    estate,
+    telemetry,
     jobs,
     events,
     async close(graceMs = 0) {
       await jobs.stop(graceMs);
+      await telemetry.close();
+      await estate.close();
       await events.close();
       await db.close();
     },

@@ -1,6 +1,9 @@
-/** Who is making a request: a staff member, an API key, the system itself, or nobody yet. */
+/**
+ * Who is making a request: a staff member, an API key, a device (its own token), a
+ * network-server integration (LoRaWAN webhooks), the system itself, or nobody yet.
+ */
 export interface Actor {
-  type: 'user' | 'key' | 'system' | 'anonymous';
+  type: 'user' | 'key' | 'device' | 'integration' | 'system' | 'anonymous';
   id: string | null;
   /** an email or a key name: what the audit log shows */
   label: string;

@@ -60,9 +60,17 @@ export function requirePermissionOnEveryRoute(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Resolves a bearer token of another kind than an API key to an actor, keyed by the
+ * token's prefix (devices: `wdev_`, LoRaWAN integrations: `wint_`). Modules supply
+ * these through the composition root; undefined means the token is not valid.
+ */
+export type BearerResolvers = Record<string, (token: string) => Promise<Actor | undefined>>;
+
 export interface AuthHookOptions {
   auth: AuthService;
   audit: AuditService;
+  bearer?: BearerResolvers;
 }
 
 /** Identifies the caller on every request, then enforces the route's permission. */
@@ -100,11 +108,15 @@ export function installAuthHooks(app: FastifyInstance, options: AuthHookOptions)
 
 async function identify(request: FastifyRequest, reply: FastifyReply, options: AuthHookOptions): Promise<'none' | 'ok' | 'invalid'> {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer weft_')) {
-    const actor = await options.auth.actorForKey(header.slice('Bearer '.length).trim());
-    if (!actor) return 'invalid';
-    request.actor = actor;
-    return 'ok';
+  if (header?.startsWith('Bearer ')) {
+    const token = header.slice('Bearer '.length).trim();
+    const resolve = token.startsWith('weft_') ? (t: string) => options.auth.actorForKey(t) : bearerResolver(options.bearer, token);
+    if (resolve) {
+      const actor = await resolve(token);
+      if (!actor) return 'invalid';
+      request.actor = actor;
+      return 'ok';
+    }
   }
   const token = request.cookies[SESSION_COOKIE];
   if (!token) return 'none';
@@ -115,6 +127,11 @@ async function identify(request: FastifyRequest, reply: FastifyReply, options: A
   }
   request.actor = actor;
   return 'ok';
+}
+
+function bearerResolver(resolvers: BearerResolvers | undefined, token: string) {
+  const prefix = Object.keys(resolvers ?? {}).find((p) => token.startsWith(p));
+  return prefix ? resolvers?.[prefix] : undefined;
 }
 
 function redirectToSignIn(request: FastifyRequest, reply: FastifyReply, page: 'console' | 'portal') {

@@ -1,0 +1,1 @@
+export { lorawanRoutes } from './lorawan.routes.js';

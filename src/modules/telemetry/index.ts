@@ -1,0 +1,2 @@
+export { telemetryRoutes } from './telemetry.routes.js';
+export { TelemetryService } from './telemetry.service.js';
