@@ -1,6 +1,9 @@
+import { join } from 'node:path';
 import type { StaffRole } from '../src/platform/auth/roles.js';
 import { systemActor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
+import { type LoadedEstate, loadEstate } from './estate.js';
+import { writeDevicesFile } from './simulator.js';
 
 /**
  * Wealdmoor: a fictional English county for demonstrations and tests. Every name,
@@ -19,11 +22,36 @@ export const DEMO_STAFF: { email: string; name: string; roles: StaffRole[] }[] =
   { email: 'viewer@wealdmoor.example', name: 'Ellen Fairweather', roles: ['viewer'] },
 ];
 
-/** Loads the county into an empty, migrated database. */
-export async function loadCounty(services: Services): Promise<void> {
+/** The seed the demo county is made from: the same county on every run. */
+export const DEMO_SEED = 'wealdmoor';
+
+export interface LoadOptions {
+  /** load the estate (wards, sites, devices) too; default true */
+  estate?: boolean;
+  /** where to write the devices' credentials for the simulator; default <data folder>/devices.json */
+  devicesFile?: string;
+}
+
+export interface LoadedCounty {
+  estate?: LoadedEstate;
+  devicesFile?: string;
+}
+
+/**
+ * Loads the county into an empty, migrated database: the council, its staff, and
+ * its estate (wards, 1,090 sites, about 2,400 devices) through the estate's bulk
+ * imports. The devices' credentials go to devices.json in the data folder
+ * (readable by its owner only), for `weft simulate`.
+ */
+export async function loadCounty(services: Services, options: LoadOptions = {}): Promise<LoadedCounty> {
   const actor = systemActor('weft demo');
   await services.organisation.create(COUNTY.name, COUNTY.shortName);
   for (const person of DEMO_STAFF) {
     await services.staff.createUser(actor, { ...person, password: DEMO_PASSWORD });
   }
+  if (options.estate === false) return {};
+  const estate = await loadEstate(services.estate, actor, DEMO_SEED);
+  const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
+  writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);
+  return { estate, devicesFile };
 }

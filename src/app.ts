@@ -20,6 +20,7 @@ import { installErrorHandler } from './platform/error-handler.js';
 import { platformErrors } from './platform/errors.js';
 import { newId } from './platform/ids.js';
 import { opsRoutes } from './platform/ops/ops.routes.js';
+import { parseMultipart } from './platform/web/forms.js';
 import { consoleNav, installWeb } from './platform/web/web.js';
 import type { Services } from './services.js';
 
@@ -78,18 +79,21 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(auditRoutes({ audit: services.audit }));
   await app.register(staffRoutes({ staff: services.staff }));
   const { estate, telemetry } = services;
-  await app.register(estateRoutes({ estate }));
+  await app.register(estateRoutes({ estate, config }));
   await app.register(telemetryRoutes({ telemetry, estate }));
-  await app.register(lorawanRoutes({ estate, telemetry }));
-  await app.register(contextRoutes({ estate, telemetry }));
+  await app.register(lorawanRoutes({ lorawan: services.lorawan, estate, publicUrl: config.publicUrl }));
+  await app.register(contextRoutes({ context: services.context, publicUrl: config.publicUrl }));
   await app.register(shellRoutes);
 
   return app;
 }
 
 /** Bearer tokens other than API keys, by prefix: each module that issues one resolves it. */
-function bearerResolvers(_services: Services): BearerResolvers {
-  return {};
+function bearerResolvers(services: Services): BearerResolvers {
+  return {
+    wdev_: (t) => services.estate.actorForDeviceToken(t),
+    wint_: (t) => services.lorawan.actorForToken(t),
+  };
 }
 
 /**
@@ -99,13 +103,22 @@ function bearerResolvers(_services: Services): BearerResolvers {
  */
 function installBodyParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/geo+json', 'application/ld+json'], { parseAs: 'string' }, (_request, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
     try {
       done(null, sjson.parse(body as string, { protoAction: 'error', constructorAction: 'error' }));
     } catch {
       done(platformErrors.MALFORMED_JSON(), undefined);
     }
+  });
+  // CSV bodies (estate imports) arrive as text; routes that take them raise their own bodyLimit.
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // File uploads from pages (estate imports): fields as strings, files as { filename, content }.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (request, body, done) => {
+    parseMultipart(body as Buffer, String(request.headers['content-type'])).then(
+      (fields) => done(null, fields),
+      () => done(platformErrors.VALIDATION_FAILED('The form upload could not be read. Choose the file again and resubmit.'), undefined),
+    );
   });
 }
 

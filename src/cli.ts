@@ -1,7 +1,8 @@
-import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
-import { COUNTY, DEMO_PASSWORD, DEMO_STAFF, loadCounty } from '../demo/county.js';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { COUNTY, DEMO_PASSWORD, DEMO_SEED, DEMO_STAFF, type LoadedCounty, loadCounty } from '../demo/county.js';
+import { type DevicesFile, readDevicesFile, Simulator } from '../demo/simulator.js';
 import { ConfigError, type Config, loadConfig, PROCESS_ROLES, type ProcessRole } from './config.js';
 import { systemActor } from './platform/auth/actor.js';
 import { STAFF_ROLES } from './platform/auth/roles.js';
@@ -11,6 +12,19 @@ import { AppError } from './platform/errors.js';
 import { describeDb, openReachableDb, portInUse, StartupError, start } from './server.js';
 import { createServices, type Services } from './services.js';
 import { keyToApi, userToApi } from './modules/staff/staff.routes.js';
+
+/** A commander parser for a number of at least `min`. */
+const atLeast = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`Give a number of at least ${min}.`);
+  return n;
+};
+
+/** A path relative to the working directory when it is inside it. */
+const shortPath = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+};
 
 const quietLog = { info() {}, warn() {}, error: (...a: unknown[]) => console.error(...a) };
 
@@ -55,32 +69,117 @@ export function program(): Command {
 
   cli
     .command('demo')
-    .description('Start Weft on a fresh data folder with the fictional Wealdmoor county loaded')
+    .description('Start Weft on a fresh data folder with the fictional Wealdmoor county loaded, and simulated devices sending readings')
     .option('--data <folder>', 'data folder to create afresh', './data/demo')
-    .action(async (opts: { data: string }) => {
+    .option('--speed <n>', 'how many times faster than real time the simulated devices live', atLeast(0.001), 1)
+    .option('--backfill-hours <n>', 'hours of history the simulator sends first, so charts have data at once', atLeast(0), 24)
+    .option('--no-simulate', 'load the county but start no simulated devices')
+    .action(async (opts: { data: string; speed: number; backfillHours: number; simulate: boolean }) => {
       const dataDir = resolve(opts.data);
       rmSync(dataDir, { recursive: true, force: true });
       const base = loadConfig(process.env, { overrides: { WEFT_DATA_DIR: dataDir, WEFT_DATABASE_URL: process.env.WEFT_DATABASE_URL ?? `sqlite:${join(dataDir, 'weft.db')}` } });
       let port = base.port;
       while (await portInUse(port, base.host)) port++;
       const config = port === base.port ? base : loadConfig(process.env, { overrides: { WEFT_DATA_DIR: dataDir, WEFT_DATABASE_URL: base.databaseUrl, WEFT_PORT: String(port) } });
-      const running = await start(config, { anyFreeMqttPort: true, beforeListen: loadCounty });
+      let county: LoadedCounty = {};
+      const running = await start(config, {
+        anyFreeMqttPort: true,
+        beforeListen: async (s) => {
+          county = await loadCounty(s);
+        },
+      });
+      const lines = [
+        '',
+        `Weft demo: ${COUNTY.name} (fictional)`,
+        `  Staff console:     ${running.url}/console`,
+        `  Residents' portal: ${running.url}/`,
+        `  API documentation: ${running.url}/api/docs`,
+        `  MQTT broker:       ${running.mqttUrl}`,
+        `  Database:          ${describeDb(config.databaseUrl)}`,
+        '',
+        `Sign in to the console with any of these (password: ${DEMO_PASSWORD}):`,
+        ...DEMO_STAFF.map((s) => `  ${s.email.padEnd(28)} ${s.roles.join(', ')}`),
+        '',
+      ];
+      if (county.estate && county.devicesFile) {
+        const n = (x: number) => x.toLocaleString('en-GB');
+        lines.push(
+          `Estate: ${n(county.estate.sites)} sites and ${n(county.estate.devices)} devices in 20 wards, loaded in ${(county.estate.ms / 1000).toFixed(1)} s; device credentials in ${shortPath(county.devicesFile)}.`,
+        );
+        if (opts.simulate && running.url) {
+          const sim = new Simulator({
+            url: running.url,
+            mqttUrl: running.mqttUrl,
+            devices: county.estate.simDevices,
+            seed: DEMO_SEED,
+            speed: opts.speed,
+            backfillHours: opts.backfillHours,
+            log: (line) => console.log(line),
+          });
+          sim.start();
+          // Stop the devices before the server, so none is cut off mid-message.
+          const stopServer = running.stop;
+          running.stop = async () => {
+            await sim.stop();
+            await stopServer();
+          };
+          const history = opts.backfillHours ? `, first sending ${n(opts.backfillHours)} hours of history` : '';
+          lines.push(
+            `Simulator: ${n(county.estate.devices)} devices sending readings over MQTT and HTTP at ${n(opts.speed)}× real time${history}; ${sim.stats.silent} of them fall silent, to show offline detection.`,
+          );
+        }
+        lines.push('');
+      }
+      lines.push('Press Ctrl+C to stop.');
+      console.log(lines.join('\n'));
+    });
+
+  cli
+    .command('simulate')
+    .description('Run the simulated devices of `weft demo` against any Weft (by its HTTP address and MQTT broker)')
+    .option('--url <url>', 'Weft’s address', 'http://127.0.0.1:3000')
+    .option('--mqtt <url>', 'its MQTT broker, e.g. mqtt://127.0.0.1:1883; without it every device sends over HTTP')
+    .option('--devices <file>', 'the devices and their credentials, as weft demo writes them', './data/demo/devices.json')
+    .option('--speed <n>', 'how many times faster than real time the devices live', atLeast(0.001), 1)
+    .option('--backfill-hours <n>', 'hours of history to send first', atLeast(0), 0)
+    .option('--seed <seed>', 'seed for the readings (default: the one in the devices file)')
+    .action(async (opts: { url: string; mqtt?: string; devices: string; speed: number; backfillHours: number; seed?: string }) => {
+      let file: DevicesFile;
+      try {
+        file = readDevicesFile(opts.devices);
+      } catch (err) {
+        throw new StartupError(`Cannot read the devices file ${opts.devices} (${(err as Error).message}). Run weft demo first, or give --devices.`);
+      }
+      const url = opts.url.replace(/\/+$/, '');
+      const sim = new Simulator({
+        url,
+        mqttUrl: opts.mqtt,
+        devices: file.devices,
+        seed: opts.seed ?? file.seed,
+        speed: opts.speed,
+        backfillHours: opts.backfillHours,
+        log: (line) => console.log(line),
+      });
+      sim.start();
       console.log(
-        [
-          '',
-          `Weft demo: ${COUNTY.name} (fictional)`,
-          `  Staff console:     ${running.url}/console`,
-          `  Residents' portal: ${running.url}/`,
-          `  API documentation: ${running.url}/api/docs`,
-          `  MQTT broker:       ${running.mqttUrl}`,
-          `  Database:          ${describeDb(config.databaseUrl)}`,
-          '',
-          `Sign in to the console with any of these (password: ${DEMO_PASSWORD}):`,
-          ...DEMO_STAFF.map((s) => `  ${s.email.padEnd(28)} ${s.roles.join(', ')}`),
-          '',
-          'Press Ctrl+C to stop.',
-        ].join('\n'),
+        `Simulator: ${file.devices.length.toLocaleString('en-GB')} devices sending to ${url}${opts.mqtt ? ` and ${opts.mqtt}` : ' (all over HTTP)'} at ${opts.speed}× real time. Press Ctrl+C to stop.`,
       );
+      const report = () => {
+        const s = sim.stats;
+        const n = (x: number) => x.toLocaleString('en-GB');
+        console.log(
+          `Simulator: ${n(s.mqtt.readings + s.http.readings)} readings sent (MQTT ${n(s.mqtt.readings)} in ${n(s.mqtt.messages)} messages over ${n(s.mqtt.connections)} connections, HTTP ${n(s.http.readings)} in ${n(s.http.requests)} requests); ${n(s.mqtt.errors + s.http.errors)} failed${s.lastError ? `; last: ${s.lastError}` : ''}.`,
+        );
+      };
+      const every = setInterval(report, 30_000);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const)
+        process.once(signal, () => {
+          clearInterval(every);
+          void sim.stop().then(() => {
+            report();
+            process.exit(0);
+          });
+        });
     });
 
   const migrate = cli.command('migrate').description('Change the database schema');
@@ -145,6 +244,41 @@ export function program(): Command {
       console.error('Keep the key safe: it will not be shown again.');
     });
 
+  cli
+    .command('import')
+    .description('Import sites or devices from a CSV file, or areas from a GeoJSON file: every row is checked first, and nothing is written unless all pass')
+    .addArgument(new Argument('<kind>', 'what the file holds').choices(['sites', 'devices', 'areas']))
+    .argument('<file>', 'the CSV file (GeoJSON for areas)')
+    .option('--credentials <file>', 'devices: write their new credentials (CSV) to this file, readable only by you, instead of printing them')
+    .action(async (kind: 'sites' | 'devices' | 'areas', file: string, opts: { credentials?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new StartupError(`Cannot read ${file}: ${(err as Error).message}`);
+      }
+      const actor = systemActor('weft cli');
+      await withServices(loadConfig(), async (s) => {
+        if (kind === 'areas') {
+          let geojson: unknown;
+          try {
+            geojson = JSON.parse(text);
+          } catch {
+            throw new StartupError(`${file} is not valid JSON.`);
+          }
+          const r = await s.estate.importAreas(actor, geojson);
+          console.error(`Imported ${r.created + r.updated} areas (${r.created} new, ${r.updated} changed); ${r.placed.sites} sites and ${r.placed.devices} devices moved area.`);
+        } else if (kind === 'sites') {
+          console.error(`Imported ${(await s.estate.importSites(actor, text)).count} sites.`);
+        } else {
+          const r = await s.estate.importDevices(actor, text);
+          if (opts.credentials) writeFileSync(opts.credentials, r.credentialsCsv, { mode: 0o600 });
+          else process.stdout.write(r.credentialsCsv);
+          console.error(`Imported ${r.count} devices. Their credentials ${opts.credentials ? `are in ${opts.credentials}` : 'are above'}: keep them safe, they will not be shown again.`);
+        }
+      });
+    });
+
   return cli;
 }
 
@@ -154,6 +288,7 @@ export async function main(argv = process.argv): Promise<void> {
     await program().parseAsync(argv);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupError) console.error(`weft: ${err.message}`);
+    else if (err instanceof AppError && err.code === 'IMPORT_INVALID') console.error([`weft: ${err.message}`, ...err.fields.map((f) => `  ${f.message}`)].join('\n'));
     else if (err instanceof AppError) console.error(`weft: ${[err.message, ...err.fields.map((f) => `${f.field}: ${f.message}`)].join(' ')} (${err.code})`);
     else console.error('weft: failed:', err);
     process.exit(1);

@@ -26,6 +26,11 @@ const settings = {
   WEFT_DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'folder for the SQLite file, the generated secret and uploads' }),
   WEFT_MQTT_PORT: Type.Integer({ default: 1883, minimum: 0, maximum: 65535, description: 'port of the embedded MQTT broker' }),
   WEFT_MQTT_URL: Type.String({ default: '', pattern: '^(mqtts?://.+)?$', description: 'an external MQTT broker (mqtt://host:port); when set, the embedded broker is not started' }),
+  WEFT_MQTT_CLIENT_ID: Type.String({
+    default: '',
+    pattern: '^[A-Za-z0-9._-]{0,64}$',
+    description: 'client id this process uses with the external broker, so the broker keeps its session across restarts; defaults to weft-<host name>. Give each ingest process on one host its own',
+  }),
   WEFT_ROLES: Type.String({
     default: 'api,ingest,worker',
     pattern: '^(api|ingest|worker)(,(api|ingest|worker))*$',
@@ -42,6 +47,13 @@ const settings = {
   WEFT_JOB_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'jobs one worker process runs at once' }),
   WEFT_JOB_VISIBILITY_SECONDS: Type.Integer({ default: 300, minimum: 1, description: 'how long a job stays claimed before another worker may take it' }),
   WEFT_SHUTDOWN_SECONDS: Type.Integer({ default: 20, minimum: 1, description: 'how long SIGTERM waits for requests and jobs to finish' }),
+  WEFT_IMPORT_BODY_LIMIT: Type.Integer({ default: 33_554_432, minimum: 1024, description: 'largest CSV or GeoJSON file accepted by the estate imports, in bytes' }),
+  WEFT_MAP_TILE_URL: Type.String({
+    default: '',
+    pattern: '^(https?://[^\\s]+\\{z\\}[^\\s]*)?$',
+    description: 'map tiles for console maps, as https://…/{z}/{x}/{y}.png; empty: maps draw areas and markers on a blank background (works offline)',
+  }),
+  WEFT_MAP_ATTRIBUTION: Type.String({ default: '', maxLength: 300, description: 'the credit line the tile provider asks for, shown on maps (plain text)' }),
 };
 
 export const ConfigSchema = Type.Object(settings, { additionalProperties: false });
@@ -57,6 +69,7 @@ export interface Config {
   dataDir: string;
   mqttPort: number;
   mqttUrl: string;
+  mqttClientId: string;
   roles: ReadonlySet<ProcessRole>;
   logLevel: string;
   bodyLimit: number;
@@ -66,6 +79,9 @@ export interface Config {
   jobConcurrency: number;
   jobVisibilitySeconds: number;
   shutdownSeconds: number;
+  importBodyLimit: number;
+  mapTileUrl: string;
+  mapAttribution: string;
   /** cookies get the Secure flag when Weft is reached over https */
   secureCookies: boolean;
 }
@@ -137,6 +153,7 @@ function finish(c: RawConfig): Config {
     dataDir,
     mqttPort: c.WEFT_MQTT_PORT,
     mqttUrl: c.WEFT_MQTT_URL,
+    mqttClientId: c.WEFT_MQTT_CLIENT_ID,
     roles: new Set(c.WEFT_ROLES.split(',') as ProcessRole[]),
     logLevel: c.WEFT_LOG_LEVEL,
     bodyLimit: c.WEFT_BODY_LIMIT,
@@ -146,6 +163,9 @@ function finish(c: RawConfig): Config {
     jobConcurrency: c.WEFT_JOB_CONCURRENCY,
     jobVisibilitySeconds: c.WEFT_JOB_VISIBILITY_SECONDS,
     shutdownSeconds: c.WEFT_SHUTDOWN_SECONDS,
+    importBodyLimit: c.WEFT_IMPORT_BODY_LIMIT,
+    mapTileUrl: c.WEFT_MAP_TILE_URL,
+    mapAttribution: c.WEFT_MAP_ATTRIBUTION,
     secureCookies: publicUrl.startsWith('https://'),
   };
 }

@@ -6,6 +6,7 @@ import type { Config, ProcessRole } from './config.js';
 import { type Db, openDb } from './platform/db/database.js';
 import { migrateUp } from './platform/db/migrator.js';
 import { EmbeddedBroker } from './platform/mqtt/broker.js';
+import { embeddedIngest, ExternalSubscriber } from './modules/telemetry/mqtt.js';
 import { createServices, scheduleRecurringJobs, type Services } from './services.js';
 
 export class StartupError extends Error {}
@@ -14,6 +15,8 @@ export interface Running {
   services: Services;
   app?: FastifyInstance;
   broker?: EmbeddedBroker;
+  /** with WEFT_MQTT_URL: Weft's subscription to the external broker (ingest role) */
+  subscriber?: ExternalSubscriber;
   url?: string;
   mqttUrl?: string;
   stop(): Promise<void>;
@@ -54,8 +57,10 @@ export async function start(config: Readonly<Config>, options: StartOptions = {}
   await options.beforeListen?.(services);
 
   const running: Running = { services, stop: async () => {} };
+  const mqttIngest = { estate: services.estate, telemetry: services.telemetry, log: log.child({ part: 'mqtt' }), batch: { concurrency: db.dialect === 'postgres' ? 4 : 1 } };
   if (roles.has('ingest') && !config.mqttUrl) {
     running.broker = new EmbeddedBroker();
+    running.broker.setHooks(embeddedIngest(mqttIngest).hooks);
     let port = config.mqttPort;
     if (await portInUse(port, config.host)) {
       if (!options.anyFreeMqttPort) throw new StartupError(`MQTT port ${port} is already in use. Set WEFT_MQTT_PORT, or WEFT_MQTT_URL to use that broker.`);
@@ -65,6 +70,15 @@ export async function start(config: Readonly<Config>, options: StartOptions = {}
     running.mqttUrl = `mqtt://${config.host}:${running.broker.port}`;
   } else if (config.mqttUrl) {
     running.mqttUrl = config.mqttUrl;
+    if (roles.has('ingest')) {
+      running.subscriber = new ExternalSubscriber({ ...mqttIngest, url: config.mqttUrl, clientId: config.mqttClientId });
+      try {
+        await running.subscriber.start();
+      } catch (err) {
+        await services.close(0);
+        throw new StartupError(`Cannot subscribe to the MQTT broker at WEFT_MQTT_URL: ${(err as Error).message}`);
+      }
+    }
   }
   if (roles.has('worker')) {
     await scheduleRecurringJobs(services);
@@ -82,7 +96,8 @@ export async function start(config: Readonly<Config>, options: StartOptions = {}
       const graceMs = config.shutdownSeconds * 1000;
       log.info('shutting down: no new requests or jobs; waiting for those in flight');
       await running.app?.close(); // stops accepting, lets in-flight requests finish
-      await running.broker?.stop();
+      await running.broker?.stop(); // commits and acknowledges what it holds first
+      await running.subscriber?.stop();
       await services.close(graceMs); // finishes or releases running jobs, then closes the database
       log.info('stopped');
     })();

@@ -5,7 +5,9 @@ import type { Db } from './platform/db/database.js';
 import { createEventBus, type EventBus } from './platform/events/index.js';
 import { JobQueue } from './platform/jobs/index.js';
 import { OrganisationService } from './platform/organisation/organisation.service.js';
+import { ContextService } from './modules/context/index.js';
 import { EstateService } from './modules/estate/index.js';
+import { LorawanService } from './modules/lorawan/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
 
@@ -28,6 +30,8 @@ export interface Services {
   staff: StaffService;
   estate: EstateService;
   telemetry: TelemetryService;
+  context: ContextService;
+  lorawan: LorawanService;
   jobs: JobQueue;
   events: EventBus;
   close(graceMs?: number): Promise<void>;
@@ -41,11 +45,25 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const staff = new StaffService(db, audit, config.secret);
   const jobs = new JobQueue(db, { concurrency: config.jobConcurrency, visibilitySeconds: config.jobVisibilitySeconds, log });
   const events = await createEventBus(db, log);
-  const estate = new EstateService(db, audit, events, config.secret);
+  const estate = new EstateService(db, audit, events, config.secret, { jobs, log });
   const telemetry = new TelemetryService(db, estate, events, log);
+  const context = new ContextService(db, audit, estate, telemetry);
+  const lorawan = new LorawanService(db, audit, events, estate, telemetry, config.secret);
 
   jobs.register('auth.purge_sessions', async () => {
     await auth.purgeExpiredSessions();
+  });
+  jobs.register('telemetry.retention', async () => {
+    await telemetry.applyRetention();
+  });
+  jobs.register('telemetry.partitions', async () => {
+    await telemetry.preparePartitions();
+  });
+  jobs.register('estate.device_health', async () => {
+    await estate.checkHealth();
+  });
+  jobs.register('estate.import', async (payload: { importId: string }) => {
+    await estate.runImport(payload.importId);
   });
 
   return {
@@ -57,10 +75,13 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     staff,
     estate,
     telemetry,
+    context,
+    lorawan,
     jobs,
     events,
     async close(graceMs = 0) {
       await jobs.stop(graceMs);
+      lorawan.close();
       await telemetry.close();
       await estate.close();
       await events.close();
@@ -72,4 +93,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
 /** Recurring platform jobs; idempotent, so every worker may call it at start. */
 export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.jobs.schedule('auth.purge_sessions', '17 * * * *', 'auth.purge_sessions', {});
+  await services.jobs.schedule('telemetry.retention', '23 3 * * *', 'telemetry.retention', {});
+  if (services.db.dialect === 'postgres') await services.jobs.schedule('telemetry.partitions', '7 */6 * * *', 'telemetry.partitions', {});
+  await services.jobs.schedule('estate.device_health', '* * * * *', 'estate.device_health', {});
 }

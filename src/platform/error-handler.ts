@@ -28,6 +28,18 @@ export function isApiPath(url: string): boolean {
   return API_PREFIXES.some((p) => url.startsWith(p));
 }
 
+/**
+ * Address spaces that speak another standard's problem vocabulary (NGSI-LD under
+ * /ngsi-ld/): the module that owns the prefix says which `type` and `title` an error
+ * gets there. Weft's `code` and the other members stay as they are.
+ */
+export type ProblemVocabulary = (err: AppError) => { type: string; title: string } | undefined;
+const vocabularies: { prefix: string; describe: ProblemVocabulary }[] = [];
+
+export function registerProblemVocabulary(prefix: string, describe: ProblemVocabulary): void {
+  if (!vocabularies.some((v) => v.prefix === prefix)) vocabularies.push({ prefix, describe });
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: AppError) {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   const wantsPage = request.routeOptions.config?.page || (!isApiPath(request.url) && acceptsHtml(request));
@@ -42,12 +54,13 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
             : 'There is a problem';
     return reply.page('platform/web/views/error.njk', { pageTitle: title, message: err.message, requestId: err.status >= 500 ? request.id : undefined }, err.status);
   }
+  const vocabulary = vocabularies.find((v) => request.url.startsWith(v.prefix))?.describe(err);
   return reply
     .status(err.status)
     .type('application/problem+json')
     .send({
-      type: `urn:weft:error:${err.code}`,
-      title: titleOf(err),
+      type: vocabulary?.type ?? `urn:weft:error:${err.code}`,
+      title: vocabulary?.title ?? titleOf(err),
       status: err.status,
       code: err.code,
       detail: err.message,

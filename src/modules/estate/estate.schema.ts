@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { FormatRegistry, type Static, Type } from '@sinclair/typebox';
 
 /**
  * The estate's shared vocabulary. The types near the top are the contract the
@@ -86,3 +86,332 @@ export interface DeviceAuth {
   /** the device is in a resident's home: its data is personal */
   isPersonal: boolean;
 }
+
+// ---- Everything below: the estate module's own API and form schemas, and its views. ----
+
+// TypeBox's own checker (forms, CSV rows) knows no formats until told; this matches ajv-formats.
+if (!FormatRegistry.Has('date'))
+  FormatRegistry.Set('date', (v) => /^\d{4}-\d\d-\d\d$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v));
+
+export const AREA_KINDS = ['ward', 'neighbourhood'] as const;
+export type AreaKind = (typeof AREA_KINDS)[number];
+export type ConnectivityTechnology = (typeof CONNECTIVITY_TECHNOLOGIES)[number];
+export type ConnectivityStatus = (typeof CONNECTIVITY_STATUSES)[number];
+
+export const SITE_TYPE_NAMES: Record<SiteType, string> = {
+  school: 'School',
+  library: 'Library',
+  council_building: 'Council building',
+  nhs_site: 'NHS site',
+  care_home: 'Care home',
+  park: 'Park',
+  car_park: 'Car park',
+  street_hub: 'Street hub',
+  home: 'Resident’s home (telecare)',
+};
+export const TECHNOLOGY_NAMES: Record<ConnectivityTechnology, string> = {
+  full_fibre: 'Full fibre',
+  fttc: 'FTTC',
+  copper: 'Copper',
+  '4g': '4G',
+  '5g': '5G',
+  satellite: 'Satellite',
+  none: 'None',
+};
+export const CONNECTIVITY_STATUS_NAMES: Record<ConnectivityStatus, string> = { planned: 'Planned', ordered: 'Ordered', installed: 'Installed', live: 'Live', fault: 'Fault' };
+
+const Nullable = <T extends import('@sinclair/typebox').TSchema>(s: T) => Type.Union([s, Type.Null()]);
+const Lat = Type.Number({ minimum: -90, maximum: 90, errorMessage: 'Enter a latitude between -90 and 90, like 51.75' });
+const Lon = Type.Number({ minimum: -180, maximum: 180, errorMessage: 'Enter a longitude between -180 and 180, like -1.26' });
+const Day = Type.String({ format: 'date', description: 'a date, YYYY-MM-DD' });
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+export const POSTCODE_PATTERN = '^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$';
+export const EXTERNAL_ID_PATTERN = '^[0-9a-fA-F]{16}$';
+
+export const SiteTypeSchema = literals(SITE_TYPES);
+export const TechnologySchema = literals(CONNECTIVITY_TECHNOLOGIES);
+export const ConnectivityStatusSchema = literals(CONNECTIVITY_STATUSES);
+
+export const ConnectivityInput = Type.Object(
+  {
+    technology: TechnologySchema,
+    status: ConnectivityStatusSchema,
+    downMbps: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 100_000 }))),
+    upMbps: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 100_000 }))),
+    provider: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    circuitRef: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    plannedAt: Type.Optional(Nullable(Day)),
+    orderedAt: Type.Optional(Nullable(Day)),
+    installedAt: Type.Optional(Nullable(Day)),
+    liveAt: Type.Optional(Nullable(Day)),
+  },
+  { additionalProperties: false },
+);
+export type ConnectivityInput = Static<typeof ConnectivityInput>;
+
+const siteFields = {
+  type: SiteTypeSchema,
+  name: Type.String({ minLength: 1, maxLength: 200, errorMessage: 'Enter the site’s name' }),
+  address: Type.String({ minLength: 1, maxLength: 500, errorMessage: 'Enter the site’s address' }),
+  postcode: Type.Optional(Nullable(Type.String({ pattern: POSTCODE_PATTERN, errorMessage: 'Enter a real postcode, like OX1 1BX' }))),
+  uprn: Type.Optional(Nullable(Type.String({ pattern: '^[0-9]{1,12}$', errorMessage: 'Enter a UPRN of up to 12 digits' }))),
+  lat: Type.Optional(Nullable(Lat)),
+  lon: Type.Optional(Nullable(Lon)),
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 30, uniqueItems: true })),
+  ownerTeam: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  connectivity: Type.Optional(Nullable(ConnectivityInput)),
+};
+export const SiteCreate = Type.Object({ ...siteFields, id: Type.Optional(Uuid) }, { additionalProperties: false });
+export type SiteCreate = Static<typeof SiteCreate>;
+export const SiteUpdate = Type.Partial(Type.Object(siteFields), { additionalProperties: false, minProperties: 1 });
+export type SiteUpdate = Static<typeof SiteUpdate>;
+
+export const Connectivity = Type.Object({
+  technology: Type.String(),
+  status: Type.String(),
+  downMbps: Nullable(Type.Number()),
+  upMbps: Nullable(Type.Number()),
+  provider: Nullable(Type.String()),
+  circuitRef: Nullable(Type.String()),
+  plannedAt: Nullable(Type.String()),
+  orderedAt: Nullable(Type.String()),
+  installedAt: Nullable(Type.String()),
+  liveAt: Nullable(Type.String()),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export interface ConnectivityView {
+  technology: ConnectivityTechnology;
+  status: ConnectivityStatus;
+  downMbps: number | null;
+  upMbps: number | null;
+  provider: string | null;
+  circuitRef: string | null;
+  /** dates as YYYY-MM-DD */
+  plannedAt: string | null;
+  orderedAt: string | null;
+  installedAt: string | null;
+  liveAt: string | null;
+  updatedAt: Date;
+}
+
+export const Site = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  name: Type.String(),
+  address: Type.String(),
+  postcode: Nullable(Type.String()),
+  uprn: Nullable(Type.String()),
+  lat: Nullable(Type.Number()),
+  lon: Nullable(Type.Number()),
+  areaId: Nullable(Type.String()),
+  areaName: Nullable(Type.String()),
+  tags: Type.Array(Type.String()),
+  ownerTeam: Nullable(Type.String()),
+  isPersonal: Type.Boolean(),
+  connectivity: Nullable(Connectivity),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export interface SiteView {
+  id: string;
+  type: SiteType;
+  name: string;
+  address: string;
+  postcode: string | null;
+  uprn: string | null;
+  lat: number | null;
+  lon: number | null;
+  areaId: string | null;
+  areaName: string | null;
+  tags: string[];
+  ownerTeam: string | null;
+  isPersonal: boolean;
+  connectivity: ConnectivityView | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const deviceFields = {
+  name: Type.String({ minLength: 1, maxLength: 200, errorMessage: 'Enter the device’s name' }),
+  serial: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:/-]+$', errorMessage: 'Enter the serial number: letters, digits and . _ : / - only' }),
+  profile: Type.String({ minLength: 1, maxLength: 60, description: 'profile key or id', errorMessage: 'Choose the kind of device' }),
+  siteId: Type.Optional(Nullable(Uuid)),
+  externalId: Type.Optional(Nullable(Type.String({ pattern: EXTERNAL_ID_PATTERN, description: 'LoRaWAN DevEUI: 16 hex digits', errorMessage: 'Enter the DevEUI as 16 hexadecimal digits' }))),
+  lat: Type.Optional(Nullable(Lat)),
+  lon: Type.Optional(Nullable(Lon)),
+  firmware: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
+};
+export const DeviceCreate = Type.Object({ ...deviceFields, id: Type.Optional(Uuid) }, { additionalProperties: false });
+export type DeviceCreate = Static<typeof DeviceCreate>;
+export const DeviceUpdate = Type.Partial(Type.Object(deviceFields), { additionalProperties: false, minProperties: 1 });
+export type DeviceUpdate = Static<typeof DeviceUpdate>;
+
+export const Device = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  serial: Type.String(),
+  externalId: Nullable(Type.String()),
+  profileId: Type.String(),
+  profileKey: Type.String(),
+  siteId: Nullable(Type.String()),
+  siteName: Nullable(Type.String()),
+  areaId: Nullable(Type.String()),
+  lat: Nullable(Type.Number()),
+  lon: Nullable(Type.Number()),
+  status: Type.String(),
+  batteryPercent: Nullable(Type.Number()),
+  firmware: Nullable(Type.String()),
+  lastSeenAt: Nullable(Type.String({ format: 'date-time' })),
+  isPersonal: Type.Boolean(),
+  ownPosition: Type.Boolean({ description: 'whether lat and lon are the device’s own rather than its site’s' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  credentialsRotatedAt: Type.String({ format: 'date-time' }),
+  decommissionedAt: Nullable(Type.String({ format: 'date-time' })),
+});
+export interface DeviceView {
+  id: string;
+  name: string;
+  serial: string;
+  externalId: string | null;
+  profileId: string;
+  profileKey: string;
+  siteId: string | null;
+  siteName: string | null;
+  areaId: string | null;
+  /** the device's own position, or its site's */
+  lat: number | null;
+  lon: number | null;
+  status: DeviceStatus;
+  batteryPercent: number | null;
+  firmware: string | null;
+  lastSeenAt: Date | null;
+  isPersonal: boolean;
+  /** whether lat and lon are the device's own (false: its site's, or none) */
+  ownPosition: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  credentialsRotatedAt: Date;
+  decommissionedAt: Date | null;
+}
+
+export interface DeviceCredentials {
+  /** bearer token for HTTP ingest: wdev_… */
+  token: string;
+  /** MQTT username: the device id */
+  mqttUsername: string;
+  mqttPassword: string;
+}
+export const Credentials = Type.Object({
+  token: Type.String({ description: 'bearer token for HTTP ingest; shown this once' }),
+  mqttUsername: Type.String({ description: 'the device id' }),
+  mqttPassword: Type.String({ description: 'shown this once' }),
+});
+export const CreatedDevice = Type.Object({ device: Device, credentials: Credentials });
+
+export const ProfileSchema = Type.Object({
+  id: Type.String(),
+  key: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  metrics: Type.Array(MetricSpecSchema),
+  reportIntervalSeconds: Type.Integer(),
+  offlineTolerance: Type.Number(),
+  batteryLowPercent: Type.Integer(),
+  rawRetentionDays: Type.Integer(),
+  decoder: DecoderSpecSchema,
+  isBuiltIn: Type.Boolean(),
+});
+const profileFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  description: Type.String({ maxLength: 1000 }),
+  metrics: Type.Array(MetricSpecSchema, { minItems: 1, maxItems: 50 }),
+  reportIntervalSeconds: Type.Integer({ minimum: 1, maximum: 7 * 86_400 }),
+  offlineTolerance: Type.Number({ minimum: 1, maximum: 100 }),
+  batteryLowPercent: Type.Integer({ minimum: 0, maximum: 100 }),
+  rawRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+  decoder: DecoderSpecSchema,
+};
+export const ProfileCreate = Type.Object({ key: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,39}$' }), ...profileFields }, { additionalProperties: false });
+export type ProfileCreate = Static<typeof ProfileCreate>;
+export const ProfileUpdate = Type.Partial(Type.Object(profileFields), { additionalProperties: false, minProperties: 1 });
+export type ProfileUpdate = Static<typeof ProfileUpdate>;
+
+export const Area = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  code: Nullable(Type.String()),
+  kind: Type.String(),
+  bbox: Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[minLon, minLat, maxLon, maxLat]' }),
+});
+export interface AreaView {
+  id: string;
+  name: string;
+  code: string | null;
+  kind: AreaKind;
+  bbox: [number, number, number, number];
+}
+
+/** What listSites and listDevices accept. includePersonal defaults to false: homes stay hidden unless asked for. */
+export interface EstateFilter {
+  ids?: string[];
+  siteId?: string;
+  areaId?: string;
+  profileKey?: string;
+  type?: SiteType;
+  status?: DeviceStatus;
+  technology?: ConnectivityTechnology;
+  connectivityStatus?: ConnectivityStatus;
+  /** words in the name, address, postcode or serial */
+  q?: string;
+  bbox?: [number, number, number, number];
+  near?: { lat: number; lon: number; metres: number };
+  includePersonal?: boolean;
+  /** devices: include decommissioned ones (default false) */
+  includeDecommissioned?: boolean;
+  /** devices at or below their profile's low-battery threshold */
+  lowBattery?: boolean;
+  limit?: number;
+  /** keyset: the last id of the previous page */
+  after?: string;
+}
+
+export const ListQuery = Type.Object(
+  {
+    siteId: Type.Optional(Uuid),
+    areaId: Type.Optional(Uuid),
+    profile: Type.Optional(Type.String({ maxLength: 60 })),
+    type: Type.Optional(SiteTypeSchema),
+    status: Type.Optional(literals(DEVICE_STATUSES)),
+    technology: Type.Optional(TechnologySchema),
+    connectivityStatus: Type.Optional(ConnectivityStatusSchema),
+    q: Type.Optional(Type.String({ maxLength: 100 })),
+    bbox: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$', description: 'minLon,minLat,maxLon,maxLat' })),
+    near: Type.Optional(Type.String({ pattern: '^-?[0-9.]+,-?[0-9.]+,[0-9.]+$', description: 'lat,lon,metres' })),
+    lowBattery: Type.Optional(Type.Boolean()),
+    includeDecommissioned: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    after: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 60 }) }, { additionalProperties: false });
+export const AreaImportOptions = Type.Object(
+  {
+    kind: Type.Optional(literals(AREA_KINDS)),
+    nameProperty: Type.Optional(Type.String({ maxLength: 50, default: 'name' })),
+    codeProperty: Type.Optional(Type.String({ maxLength: 50, default: 'code' })),
+  },
+  { additionalProperties: false },
+);
+export type AreaImportOptions = Static<typeof AreaImportOptions>;
+
+export interface ImportError {
+  /** 1-based row in the file, counting the header as row 1 */
+  row: number;
+  field: string;
+  message: string;
+}
+export const ImportErrorSchema = Type.Object({ row: Type.Integer(), field: Type.String(), message: Type.String() });

@@ -1,7 +1,430 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import type { EstateService } from '../estate/index.js';
-import type { TelemetryService } from './telemetry.service.js';
+import type { Actor } from '../../platform/auth/actor.js';
+import { AppError } from '../../platform/errors.js';
+import { ProblemResponses } from '../../platform/web/openapi.js';
+import type { DeviceAuth, DeviceView, EstateService } from '../estate/index.js';
+import { telemetryErrors } from './telemetry.errors.js';
+import {
+  AggregatesList,
+  AggregatesQuery,
+  BUCKETS,
+  CsvQuery,
+  DeviceLatest,
+  DeviceParams,
+  IngestBody,
+  IngestResultSchema,
+  LatestBody,
+  LatestList,
+  LatestQuery,
+  NearbyList,
+  NearbyQuery,
+  QuarantineList,
+  QuarantineQuery,
+  ReadingsList,
+  RangeQuery,
+  StreamQuery,
+} from './telemetry.schema.js';
+import { type ReadingEvent, readingsFromBody, type TelemetryService } from './telemetry.service.js';
 
-export function telemetryRoutes(_deps: { telemetry: TelemetryService; estate: EstateService }) {
-  return async (_app: FastifyInstance) => {};
+const VIEWS = 'modules/telemetry/views';
+const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), 'public');
+const UPLOT = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');
+const DAY_MS = 86_400_000;
+/** 10,000 readings with long metric names and ISO times fit in well under this. */
+const INGEST_BODY_LIMIT = 4 * 1024 * 1024;
+
+const iso = (d: Date) => d.toISOString();
+const londonTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'medium', timeStyle: 'medium' });
+/** Times on pages: UK time, to the second (readings arrive seconds apart). */
+const shown = <T extends { at: Date }>(rows: T[]) => rows.map((r) => ({ ...r, time: londonTime.format(r.at) }));
+const list = (v: string | undefined) => (v ? v.split(',').filter(Boolean) : undefined);
+
+export interface TelemetryRouteOptions {
+  telemetry: TelemetryService;
+  estate: EstateService;
+}
+
+/** Live streams: how often an idle stream gets a comment line, so proxies keep it open (tests shorten it). */
+export const liveStreams = { heartbeatMs: 15_000 };
+
+export function telemetryRoutes(deps: TelemetryRouteOptions) {
+  const { telemetry, estate } = deps;
+
+  /** A device the caller may see: homes' devices need homes:read, and otherwise do not exist. */
+  const visibleDevice = (actor: Actor, id: string): Promise<DeviceView> => estate.getDevice(id, { includePersonal: estate.maySeeHomes(actor) });
+
+  const range = (q: { from?: string; to?: string }, defaultSpanMs = DAY_MS) => {
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - defaultSpanMs);
+    return { from, to };
+  };
+
+  /** The device a write is for: a device's own token, or an API key naming a device. */
+  async function ingestDevice(actor: Actor, deviceId: string | undefined): Promise<DeviceAuth> {
+    if (actor.type === 'device') {
+      if (deviceId && deviceId.toLowerCase() !== actor.id) throw telemetryErrors.DEVICE_MISMATCH();
+      deviceId = actor.id as string;
+    } else if (!deviceId) throw telemetryErrors.DEVICE_ID_REQUIRED();
+    const device = await estate.deviceAuth(deviceId);
+    if (!device) throw telemetryErrors.DEVICE_UNAVAILABLE();
+    return device;
+  }
+
+  /** Devices named by a query, less those the caller may not see. */
+  async function devicesFor(actor: Actor, q: { deviceIds?: string[]; siteId?: string; areaId?: string; profile?: string }): Promise<DeviceView[]> {
+    const includePersonal = estate.maySeeHomes(actor);
+    if (q.deviceIds) {
+      if (q.deviceIds.length > 10_000) throw telemetryErrors.TOO_MANY_DEVICES();
+      const ids = q.deviceIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)).map((id) => id.toLowerCase());
+      return ids.length ? estate.listDevices({ ids, includePersonal, includeDecommissioned: true, limit: ids.length }) : [];
+    }
+    if (!q.siteId && !q.areaId && !q.profile) throw telemetryErrors.QUERY_INVALID();
+    if (q.siteId) await estate.getSite(q.siteId, { includePersonal });
+    return estate.listDevices({ siteId: q.siteId, areaId: q.areaId, profileKey: q.profile, includePersonal, limit: 10_000 });
+  }
+
+  const latestValues = async (devices: DeviceView[], metrics?: string[]) =>
+    (
+      await telemetry.latest(
+        devices.map((d) => d.id),
+        metrics,
+      )
+    ).map((r) => ({ deviceId: r.deviceId, metric: r.metric, value: r.value, at: iso(r.at) }));
+
+  return async (app: FastifyInstance) => {
+    // The live page's script and styles, and uPlot for its chart from the npm package: files, as pages allow no inline script.
+    await app.register(fastifyStatic, { root: PUBLIC, prefix: '/assets/telemetry/', decorateReply: false, maxAge: '1h' });
+    await app.register(fastifyStatic, {
+      root: UPLOT,
+      prefix: '/assets/uplot/',
+      decorateReply: false,
+      allowedPath: (p) => /^\/(uPlot\.esm\.js|uPlot\.min\.css)$/.test(p),
+      maxAge: '1d',
+    });
+
+    const read = { permission: 'telemetry:read' };
+    const tags = ['telemetry'];
+
+    // ---- Ingest ----
+    app.post(
+      '/api/v1/telemetry',
+      {
+        config: { permission: 'telemetry:ingest' },
+        bodyLimit: INGEST_BODY_LIMIT,
+        // The body schema documents the shapes; readingsFromBody and ingest check every reading
+        // themselves (naming the one at fault), so Ajv need not walk 10,000 of them first.
+        validatorCompiler: () => () => true,
+        schema: {
+          tags,
+          summary: 'Send readings: with a device token (Authorization: Bearer wdev_…), or an API key with telemetry:ingest naming deviceId',
+          body: IngestBody,
+          response: { 200: IngestResultSchema, ...ProblemResponses },
+        },
+      },
+      async (request) => {
+        const { deviceId, readings } = readingsFromBody(request.body);
+        const device = await ingestDevice(request.actor, deviceId);
+        return telemetry.ingest(device, readings, 'http');
+      },
+    );
+
+    // ---- Latest values ----
+    app.get(
+      '/api/v1/devices/:id/latest',
+      { config: read, schema: { tags, summary: 'The latest value of each metric of a device', params: DeviceParams, response: { 200: DeviceLatest, ...ProblemResponses } } },
+      async (request) => {
+        const device = await visibleDevice(request.actor, (request.params as { id: string }).id);
+        const values = (await telemetry.latest([device.id])).map((r) => ({ metric: r.metric, value: r.value, at: iso(r.at) }));
+        return { deviceId: device.id, name: device.name, values };
+      },
+    );
+
+    app.get(
+      '/api/v1/telemetry/latest',
+      {
+        config: read,
+        schema: { tags, summary: 'Latest values of many devices: by ids, site, area or profile', querystring: LatestQuery, response: { 200: LatestList, ...ProblemResponses } },
+      },
+      async (request) => {
+        const q = request.query as LatestQuery;
+        const devices = await devicesFor(request.actor, { ...q, deviceIds: list(q.deviceIds) });
+        return { values: await latestValues(devices, list(q.metrics)) };
+      },
+    );
+
+    app.post(
+      '/api/v1/telemetry/latest',
+      {
+        config: read,
+        schema: { tags, summary: 'Latest values of up to 10,000 devices named in the body (a read: nothing changes)', body: LatestBody, response: { 200: LatestList, ...ProblemResponses } },
+      },
+      async (request) => {
+        // A query sent as POST because 10,000 ids do not fit in a URL; it changes nothing, so there is nothing to audit.
+        request.audited = true;
+        const body = request.body as LatestBody;
+        const devices = await devicesFor(request.actor, { deviceIds: body.deviceIds });
+        return { values: await latestValues(devices, body.metrics) };
+      },
+    );
+
+    // ---- Ranges, aggregates, export ----
+    app.get(
+      '/api/v1/devices/:id/readings',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Raw readings of one metric in [from, to), oldest first (at most 31 days; default the last 24 hours)',
+          params: DeviceParams,
+          querystring: RangeQuery,
+          response: { 200: ReadingsList, ...ProblemResponses },
+        },
+      },
+      async (request) => {
+        const q = request.query as RangeQuery;
+        const device = await visibleDevice(request.actor, (request.params as { id: string }).id);
+        const { from, to } = range(q);
+        const rows = await telemetry.range(device.id, q.metric, from, to, q.limit);
+        return { deviceId: device.id, metric: q.metric, readings: rows.map((r) => ({ at: iso(r.at), value: r.value })) };
+      },
+    );
+
+    app.get(
+      '/api/v1/devices/:id/aggregates',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Count, min, max and mean of one metric per bucket (1m to 1d, UTC); default the last 24 hours',
+          params: DeviceParams,
+          querystring: AggregatesQuery,
+          response: { 200: AggregatesList, ...ProblemResponses },
+        },
+      },
+      async (request) => {
+        const q = request.query as AggregatesQuery;
+        const device = await visibleDevice(request.actor, (request.params as { id: string }).id);
+        const { from, to } = range(q);
+        const rows = await telemetry.aggregate(device.id, q.metric, from, to, BUCKETS[q.bucket as keyof typeof BUCKETS]);
+        return { deviceId: device.id, metric: q.metric, bucket: q.bucket, buckets: rows.map((r) => ({ ...r, at: iso(r.at) })) };
+      },
+    );
+
+    app.get(
+      '/api/v1/devices/:id/readings.csv',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Raw readings as CSV (device_id, metric, time, value), streamed; at most 366 days; default the last 24 hours',
+          params: DeviceParams,
+          querystring: CsvQuery,
+          produces: ['text/csv'],
+        },
+      },
+      async (request, reply) => {
+        const q = request.query as CsvQuery;
+        const device = await visibleDevice(request.actor, (request.params as { id: string }).id);
+        const { from, to } = range(q);
+        const rows = telemetry.exportCsv(device.id, q.metric, from, to);
+        const name = `${device.id}${q.metric ? `-${q.metric}` : ''}-${from.toISOString().slice(0, 10)}.csv`;
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store').send(Readable.from(rows));
+      },
+    );
+
+    app.get(
+      '/api/v1/telemetry/nearby',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Devices within a bounding box, or a radius of a point, with their latest values',
+          querystring: NearbyQuery,
+          response: { 200: NearbyList, ...ProblemResponses },
+        },
+      },
+      async (request) => {
+        const q = request.query as NearbyQuery;
+        const includePersonal = estate.maySeeHomes(request.actor);
+        let devices: DeviceView[];
+        if (q.bbox) {
+          const [minLon, minLat, maxLon, maxLat] = q.bbox.split(',').map(Number);
+          if (!(minLon <= maxLon && minLat <= maxLat)) throw telemetryErrors.QUERY_INVALID('The bounding box must be minLon,minLat,maxLon,maxLat with each minimum below its maximum.');
+          devices = await estate.listDevices({ bbox: [minLon, minLat, maxLon, maxLat], includePersonal, limit: q.limit });
+        } else if (q.lat !== undefined && q.lon !== undefined && q.radius !== undefined) {
+          devices = await estate.listDevices({ near: { lat: q.lat, lon: q.lon, metres: q.radius }, includePersonal, limit: q.limit });
+        } else throw telemetryErrors.QUERY_INVALID('Give a bounding box (bbox=minLon,minLat,maxLon,maxLat), or lat, lon and radius in metres.');
+        const values = await telemetry.latest(
+          devices.map((d) => d.id),
+          list(q.metrics),
+        );
+        const byDevice = new Map<string, { metric: string; value: number; at: string }[]>();
+        for (const v of values) {
+          const arr = byDevice.get(v.deviceId) ?? [];
+          arr.push({ metric: v.metric, value: v.value, at: iso(v.at) });
+          byDevice.set(v.deviceId, arr);
+        }
+        return { devices: devices.map((d) => ({ id: d.id, name: d.name, profileKey: d.profileKey, lat: d.lat, lon: d.lon, values: byDevice.get(d.id) ?? [] })) };
+      },
+    );
+
+    // ---- Quarantine ----
+    const quarantineFor = async (actor: Actor, q: QuarantineQuery) => {
+      if (q.deviceId) await visibleDevice(actor, q.deviceId);
+      const limit = q.limit ?? 100;
+      const rows = await telemetry.listQuarantine({ deviceId: q.deviceId?.toLowerCase(), before: q.before, limit });
+      let visible = rows;
+      if (!q.deviceId && !estate.maySeeHomes(actor) && rows.length) {
+        const ids = [...new Set(rows.map((r) => r.device_id))];
+        const seen = new Set((await estate.listDevices({ ids, includePersonal: false, includeDecommissioned: true, limit: ids.length })).map((d) => d.id));
+        visible = rows.filter((r) => seen.has(r.device_id));
+      }
+      return { rows: visible, next: rows.length === limit ? rows[rows.length - 1].id : null };
+    };
+
+    app.get(
+      '/api/v1/telemetry/quarantine',
+      {
+        config: read,
+        schema: { tags, summary: 'Quarantined readings (unknown metrics, values out of range), newest first', querystring: QuarantineQuery, response: { 200: QuarantineList, ...ProblemResponses } },
+      },
+      async (request) => {
+        const { rows, next } = await quarantineFor(request.actor, request.query as QuarantineQuery);
+        return {
+          items: rows.map((r) => ({ id: r.id, deviceId: r.device_id, metric: r.metric, at: iso(r.measured_at), value: r.value, reason: r.reason, source: r.source, receivedAt: iso(r.received_at) })),
+          next,
+        };
+      },
+    );
+
+    // ---- Live ----
+    const streams = new Set<() => void>();
+    app.addHook('preClose', async () => {
+      for (const close of [...streams]) close();
+    });
+
+    app.get(
+      '/api/v1/telemetry/stream',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Live readings as Server-Sent Events (event "readings", data: a JSON array): of a device, of a site, or of a metric (optionally in an area)',
+          querystring: StreamQuery,
+          produces: ['text/event-stream'],
+        },
+      },
+      async (request, reply) => {
+        const q = request.query as StreamQuery;
+        const mayHomes = estate.maySeeHomes(request.actor);
+        if (q.deviceId) await visibleDevice(request.actor, q.deviceId);
+        else if (q.siteId) await estate.getSite(q.siteId, { includePersonal: mayHomes });
+        else if (!q.metric) throw telemetryErrors.QUERY_INVALID('Say what to follow: give deviceId, siteId, or metric (with areaId to keep to one area).');
+        const deviceId = q.deviceId?.toLowerCase();
+        const siteId = q.siteId?.toLowerCase();
+        const areaId = q.areaId?.toLowerCase();
+        const wanted = (r: ReadingEvent) =>
+          (!deviceId || r.deviceId === deviceId) && (!siteId || r.siteId === siteId) && (!areaId || r.areaId === areaId) && (!q.metric || r.metric === q.metric) && (mayHomes || !r.isPersonal);
+
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          ...(reply.getHeaders() as Record<string, string>),
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write('retry: 5000\n\n');
+        const off = telemetry.onReadings((batch) => {
+          // A client that cannot keep up misses readings rather than making the server hold them.
+          if (res.writableLength > 1_000_000) return;
+          const mine = batch.filter(wanted);
+          if (mine.length) res.write(`event: readings\ndata: ${JSON.stringify(mine.map((r) => ({ deviceId: r.deviceId, metric: r.metric, value: r.value, at: iso(r.at) })))}\n\n`);
+        });
+        const beat = setInterval(() => res.write(': heartbeat\n\n'), liveStreams.heartbeatMs);
+        beat.unref();
+        const close = () => {
+          if (!streams.delete(close)) return;
+          off();
+          clearInterval(beat);
+          res.end();
+        };
+        streams.add(close);
+        request.raw.on('close', close);
+        res.on('error', close);
+      },
+    );
+
+    // ---- Console pages ----
+    const page = { permission: 'telemetry:read', page: 'console' as const };
+
+    app.get('/console/telemetry', { config: page, schema: { hide: true, querystring: { type: 'object', properties: { deviceId: { type: 'string', maxLength: 60 } } } } }, async (request, reply) => {
+      const { deviceId } = request.query as { deviceId?: string };
+      const includePersonal = estate.maySeeHomes(request.actor);
+      const devices = await estate.listDevices({ includePersonal, limit: 1000 });
+      let device: DeviceView | undefined;
+      let values: { metric: string; value: number; at: Date; time: string }[] = [];
+      let error: string | undefined;
+      if (deviceId) {
+        try {
+          device = await visibleDevice(request.actor, deviceId);
+          values = shown(await telemetry.latest([device.id]));
+        } catch (err) {
+          if (!(err instanceof AppError) || err.status !== 404) throw err;
+          error = 'There is no device with that id. Choose one from the list.';
+        }
+      }
+      return reply.page(
+        `${VIEWS}/telemetry.njk`,
+        {
+          pageTitle: device ? `Telemetry: ${device.name}` : 'Telemetry',
+          deviceItems: [{ value: '', text: 'Choose a device' }, ...devices.map((d) => ({ value: d.id, text: `${d.name} (${d.profileKey})`, selected: d.id === device?.id }))],
+          device,
+          values,
+          errors: error ? [{ text: error, href: '#deviceId' }] : undefined,
+          fieldError: error ? { text: error } : undefined,
+        },
+        error ? 400 : 200,
+      );
+    });
+
+    app.get(
+      '/console/telemetry/devices/:id',
+      { config: page, schema: { hide: true, params: DeviceParams, querystring: { type: 'object', properties: { metric: { type: 'string', maxLength: 100 } } } } },
+      async (request, reply) => {
+        const device = await visibleDevice(request.actor, (request.params as { id: string }).id);
+        const latest = await telemetry.latest([device.id]);
+        const profile = await estate.getProfile(device.profileKey);
+        const metrics = [...new Set([...profile.metrics.map((m) => m.name), ...latest.map((l) => l.metric)])];
+        const requested = (request.query as { metric?: string }).metric;
+        const metric = requested && metrics.includes(requested) ? requested : (latest[0]?.metric ?? metrics[0]);
+        const recent = metric ? await telemetry.recent(device.id, metric, 30) : [];
+        const unit = profile.metrics.find((m) => m.name === metric)?.unit ?? '';
+        return reply.page(`${VIEWS}/device-live.njk`, {
+          pageTitle: `Live readings: ${device.name}`,
+          device,
+          lastSeen: device.lastSeenAt ? londonTime.format(device.lastSeenAt) : undefined,
+          latest: shown(latest),
+          units: Object.fromEntries(profile.metrics.map((m) => [m.name, m.unit])),
+          metricItems: metrics.map((m) => ({ value: m, text: m, selected: m === metric })),
+          metric,
+          unit,
+          recent: shown(recent),
+        });
+      },
+    );
+
+    app.get('/console/telemetry/quarantine', { config: page, schema: { hide: true, querystring: QuarantineQuery } }, async (request, reply) => {
+      const q = request.query as QuarantineQuery;
+      const { rows, next } = await quarantineFor(request.actor, q);
+      const shownRows = rows.map((r) => ({ ...r, received: londonTime.format(r.received_at) }));
+      return reply.page(`${VIEWS}/quarantine.njk`, { pageTitle: 'Quarantined readings', rows: shownRows, next, deviceId: q.deviceId ?? '' });
+    });
+  };
 }

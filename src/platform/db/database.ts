@@ -17,6 +17,13 @@ export interface Db {
   readonly pgConfig?: pg.ClientConfig;
   /** PostgreSQL: the schema Weft's tables live in */
   readonly schema?: string;
+  /**
+   * The driver underneath Kysely, for bulk paths that a query builder would slow down
+   * (telemetry's batch ingest). Only repositories may use it. On SQLite, run raw statements
+   * inside `db.k.connection().execute(…)` so they hold Kysely's single-connection lock and
+   * never land inside someone else's open transaction.
+   */
+  readonly driver: { sqlite: BetterSqlite3.Database; pool?: undefined } | { sqlite?: undefined; pool: pg.Pool };
   transaction<T>(fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -41,7 +48,7 @@ function openSqlite(url: string): Db {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('synchronous = NORMAL');
   const k = new Kysely<Tables>({ dialect: new SqliteDialect({ database: wrapSqlite(raw) as never }) });
-  return makeDb(k, 'sqlite');
+  return makeDb(k, 'sqlite', { sqlite: raw });
 }
 
 /** Parses postgres://…?schema=name: the schema becomes the connection's search_path. */
@@ -64,14 +71,15 @@ function openPostgres(options: DbOptions): Db {
   pool.on('error', () => {});
   const k = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   const schema = new URL(options.databaseUrl).searchParams.get('schema') ?? 'public';
-  return makeDb(k, 'postgres', pgConfig, schema);
+  return makeDb(k, 'postgres', { pool }, pgConfig, schema);
 }
 
-function makeDb(k: Kysely<Tables>, dialect: Dialect, pgConfig?: pg.ClientConfig, schema?: string): Db {
+function makeDb(k: Kysely<Tables>, dialect: Dialect, driver: Db['driver'], pgConfig?: pg.ClientConfig, schema?: string): Db {
   let closed = false;
   return {
     k,
     dialect,
+    driver,
     pgConfig,
     schema,
     transaction: (fn) => k.transaction().execute(fn),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as moduleMetrics } from 'prom-client';
 import type { Db } from '../db/database.js';
 import { migrationsCurrent } from '../db/migrator.js';
 import { platformErrors } from '../errors.js';
@@ -53,7 +53,8 @@ export function opsRoutes(deps: OpsDeps) {
     });
 
     app.get('/metrics', { config: { permission: 'metrics:read' }, schema: { tags: ['operations'], summary: 'Prometheus metrics (needs an API key with metrics:read)' } }, async (_request, reply) => {
-      return reply.type(registry.contentType).send(await registry.metrics());
+      // Modules count their own things on prom-client's default registry (e.g. weft_telemetry_readings_total).
+      return reply.type(registry.contentType).send(`${await registry.metrics()}\n${await moduleMetrics.metrics()}`);
     });
   };
 }

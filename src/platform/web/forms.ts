@@ -32,3 +32,23 @@ function trimStrings(body: unknown): Record<string, unknown> {
   for (const [k, v] of Object.entries(body)) out[k] = typeof v === 'string' ? v.trim() : v;
   return out;
 }
+
+export interface UploadedFile {
+  filename: string;
+  content: string;
+}
+
+/**
+ * A multipart/form-data body (a form with a file input) as an object: text fields as
+ * strings, files as { filename, content } with the content read as UTF-8 text.
+ * Node's own fetch machinery does the parsing.
+ */
+export async function parseMultipart(body: Buffer, contentType: string): Promise<Record<string, string | UploadedFile>> {
+  const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+  const out: Record<string, string | UploadedFile> = {};
+  for (const [name, value] of form.entries()) {
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
+    out[name] = typeof value === 'string' ? value : { filename: value.name, content: await value.text() };
+  }
+  return out;
+}

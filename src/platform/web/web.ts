@@ -56,7 +56,7 @@ declare module 'fastify' {
 }
 
 export interface WebOptions {
-  config: Pick<Config, 'secret' | 'secureCookies'>;
+  config: Pick<Config, 'secret' | 'secureCookies'> & Partial<Pick<Config, 'mapTileUrl'>>;
   organisationName: () => string;
 }
 
@@ -71,7 +71,7 @@ export async function installWeb(app: FastifyInstance, options: WebOptions): Pro
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        imgSrc: ["'self'", 'data:', ...tileSources(options.config.mapTileUrl)],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
@@ -145,6 +145,12 @@ export async function installWeb(app: FastifyInstance, options: WebOptions): Pro
     });
     return this.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
   });
+}
+
+/** The CSP source for a map tile URL such as https://{s}.tile.example.org/{z}/{x}/{y}.png. */
+function tileSources(url: string | undefined): string[] {
+  const m = url ? /^(https?:\/\/[^/]+)/.exec(url) : null;
+  return m ? [m[1].replace(/\{[a-z]\}/g, '*')] : [];
 }
 
 function needsCsrfCheck(request: FastifyRequest): boolean {

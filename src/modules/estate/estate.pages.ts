@@ -1,0 +1,514 @@
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { can } from '../../platform/auth/actor.js';
+import { AppError, type FieldError } from '../../platform/errors.js';
+import type { UploadedFile } from '../../platform/web/forms.js';
+import { errorFor, errorList } from '../../platform/web/web.js';
+import { rolloutChart } from './chart.js';
+import { filterFrom, origin, type EstateRouteDeps } from './estate.routes.js';
+import {
+  AREA_KINDS,
+  CONNECTIVITY_STATUS_NAMES,
+  CONNECTIVITY_STATUSES,
+  CONNECTIVITY_TECHNOLOGIES,
+  DEVICE_STATUSES,
+  type DeviceCreate,
+  type DeviceView,
+  IdParams,
+  ListQuery,
+  SITE_TYPE_NAMES,
+  SITE_TYPES,
+  type SiteCreate,
+  type SiteView,
+  TECHNOLOGY_NAMES,
+} from './estate.schema.js';
+import { deviceInput, rowErrors, siteInput } from './imports.js';
+import { rolloutTables } from './rollout.js';
+
+const VIEWS = 'modules/estate/views';
+const readPage = { permission: 'estate:read', page: 'console' as const };
+const managePage = { permission: 'estate:manage', page: 'console' as const };
+const PAGE_SIZE = 50;
+const DATE_FIELDS = ['planned_at', 'ordered_at', 'installed_at', 'live_at'];
+const SITE_FIELDS = [
+  'type',
+  'name',
+  'address',
+  'postcode',
+  'uprn',
+  'lat',
+  'lon',
+  'tags',
+  'owner_team',
+  'technology',
+  'connectivity_status',
+  'down_mbps',
+  'up_mbps',
+  'provider',
+  'circuit_ref',
+  ...DATE_FIELDS,
+];
+const DEVICE_FIELDS = ['name', 'serial', 'profile', 'site_id', 'external_id', 'lat', 'lon', 'firmware'];
+
+const options = <T extends string>(keys: readonly T[], names: Record<T, string> | null, selected: unknown, any?: string) => [
+  ...(any !== undefined ? [{ value: '', text: any }] : []),
+  ...keys.map((k) => ({ value: k, text: names ? names[k] : k, selected: k === selected })),
+];
+
+/** Filters from a GET form: empty fields are ignored, bad ones dropped (the page says so). */
+function listQuery(request: FastifyRequest): { query: ListQuery; raw: Record<string, string>; invalid: boolean } {
+  const raw = Object.fromEntries(Object.entries(request.query as Record<string, string>).filter(([k, v]) => v !== '' && k !== 'limit'));
+  const converted = Value.Convert(ListQuery, { ...raw });
+  const valid = Value.Check(ListQuery, converted);
+  return { query: valid ? (converted as ListQuery) : {}, raw, invalid: !valid };
+}
+
+/** The URL of the next page: the same filters, after the last row shown. */
+function pagerUrls(path: string, raw: Record<string, string>, items: { id: string }[]) {
+  const { after, ...rest } = raw;
+  const next = items.length === PAGE_SIZE ? `${path}?${new URLSearchParams({ ...rest, after: items[items.length - 1].id })}` : null;
+  const first = after ? `${path}?${new URLSearchParams(rest)}` : null;
+  return { next, first, exportQuery: new URLSearchParams(rest).toString() };
+}
+
+function formError(err: unknown, field: string): FieldError[] {
+  if (err instanceof AppError && err.status < 500) return err.fields.length ? err.fields.map((f) => ({ field: columnOf(f.field), message: f.message })) : [{ field, message: err.message }];
+  throw err;
+}
+
+const COLUMN_OF: Record<string, string> = { siteId: 'site_id', externalId: 'external_id', ownerTeam: 'owner_team' };
+const columnOf = (field: string) => COLUMN_OF[field] ?? field;
+
+/** Day, month and year boxes → YYYY-MM-DD; left as typed when not a date, so the check reports it. */
+function dateFrom(body: Record<string, unknown>, name: string): string {
+  const [d, m, y] = ['day', 'month', 'year'].map((p) => String(body[`${name}-${p}`] ?? '').trim());
+  if (!d && !m && !y) return '';
+  return `${y.padStart(4, '0')}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
+}
+
+function siteCells(body: Record<string, unknown>): Record<string, string> {
+  const cells: Record<string, string> = {};
+  for (const f of SITE_FIELDS) cells[f] = String(body[f] ?? '').trim();
+  for (const f of DATE_FIELDS) cells[f] = dateFrom(body, f);
+  cells.tags = cells.tags.replace(/,/g, ';');
+  return cells;
+}
+
+function siteToCells(s: SiteView): Record<string, string> {
+  const c = s.connectivity;
+  const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  return {
+    type: s.type,
+    name: s.name,
+    address: s.address,
+    postcode: str(s.postcode),
+    uprn: str(s.uprn),
+    lat: str(s.lat),
+    lon: str(s.lon),
+    tags: s.tags.join(', '),
+    owner_team: str(s.ownerTeam),
+    technology: str(c?.technology),
+    connectivity_status: str(c?.status),
+    down_mbps: str(c?.downMbps),
+    up_mbps: str(c?.upMbps),
+    provider: str(c?.provider),
+    circuit_ref: str(c?.circuitRef),
+    planned_at: str(c?.plannedAt),
+    ordered_at: str(c?.orderedAt),
+    installed_at: str(c?.installedAt),
+    live_at: str(c?.liveAt),
+  };
+}
+
+/** The date input's three boxes from YYYY-MM-DD (or from what was typed). */
+function dateItems(value: string, hasError: boolean) {
+  const [y, m, d] = value ? value.split('-') : ['', '', ''];
+  const cls = (w: number) => `govuk-input--width-${w}${hasError ? ' govuk-input--error' : ''}`;
+  return [
+    { name: 'day', label: 'Day', value: d?.replace(/^0/, ''), classes: cls(2) },
+    { name: 'month', label: 'Month', value: m?.replace(/^0/, ''), classes: cls(2) },
+    { name: 'year', label: 'Year', value: y?.replace(/^0+/, ''), classes: cls(4) },
+  ];
+}
+
+function fieldErrors(fields: FieldError[], names: string[]) {
+  return Object.fromEntries(names.map((f) => [f, errorFor(fields, f)]));
+}
+
+/** The error summary links dates to their day box. */
+function summary(fields: FieldError[]) {
+  return errorList(fields).map((e) => (DATE_FIELDS.includes(e.href.slice(1)) ? { ...e, href: `${e.href}-day` } : e));
+}
+
+export function estatePages(deps: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    await app.register(overviewPages(deps));
+    await app.register(sitePages(deps));
+    await app.register(devicePages(deps));
+    await app.register(importPages(deps));
+  };
+}
+
+function overviewPages({ estate, config }: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/estate', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const includePersonal = estate.maySeeHomes(request.actor);
+      const [sites, health, areas, profiles] = await Promise.all([estate.countSites({ includePersonal }), estate.health({ includePersonal }), estate.listAreas(), estate.listProfiles()]);
+      return reply.page(`${VIEWS}/estate.njk`, { pageTitle: 'Estate', sites, health, areas: areas.length, profiles: profiles.length, canManage: can(request.actor, 'estate:manage') });
+    });
+
+    app.get('/console/estate/rollout', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const areaId = String((request.query as { areaId?: string }).areaId ?? '');
+      const rollout = await estate.rollout({ includePersonal: estate.maySeeHomes(request.actor) });
+      const area = rollout.areas.find((a) => a.id === areaId);
+      const tables = rolloutTables(rollout, area?.id);
+      return reply.page(`${VIEWS}/rollout.njk`, {
+        pageTitle: area ? `Connectivity rollout in ${area.name}` : 'Connectivity rollout',
+        ...tables,
+        chart: rolloutChart(tables.byType),
+        area,
+        areaItems: [{ value: '', text: 'All areas' }, ...rollout.areas.map((a) => ({ value: a.id, text: a.name, selected: a.id === area?.id }))],
+        map: mapContext(config, area ? `/api/v1/sites.geojson?areaId=${area.id}` : '/api/v1/sites.geojson'),
+      });
+    });
+
+    app.get('/console/estate/health', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const health = await estate.health({ includePersonal: estate.maySeeHomes(request.actor) });
+      const profiles = new Map((await estate.listProfiles()).map((p) => [p.key, p.name]));
+      return reply.page(`${VIEWS}/health.njk`, {
+        pageTitle: 'Device health',
+        health,
+        profiles: Object.fromEntries(profiles),
+        sites: health.bySite.slice(0, 100),
+        moreSites: Math.max(0, health.bySite.length - 100),
+      });
+    });
+
+    app.get('/console/estate/areas', { config: readPage, schema: { hide: true } }, async (request, reply) => showAreas(request, reply, []));
+
+    const showAreas = async (request: FastifyRequest, reply: FastifyReply, fields: FieldError[], flash?: string) =>
+      reply.page(
+        `${VIEWS}/areas.njk`,
+        {
+          pageTitle: 'Areas',
+          areas: await estate.listAreas(),
+          canManage: can(request.actor, 'estate:manage'),
+          kindItems: AREA_KINDS.map((k) => ({ value: k, text: k === 'ward' ? 'Wards' : 'Neighbourhoods', checked: k === 'ward' })),
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['file', 'kind']),
+          flash,
+          map: mapContext(config, null),
+        },
+        fields.length ? 400 : 200,
+      );
+
+    app.post('/console/estate/areas', { config: managePage, bodyLimit: config.importBodyLimit, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const file = body.file as UploadedFile | undefined;
+      if (!file || typeof file !== 'object' || !file.content.trim()) return showAreas(request, reply, [{ field: 'file', message: 'Choose a GeoJSON file' }]);
+      let geojson: unknown;
+      try {
+        geojson = JSON.parse(file.content);
+      } catch {
+        return showAreas(request, reply, [{ field: 'file', message: 'The file is not valid JSON. Choose a GeoJSON file' }]);
+      }
+      try {
+        request.audited = true;
+        const kind = AREA_KINDS.includes(body.kind as never) ? (body.kind as 'ward') : 'ward';
+        const r = await estate.importAreas(request.actor, geojson, { kind }, origin(request));
+        return showAreas(
+          request,
+          reply,
+          [],
+          `Imported ${r.created + r.updated} areas (${r.created} new, ${r.updated} changed). ${r.placed.sites} sites and ${r.placed.devices} devices moved to a different area.`,
+        );
+      } catch (err) {
+        const fields = formError(err, 'file');
+        return showAreas(request, reply, [{ field: 'file', message: fields.map((f) => f.message).join('. ') }]);
+      }
+    });
+
+    app.get('/console/estate/profiles', { config: readPage, schema: { hide: true } }, async (_request, reply) =>
+      reply.page(`${VIEWS}/profiles.njk`, { pageTitle: 'Device profiles', profiles: await estate.listProfiles() }),
+    );
+
+    app.get('/console/estate/profiles/:id', { config: readPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const profile = await estate.getProfile((request.params as { id: string }).id);
+      return reply.page(`${VIEWS}/profile.njk`, { pageTitle: profile.name, profile, decoder: JSON.stringify(profile.decoder, null, 2) });
+    });
+  };
+}
+
+function mapContext(config: EstateRouteDeps['config'], sitesUrl: string | null) {
+  return { tileUrl: config.mapTileUrl, attribution: config.mapAttribution, sitesUrl, areasUrl: '/api/v1/areas.geojson' };
+}
+
+function sitePages({ estate }: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/estate/sites', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const { query, raw, invalid } = listQuery(request);
+      const filter = { ...filterFrom(query, request.actor, estate), limit: PAGE_SIZE };
+      const [sites, total, areas] = await Promise.all([estate.listSites(filter), estate.countSites({ ...filter, limit: undefined }), estate.listAreas()]);
+      const homes = estate.maySeeHomes(request.actor);
+      const types = SITE_TYPES.filter((t) => homes || t !== 'home');
+      return reply.page(`${VIEWS}/sites.njk`, {
+        pageTitle: 'Sites',
+        sites,
+        total,
+        query: raw,
+        invalid,
+        ...pagerUrls('/console/estate/sites', raw, sites),
+        typeItems: options(types, SITE_TYPE_NAMES, raw.type, 'Any'),
+        technologyItems: options(CONNECTIVITY_TECHNOLOGIES, TECHNOLOGY_NAMES, raw.technology, 'Any'),
+        statusItems: options(CONNECTIVITY_STATUSES, CONNECTIVITY_STATUS_NAMES, raw.connectivityStatus, 'Any'),
+        areaItems: [{ value: '', text: 'Any' }, ...areas.map((a) => ({ value: a.id, text: a.name, selected: a.id === raw.areaId }))],
+        areaNames: Object.fromEntries(areas.map((a) => [a.id, a.name])),
+        canManage: can(request.actor, 'estate:manage'),
+        ...names,
+      });
+    });
+
+    const showForm = async (request: FastifyRequest, reply: FastifyReply, site: SiteView | null, values: Record<string, string>, fields: FieldError[]) => {
+      const homes = estate.maySeeHomes(request.actor);
+      const err = fieldErrors(fields, SITE_FIELDS);
+      return reply.page(
+        `${VIEWS}/site-form.njk`,
+        {
+          pageTitle: site ? `Change ${site.name}` : 'Add a site',
+          site,
+          values,
+          errors: summary(fields),
+          fieldErrors: err,
+          typeItems: SITE_TYPES.filter((t) => homes || t !== 'home').map((t) => ({ value: t, text: SITE_TYPE_NAMES[t], checked: t === values.type })),
+          technologyItems: options(CONNECTIVITY_TECHNOLOGIES, TECHNOLOGY_NAMES, values.technology, 'No connectivity recorded'),
+          statusItems: options(CONNECTIVITY_STATUSES, CONNECTIVITY_STATUS_NAMES, values.connectivity_status, 'Not known'),
+          dates: Object.fromEntries(DATE_FIELDS.map((f) => [f, dateItems(values[f] ?? '', !!err[f])])),
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    app.get('/console/estate/sites/new', { config: managePage, schema: { hide: true } }, async (request, reply) => showForm(request, reply, null, {}, []));
+
+    app.post('/console/estate/sites/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const cells = siteCells(request.body as Record<string, unknown>);
+      const input = siteInput(cells);
+      const errors = rowErrors('sites', 0, input).map((e) => ({ field: e.field, message: e.message }));
+      if (errors.length) return showForm(request, reply, null, cells, errors);
+      try {
+        request.audited = true;
+        const site = await estate.createSite(request.actor, input as SiteCreate, origin(request));
+        return reply.redirect(`/console/estate/sites/${site.id}?saved=created`, 303);
+      } catch (err) {
+        return showForm(request, reply, null, cells, formError(err, 'type'));
+      }
+    });
+
+    app.get('/console/estate/sites/:id', { config: readPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const site = await estate.getSite((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) });
+      const devices = await estate.listDevices({ siteId: site.id, includePersonal: true, limit: 500 });
+      const saved = (request.query as { saved?: string }).saved;
+      const flash = saved === 'created' ? 'Site added.' : saved === 'changed' ? 'Changes saved.' : undefined;
+      return reply.page(`${VIEWS}/site.njk`, { pageTitle: site.name, site, devices, flash, canManage: can(request.actor, 'estate:manage'), ...names });
+    });
+
+    app.get('/console/estate/sites/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const site = await estate.getSite((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) });
+      return showForm(request, reply, site, siteToCells(site), []);
+    });
+
+    app.post('/console/estate/sites/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const site = await estate.getSite((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) });
+      const cells = siteCells(request.body as Record<string, unknown>);
+      const input = siteInput(cells);
+      const errors = rowErrors('sites', 0, input).map((e) => ({ field: e.field, message: e.message }));
+      if (errors.length) return showForm(request, reply, site, cells, errors);
+      try {
+        request.audited = true;
+        await estate.updateSite(request.actor, site.id, { ...(input as SiteCreate), connectivity: (input as SiteCreate).connectivity ?? null }, origin(request));
+        return reply.redirect(`/console/estate/sites/${site.id}?saved=changed`, 303);
+      } catch (err) {
+        return showForm(request, reply, site, cells, formError(err, 'type'));
+      }
+    });
+
+    app.post('/console/estate/sites/:id/delete', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      request.audited = true;
+      await estate.deleteSite(request.actor, (request.params as { id: string }).id, origin(request));
+      return reply.redirect('/console/estate/sites', 303);
+    });
+  };
+}
+
+const names = { typeNames: SITE_TYPE_NAMES, technologyNames: TECHNOLOGY_NAMES, statusNames: CONNECTIVITY_STATUS_NAMES };
+
+function devicePages({ estate }: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/estate/devices', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const { query, raw, invalid } = listQuery(request);
+      const filter = { ...filterFrom(query, request.actor, estate), limit: PAGE_SIZE };
+      const [devices, total, profiles, areas] = await Promise.all([estate.listDevices(filter), estate.countDevices({ ...filter, limit: undefined }), estate.listProfiles(), estate.listAreas()]);
+      return reply.page(`${VIEWS}/devices.njk`, {
+        pageTitle: 'Devices',
+        devices,
+        total,
+        query: raw,
+        invalid,
+        ...pagerUrls('/console/estate/devices', raw, devices),
+        profileItems: [{ value: '', text: 'Any' }, ...profiles.map((p) => ({ value: p.key, text: p.name, selected: p.key === raw.profile }))],
+        statusItems: options(DEVICE_STATUSES, { active: 'Online', offline: 'Offline', decommissioned: 'Decommissioned' }, raw.status, 'Online or offline'),
+        areaItems: [{ value: '', text: 'Any' }, ...areas.map((a) => ({ value: a.id, text: a.name, selected: a.id === raw.areaId }))],
+        profileNames: Object.fromEntries(profiles.map((p) => [p.key, p.name])),
+        canManage: can(request.actor, 'estate:manage'),
+      });
+    });
+
+    const showForm = async (request: FastifyRequest, reply: FastifyReply, device: DeviceView | null, values: Record<string, string>, fields: FieldError[]) => {
+      const profiles = await estate.listProfiles();
+      let site: SiteView | null = null;
+      if (values.site_id) site = await estate.getSite(values.site_id, { includePersonal: estate.maySeeHomes(request.actor) }).catch(() => null);
+      return reply.page(
+        `${VIEWS}/device-form.njk`,
+        {
+          pageTitle: device ? `Change ${device.name}` : 'Add a device',
+          device,
+          site,
+          values,
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, DEVICE_FIELDS),
+          profileItems: [{ value: '', text: 'Choose a kind of device' }, ...profiles.map((p) => ({ value: p.key, text: p.name, selected: p.key === values.profile }))],
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    const deviceCells = (body: Record<string, unknown>) => Object.fromEntries(DEVICE_FIELDS.map((f) => [f, String(body[f] ?? '').trim()]));
+    const check = (cells: Record<string, string>) => {
+      const input = deviceInput(cells);
+      return { input: input as DeviceCreate, errors: rowErrors('devices', 0, input).map((e) => ({ field: e.field, message: e.message })) };
+    };
+
+    app.get('/console/estate/devices/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const siteId = String((request.query as { siteId?: string }).siteId ?? '');
+      return showForm(request, reply, null, { site_id: siteId }, []);
+    });
+
+    app.post('/console/estate/devices/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const cells = deviceCells(request.body as Record<string, unknown>);
+      const { input, errors } = check(cells);
+      if (errors.length) return showForm(request, reply, null, cells, errors);
+      try {
+        request.audited = true;
+        const { device, credentials } = await estate.createDevice(request.actor, input, origin(request));
+        return reply.page(`${VIEWS}/credentials.njk`, { pageTitle: 'Device added', heading: 'Device added', device, credentials });
+      } catch (err) {
+        return showForm(request, reply, null, cells, formError(err, err instanceof AppError && err.code.startsWith('SITE') ? 'site_id' : 'serial'));
+      }
+    });
+
+    const visible = (request: FastifyRequest) => estate.getDevice((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) });
+
+    app.get('/console/estate/devices/:id', { config: readPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const device = await visible(request);
+      const profile = await estate.getProfile(device.profileId);
+      const saved = (request.query as { saved?: string }).saved;
+      const flash = saved === 'changed' ? 'Changes saved.' : saved === 'decommissioned' ? 'Device decommissioned. Its credentials no longer work.' : undefined;
+      return reply.page(`${VIEWS}/device.njk`, { pageTitle: device.name, device, profile, flash, canManage: can(request.actor, 'estate:manage') });
+    });
+
+    app.get('/console/estate/devices/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const d = await visible(request);
+      const s = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+      return showForm(
+        request,
+        reply,
+        d,
+        {
+          name: d.name,
+          serial: d.serial,
+          profile: d.profileKey,
+          site_id: s(d.siteId),
+          external_id: s(d.externalId),
+          lat: d.ownPosition ? s(d.lat) : '',
+          lon: d.ownPosition ? s(d.lon) : '',
+          firmware: s(d.firmware),
+        },
+        [],
+      );
+    });
+
+    app.post('/console/estate/devices/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const device = await visible(request);
+      const cells = deviceCells(request.body as Record<string, unknown>);
+      const { input, errors } = check(cells);
+      if (errors.length) return showForm(request, reply, device, cells, errors);
+      try {
+        request.audited = true;
+        await estate.updateDevice(request.actor, device.id, input, origin(request));
+        return reply.redirect(`/console/estate/devices/${device.id}?saved=changed`, 303);
+      } catch (err) {
+        return showForm(request, reply, device, cells, formError(err, 'serial'));
+      }
+    });
+
+    app.post('/console/estate/devices/:id/credentials', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      request.audited = true;
+      const { device, credentials } = await estate.rotateCredentials(request.actor, (request.params as { id: string }).id, origin(request));
+      return reply.page(`${VIEWS}/credentials.njk`, { pageTitle: 'New credentials issued', heading: 'New credentials issued', device, credentials, rotated: true });
+    });
+
+    app.post('/console/estate/devices/:id/decommission', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      request.audited = true;
+      const device = await estate.decommissionDevice(request.actor, (request.params as { id: string }).id, origin(request));
+      return reply.redirect(`/console/estate/devices/${device.id}?saved=decommissioned`, 303);
+    });
+  };
+}
+
+function importPages({ estate, config }: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    const showForm = async (reply: FastifyReply, kind: string, fields: FieldError[]) =>
+      reply.page(
+        `${VIEWS}/import.njk`,
+        {
+          pageTitle: 'Import from CSV',
+          kindItems: [
+            { value: 'sites', text: 'Sites', checked: kind === 'sites' },
+            { value: 'devices', text: 'Devices', checked: kind === 'devices' },
+          ],
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['kind', 'file']),
+          imports: await estate.imports.listImports(),
+        },
+        fields.length ? 400 : 200,
+      );
+
+    app.get('/console/estate/import', { config: managePage, schema: { hide: true } }, async (request, reply) => showForm(reply, String((request.query as { kind?: string }).kind ?? ''), []));
+
+    app.post('/console/estate/import', { config: managePage, bodyLimit: config.importBodyLimit, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const kind = String(body.kind ?? '');
+      const file = body.file as UploadedFile | undefined;
+      const errors: FieldError[] = [];
+      if (kind !== 'sites' && kind !== 'devices') errors.push({ field: 'kind', message: 'Choose whether the file holds sites or devices' });
+      if (!file || typeof file !== 'object' || !file.content.trim()) errors.push({ field: 'file', message: 'Choose a CSV file' });
+      if (errors.length) return showForm(reply, kind, errors);
+      request.audited = true;
+      const id = await estate.imports.startImport(request.actor, kind as 'sites' | 'devices', (file as UploadedFile).content, (file as UploadedFile).filename || null);
+      return reply.redirect(`/console/estate/imports/${id}`, 303);
+    });
+
+    app.get('/console/estate/imports/:id', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const job = await estate.imports.getImport((request.params as { id: string }).id);
+      const running = job.status !== 'done' && job.status !== 'failed';
+      const percent = job.totalRows ? Math.floor((job.checkedRows / job.totalRows) * 100) : 0;
+      return reply.page(`${VIEWS}/import-status.njk`, { pageTitle: `Import of ${job.kind}`, job, running, percent, mine: job.createdBy === request.actor.id });
+    });
+
+    app.post('/console/estate/imports/:id/credentials', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      request.audited = true;
+      const csv = await estate.imports.takeImportCredentials(request.actor, (request.params as { id: string }).id, origin(request));
+      return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="device-credentials.csv"').send(csv);
+    });
+  };
+}

@@ -1,0 +1,517 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { type RawBuilder, sql } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+
+export interface ReadingsTable {
+  device_id: string;
+  metric: string;
+  measured_at: Date;
+  value: number;
+}
+
+export interface RollupsTable {
+  device_id: string;
+  metric: string;
+  bucket_at: Date;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+export interface LatestTable {
+  device_id: string;
+  metric: string;
+  measured_at: Date;
+  value: number;
+}
+
+export interface QuarantineTable {
+  id: string;
+  device_id: string;
+  metric: string;
+  measured_at: Date;
+  value: number;
+  reason: string;
+  source: string;
+  received_at: Date;
+}
+
+declare module '../../platform/db/tables.js' {
+  interface Tables {
+    readings: ReadingsTable;
+    rollups_hourly: RollupsTable;
+    rollups_daily: RollupsTable;
+    latest: LatestTable;
+    quarantine: QuarantineTable;
+  }
+}
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/**
+ * One device's checked readings, column by column (times in epoch ms): the shape the bulk
+ * insert wants, with no object per reading.
+ */
+export interface Batch {
+  deviceId: string;
+  metrics: string[];
+  ats: number[];
+  values: number[];
+  quarantine: { id: string; metric: string; at: number; value: number; reason: string }[];
+  source: string;
+  receivedAt: number;
+}
+
+/** What was actually inserted: duplicates of stored readings are not. */
+export interface StoredRows {
+  metrics: string[];
+  ats: number[];
+  values: number[];
+}
+
+interface Agg {
+  metric: string;
+  bucket: number;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+export interface BatchRollups {
+  hourly: Agg[];
+  daily: Agg[];
+  latest: { metric: string; at: number; value: number }[];
+}
+
+/**
+ * Aggregates a batch's inserted readings in memory, so each device × metric × bucket costs
+ * one upsert however many readings fall in it. Sorted, so concurrent batches lock rows in
+ * the same order.
+ */
+export function rollupBatch(rows: StoredRows): BatchRollups {
+  const hourly = new Map<string, Map<number, Agg>>();
+  const daily = new Map<string, Map<number, Agg>>();
+  const latest = new Map<string, { metric: string; at: number; value: number }>();
+  const add = (maps: Map<string, Map<number, Agg>>, metric: string, bucket: number, value: number) => {
+    let byBucket = maps.get(metric);
+    if (!byBucket) {
+      byBucket = new Map();
+      maps.set(metric, byBucket);
+    }
+    const a = byBucket.get(bucket);
+    if (!a) byBucket.set(bucket, { metric, bucket, count: 1, min: value, max: value, sum: value });
+    else {
+      a.count++;
+      if (value < a.min) a.min = value;
+      if (value > a.max) a.max = value;
+      a.sum += value;
+    }
+  };
+  const { metrics, ats, values } = rows;
+  for (let i = 0; i < metrics.length; i++) {
+    const metric = metrics[i];
+    const at = ats[i];
+    const value = values[i];
+    add(hourly, metric, at - (at % HOUR_MS), value);
+    add(daily, metric, at - (at % DAY_MS), value);
+    const l = latest.get(metric);
+    if (!l) latest.set(metric, { metric, at, value });
+    else if (at > l.at) {
+      l.at = at;
+      l.value = value;
+    }
+  }
+  const flat = (maps: Map<string, Map<number, Agg>>) => [...maps.values()].flatMap((m) => [...m.values()]).sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : a.bucket - b.bucket));
+  return { hourly: flat(hourly), daily: flat(daily), latest: [...latest.values()].sort((a, b) => (a.metric < b.metric ? -1 : 1)) };
+}
+
+export interface LatestRow {
+  deviceId: string;
+  metric: string;
+  value: number;
+  at: Date;
+}
+
+export interface AggregateRow {
+  at: Date;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+export interface QuarantineQuery {
+  deviceId?: string;
+  deviceIds?: string[];
+  /** keyset paging: quarantine ids are time-ordered */
+  before?: string;
+  limit: number;
+}
+
+const PARTITION = /^readings_p(\d{4})(\d{2})(\d{2})$/;
+
+/** UTC day → partition name, e.g. readings_p20261202. */
+export function partitionName(dayStart: number): string {
+  return `readings_p${new Date(dayStart).toISOString().slice(0, 10).replaceAll('-', '')}`;
+}
+
+interface SqliteStatements {
+  insert: BetterSqlite3.Statement;
+  quarantine: BetterSqlite3.Statement;
+  hourly: BetterSqlite3.Statement;
+  daily: BetterSqlite3.Statement;
+  latest: BetterSqlite3.Statement;
+  allLatest: BetterSqlite3.Statement;
+}
+
+const upsertRollup = (table: string, least: string, greatest: string) =>
+  `ON CONFLICT (device_id, metric, bucket_at) DO UPDATE SET "count" = ${table}."count" + excluded."count", "min" = ${least}(${table}."min", excluded."min"), "max" = ${greatest}(${table}."max", excluded."max"), "sum" = ${table}."sum" + excluded."sum"`;
+
+/** Readings, rollups, latest values and quarantine: every statement of the telemetry module. */
+export class TelemetryRepository {
+  private stmts?: SqliteStatements;
+  /**
+   * SQLite: a copy of the latest table in memory, so "latest values for 10,000 devices" is map
+   * lookups. This process's ingest keeps it current; `PRAGMA data_version` changes only when
+   * another connection (another process) commits, and then the copy is read again.
+   */
+  private latestCopy?: { version: number; byDevice: Map<string, Map<string, { at: number; value: number }>> };
+  /** PostgreSQL: UTC day starts (ms) known to have a partition of their own */
+  private partitions?: Set<number>;
+
+  constructor(private readonly db: Db) {}
+
+  private sqliteStatements(): SqliteStatements {
+    if (this.stmts) return this.stmts;
+    const raw = this.db.driver.sqlite as BetterSqlite3.Database;
+    const rollup = (table: string) =>
+      raw.prepare(`INSERT INTO ${table} (device_id, metric, bucket_at, "count", "min", "max", "sum") VALUES (?, ?, ?, ?, ?, ?, ?) ${upsertRollup(table, 'min', 'max')}`);
+    this.stmts = {
+      insert: raw.prepare('INSERT INTO readings (device_id, metric, measured_at, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      quarantine: raw.prepare('INSERT INTO quarantine (id, device_id, metric, measured_at, value, reason, source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      hourly: rollup('rollups_hourly'),
+      daily: rollup('rollups_daily'),
+      latest: raw.prepare(
+        'INSERT INTO latest (device_id, metric, measured_at, value) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value WHERE excluded.measured_at > latest.measured_at',
+      ),
+      allLatest: raw.prepare('SELECT device_id, metric, measured_at, value FROM latest').raw(true),
+    };
+    return this.stmts;
+  }
+
+  /**
+   * Stores a batch in one transaction: readings (a duplicate key is skipped), quarantined
+   * readings, and the rollups and latest values of what was actually inserted.
+   */
+  async storeBatch(batch: Batch): Promise<StoredRows> {
+    return this.db.dialect === 'sqlite' ? this.storeSqlite(batch) : this.storePostgres(batch);
+  }
+
+  private async storeSqlite(batch: Batch): Promise<StoredRows> {
+    const s = this.sqliteStatements();
+    const raw = this.db.driver.sqlite as BetterSqlite3.Database;
+    const { deviceId, metrics, ats, values } = batch;
+    const run = raw.transaction(() => {
+      const out: StoredRows = { metrics: [], ats: [], values: [] };
+      // One prepared statement per row: better-sqlite3 runs these at close to SQLite's own speed.
+      for (let i = 0; i < metrics.length; i++) {
+        if (s.insert.run(deviceId, metrics[i], ats[i], values[i]).changes === 1) {
+          out.metrics.push(metrics[i]);
+          out.ats.push(ats[i]);
+          out.values.push(values[i]);
+        }
+      }
+      for (const q of batch.quarantine) s.quarantine.run(q.id, deviceId, q.metric, q.at, q.value, q.reason, batch.source, batch.receivedAt);
+      const r = rollupBatch(out);
+      for (const a of r.hourly) s.hourly.run(deviceId, a.metric, a.bucket, a.count, a.min, a.max, a.sum);
+      for (const a of r.daily) s.daily.run(deviceId, a.metric, a.bucket, a.count, a.min, a.max, a.sum);
+      for (const l of r.latest) s.latest.run(deviceId, l.metric, l.at, l.value);
+      return { out, latest: r.latest };
+    });
+    // Holding Kysely's one connection keeps this transaction from nesting inside another's.
+    return this.db.k.connection().execute(async () => {
+      const { out, latest } = run();
+      // Committed: the in-memory copy of latest follows.
+      const byDevice = this.latestCopy?.byDevice;
+      if (byDevice) {
+        let metrics = byDevice.get(deviceId);
+        if (!metrics) {
+          metrics = new Map();
+          byDevice.set(deviceId, metrics);
+        }
+        let added = false;
+        for (const l of latest) {
+          const had = metrics.get(l.metric);
+          if (!had || l.at > had.at) metrics.set(l.metric, { at: l.at, value: l.value });
+          added ||= !had;
+        }
+        // Metrics in name order, as the table's key keeps them.
+        if (added && metrics.size > 1) byDevice.set(deviceId, new Map([...metrics].sort(([a], [b]) => (a < b ? -1 : 1))));
+      }
+      return out;
+    });
+  }
+
+  private async storePostgres(batch: Batch): Promise<StoredRows> {
+    const { deviceId } = batch;
+    // Sorted by key, so two batches overlapping on some keys cannot deadlock.
+    const order = batch.metrics.map((_, i) => i).sort((a, b) => (batch.metrics[a] < batch.metrics[b] ? -1 : batch.metrics[a] > batch.metrics[b] ? 1 : batch.ats[a] - batch.ats[b]));
+    const metrics = order.map((i) => batch.metrics[i]);
+    const ats = order.map((i) => batch.ats[i]);
+    const values = order.map((i) => batch.values[i]);
+    return this.db.transaction(async (trx) => {
+      const out: StoredRows = { metrics: [], ats: [], values: [] };
+      if (metrics.length) {
+        const inserted = await sql<{ metric: string; t: number; value: number }>`
+          INSERT INTO readings (device_id, metric, measured_at, value)
+          SELECT ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v FROM unnest(${metrics}::text[], ${ats}::float8[], ${values}::float8[]) AS u(m, t, v)
+          ON CONFLICT DO NOTHING
+          RETURNING metric, (extract(epoch FROM measured_at) * 1000)::float8 AS t, value`.execute(trx);
+        for (const row of inserted.rows) {
+          out.metrics.push(row.metric);
+          out.ats.push(Math.round(row.t));
+          out.values.push(row.value);
+        }
+      }
+      const q = batch.quarantine;
+      if (q.length) {
+        await sql`
+          INSERT INTO quarantine (id, device_id, metric, measured_at, value, reason, source, received_at)
+          SELECT u.id, ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v, u.r, ${batch.source}, to_timestamp(${batch.receivedAt}::float8 / 1000.0)
+          FROM unnest(${q.map((x) => x.id)}::uuid[], ${q.map((x) => x.metric)}::text[], ${q.map((x) => x.at)}::float8[], ${q.map((x) => x.value)}::float8[], ${q.map((x) => x.reason)}::text[]) AS u(id, m, t, v, r)`.execute(
+          trx,
+        );
+      }
+      const r = rollupBatch(out);
+      for (const [table, rows] of [
+        ['rollups_hourly', r.hourly],
+        ['rollups_daily', r.daily],
+      ] as const) {
+        if (!rows.length) continue;
+        await sql`
+          INSERT INTO ${sql.table(table)} (device_id, metric, bucket_at, "count", "min", "max", "sum")
+          SELECT ${deviceId}::uuid, u.m, to_timestamp(u.b / 1000.0), u.c, u.mn, u.mx, u.s
+          FROM unnest(${rows.map((a) => a.metric)}::text[], ${rows.map((a) => a.bucket)}::float8[], ${rows.map((a) => a.count)}::int[], ${rows.map((a) => a.min)}::float8[], ${rows.map((a) => a.max)}::float8[], ${rows.map((a) => a.sum)}::float8[]) AS u(m, b, c, mn, mx, s)
+          ${sql.raw(upsertRollup(table, 'LEAST', 'GREATEST'))}`.execute(trx);
+      }
+      if (r.latest.length) {
+        await sql`
+          INSERT INTO latest (device_id, metric, measured_at, value)
+          SELECT ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v FROM unnest(${r.latest.map((l) => l.metric)}::text[], ${r.latest.map((l) => l.at)}::float8[], ${r.latest.map((l) => l.value)}::float8[]) AS u(m, t, v)
+          ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value WHERE excluded.measured_at > latest.measured_at`.execute(trx);
+      }
+      return out;
+    });
+  }
+
+  // ---- PostgreSQL partitions ----
+
+  /** PostgreSQL: the UTC days (start, ms) that have a partition of their own. */
+  async listPartitions(): Promise<Map<number, string>> {
+    const res = await sql<{ name: string }>`
+      SELECT c.relname AS name FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid
+      JOIN pg_class p ON p.oid = i.inhparent
+      JOIN pg_namespace n ON n.oid = p.relnamespace
+      WHERE p.relname = 'readings' AND n.nspname = current_schema()`.execute(this.db.k);
+    const out = new Map<number, string>();
+    for (const { name } of res.rows) {
+      const m = PARTITION.exec(name);
+      if (m) out.set(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])), name);
+    }
+    return out;
+  }
+
+  /**
+   * PostgreSQL: makes sure each UTC day has a partition. Readings of that day already in
+   * the default partition are moved into the new one, in the same transaction; an advisory
+   * lock keeps two processes from creating the same partition at once.
+   */
+  async ensurePartitions(days: number[]): Promise<number> {
+    if (this.db.dialect !== 'postgres') return 0;
+    if (!this.partitions) this.partitions = new Set((await this.listPartitions()).keys());
+    let created = 0;
+    for (const day of days) {
+      if (this.partitions.has(day)) continue;
+      const name = partitionName(day);
+      const from = new Date(day).toISOString();
+      const to = new Date(day + DAY_MS).toISOString();
+      await this.db.transaction(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtext('weft.readings.partitions'))`.execute(trx);
+        const exists = await sql<{ r: string | null }>`SELECT to_regclass(${name}) AS r`.execute(trx);
+        if (exists.rows[0]?.r) return;
+        const stray = await sql`SELECT 1 FROM readings_default WHERE measured_at >= ${from}::timestamptz AND measured_at < ${to}::timestamptz LIMIT 1`.execute(trx);
+        if (stray.rows.length) {
+          await sql`CREATE TEMP TABLE weft_moving (LIKE readings) ON COMMIT DROP`.execute(trx);
+          await sql`WITH d AS (DELETE FROM readings_default WHERE measured_at >= ${from}::timestamptz AND measured_at < ${to}::timestamptz RETURNING *) INSERT INTO weft_moving SELECT * FROM d`.execute(
+            trx,
+          );
+        }
+        await sql.raw(`CREATE TABLE ${name} PARTITION OF readings FOR VALUES FROM ('${from}') TO ('${to}')`).execute(trx);
+        if (stray.rows.length) await sql`INSERT INTO readings SELECT * FROM weft_moving`.execute(trx);
+        created++;
+      });
+      this.partitions.add(day);
+    }
+    return created;
+  }
+
+  /** PostgreSQL: drops the day partitions that end at or before the cutoff; returns their names. */
+  async dropPartitionsBefore(cutoff: Date): Promise<string[]> {
+    if (this.db.dialect !== 'postgres') return [];
+    const dropped: string[] = [];
+    for (const [day, name] of await this.listPartitions()) {
+      if (day + DAY_MS > cutoff.getTime()) continue;
+      await sql.raw(`DROP TABLE IF EXISTS ${name}`).execute(this.db.k);
+      this.partitions?.delete(day);
+      dropped.push(name);
+    }
+    return dropped;
+  }
+
+  // ---- Queries ----
+
+  async latest(deviceIds: string[], metrics?: string[]): Promise<LatestRow[]> {
+    if (!deviceIds.length) return [];
+    if (this.db.dialect === 'sqlite') {
+      const byDevice = await this.db.k.connection().execute(async () => this.sqliteLatest());
+      const wanted = metrics?.length ? new Set(metrics) : undefined;
+      const out: LatestRow[] = [];
+      for (const deviceId of new Set(deviceIds)) {
+        const series = byDevice.get(deviceId);
+        if (!series) continue;
+        for (const [metric, l] of series) if (!wanted || wanted.has(metric)) out.push({ deviceId, metric, value: l.value, at: new Date(l.at) });
+      }
+      return out;
+    }
+    const ids = [...new Set(deviceIds)];
+    // Times as epoch ms: parsing thousands of timestamptz texts costs more than the query.
+    const res = await sql<{ device_id: string; metric: string; t: number; value: number }>`
+      SELECT device_id, metric, (extract(epoch FROM measured_at) * 1000)::float8 AS t, value FROM latest WHERE device_id = ANY(${ids}::uuid[])
+      ${metrics?.length ? sql`AND metric = ANY(${metrics}::text[])` : sql``}`.execute(this.db.k);
+    return res.rows.map((r) => ({ deviceId: r.device_id, metric: r.metric, value: r.value, at: new Date(Math.round(r.t)) }));
+  }
+
+  /** The in-memory copy of latest, read again if another connection has written since. Call holding the connection. */
+  private sqliteLatest() {
+    const raw = this.db.driver.sqlite as BetterSqlite3.Database;
+    const version = raw.pragma('data_version', { simple: true }) as number;
+    if (this.latestCopy?.version === version) return this.latestCopy.byDevice;
+    const byDevice = new Map<string, Map<string, { at: number; value: number }>>();
+    for (const [deviceId, metric, at, value] of this.sqliteStatements().allLatest.iterate() as Iterable<[string, string, number, number]>) {
+      let series = byDevice.get(deviceId);
+      if (!series) {
+        series = new Map();
+        byDevice.set(deviceId, series);
+      }
+      series.set(metric, { at, value });
+    }
+    this.latestCopy = { version, byDevice };
+    return byDevice;
+  }
+
+  async range(deviceId: string, metric: string, from: Date, to: Date, limit: number): Promise<{ at: Date; value: number }[]> {
+    const rows = await this.db.k
+      .selectFrom('readings')
+      .select(['measured_at', 'value'])
+      .where('device_id', '=', deviceId)
+      .where('metric', '=', metric)
+      .where('measured_at', '>=', from)
+      .where('measured_at', '<', to)
+      .orderBy('measured_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ at: r.measured_at, value: r.value }));
+  }
+
+  /** The newest readings of one series first (for the console's table). */
+  async recent(deviceId: string, metric: string, limit: number): Promise<{ at: Date; value: number }[]> {
+    const rows = await this.db.k
+      .selectFrom('readings')
+      .select(['measured_at', 'value'])
+      .where('device_id', '=', deviceId)
+      .where('metric', '=', metric)
+      .orderBy('measured_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ at: r.measured_at, value: r.value }));
+  }
+
+  /** One page of a series in [from, to) after the given time: a range of the primary key, however long the series. */
+  async seriesPage(deviceId: string, metric: string, from: Date, to: Date, limit: number): Promise<{ at: Date; value: number }[]> {
+    return this.range(deviceId, metric, from, to, limit);
+  }
+
+  /** The metrics a device has readings of (each has a row in latest). */
+  async metricsOf(deviceId: string): Promise<string[]> {
+    const rows = await this.db.k.selectFrom('latest').select('metric').where('device_id', '=', deviceId).orderBy('metric').execute();
+    return rows.map((r) => r.metric);
+  }
+
+  /** Aggregates of raw readings in buckets of bucketMs (which divides an hour), from bucket-aligned `from`. */
+  async aggregateRaw(deviceId: string, metric: string, from: Date, to: Date, bucketMs: number): Promise<AggregateRow[]> {
+    // SQLite keeps epoch ms (its driver wrapper turns *_at columns into Dates); PostgreSQL a timestamptz.
+    const bucket: RawBuilder<Date> =
+      this.db.dialect === 'sqlite' ? sql`measured_at - (measured_at % ${bucketMs})` : sql`to_timestamp(floor(extract(epoch FROM measured_at) * 1000 / ${bucketMs}) * ${bucketMs} / 1000.0)`;
+    const rows = await this.db.k
+      .selectFrom('readings')
+      .select((eb) => [bucket.as('bucket_at'), eb.fn.countAll<number>().as('count'), eb.fn.min('value').as('min'), eb.fn.max('value').as('max'), eb.fn.avg<number>('value').as('mean')])
+      .where('device_id', '=', deviceId)
+      .where('metric', '=', metric)
+      .where('measured_at', '>=', from)
+      .where('measured_at', '<', to)
+      .groupBy(sql`1`)
+      .orderBy(sql`1`)
+      .execute();
+    return rows.map((r) => ({ at: r.bucket_at, count: Number(r.count), min: Number(r.min), max: Number(r.max), mean: Number(r.mean) }));
+  }
+
+  /** Rollup rows (hourly or daily) whose bucket starts in [from, to). */
+  async rollups(table: 'rollups_hourly' | 'rollups_daily', deviceId: string, metric: string, from: Date, to: Date): Promise<RollupsTable[]> {
+    return this.db.k
+      .selectFrom(table)
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .where('metric', '=', metric)
+      .where('bucket_at', '>=', from)
+      .where('bucket_at', '<', to)
+      .orderBy('bucket_at')
+      .execute();
+  }
+
+  async listQuarantine(query: QuarantineQuery): Promise<QuarantineTable[]> {
+    let q = this.db.k.selectFrom('quarantine').selectAll();
+    if (query.deviceId) q = q.where('device_id', '=', query.deviceId);
+    if (query.deviceIds) q = query.deviceIds.length ? q.where('device_id', 'in', query.deviceIds) : q.where(sql<boolean>`1 = 0`);
+    if (query.before) q = q.where('id', '<', query.before);
+    return q.orderBy('id', 'desc').limit(query.limit).execute();
+  }
+
+  /** Every series (device and metric) that has readings: each has a row in latest. */
+  async series(): Promise<{ deviceId: string; metric: string }[]> {
+    const rows = await this.db.k.selectFrom('latest').select(['device_id', 'metric']).orderBy('device_id').orderBy('metric').execute();
+    return rows.map((r) => ({ deviceId: r.device_id, metric: r.metric }));
+  }
+
+  /** Deletes a series' raw readings older than the cutoff, a batch at a time (a range of the key); returns how many. */
+  async deleteReadingsBefore(deviceId: string, metric: string, cutoff: Date, batchSize = 10_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res = await sql`
+        DELETE FROM readings WHERE device_id = ${deviceId} AND metric = ${metric} AND measured_at IN (
+          SELECT measured_at FROM readings WHERE device_id = ${deviceId} AND metric = ${metric} AND measured_at < ${cutoff} ORDER BY measured_at LIMIT ${batchSize}
+        )`.execute(this.db.k);
+      const n = Number(res.numAffectedRows ?? 0);
+      total += n;
+      if (n < batchSize) return total;
+    }
+  }
+
+  async deleteQuarantineBefore(cutoff: Date): Promise<number> {
+    const res = await this.db.k.deleteFrom('quarantine').where('received_at', '<', cutoff).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}
