@@ -13,6 +13,12 @@
  *              message arrives. Messages the broker drops are reported, not waited for.
  * tuned        the same against a private Mosquitto this script starts with the settings
  *              src/platform/mqtt/README.md asks for (skipped without the mosquitto binary).
+ * preEncoded   both brokers again with the same messages encoded in advance and written to
+ *              plain sockets: what each broker takes when publishing costs nothing (mqtt.js
+ *              publishers share the machine's cores with the broker they measure).
+ *
+ *   [--window N] QoS 1 messages each publisher keeps unacknowledged (default 1000)
+ *   [--mosquitto URL] [--no-tuned] [--no-pre-encoded]
  *
  * Prints one JSON object on stdout. On PostgreSQL it works in a temporary schema of
  * WEFT_BENCH_PG_URL (default: the test database) and drops it afterwards.
@@ -42,6 +48,8 @@ export interface MqttBenchOptions {
   window?: number;
   /** also measure a private Mosquitto started with the recommended settings (default: when the binary exists) */
   tuned?: boolean;
+  /** also measure both brokers with pre-encoded messages on plain sockets (default: true) */
+  preEncoded?: boolean;
 }
 
 interface Rate {
@@ -52,15 +60,29 @@ interface Rate {
 
 type Baseline = (Rate & { received: number; dropped: number; publishersMs: number }) | { error: string };
 
+type WeftRate = Rate & { readingsStored: number; batches: number; publishersMs: number };
+
 interface QosResult {
   /** messages/s counted until every reading is committed (QoS 1: every PUBACK, each sent after its commit) */
-  weft: Rate & { readingsStored: number; batches: number; publishersMs: number };
+  weft: WeftRate;
   /** Mosquitto on --mosquitto as it is configured */
   mosquitto: Baseline;
   /** a private Mosquitto with Weft's recommended settings */
   mosquittoTuned?: Baseline;
-  /** Weft's figure divided by Mosquitto's (tuned when there is one): how much of a bare broker's speed ingest keeps */
+  /** Weft's figure divided by the best Mosquitto figure that lost nothing: how much of a bare broker's speed ingest keeps */
   ratio: number | null;
+  /** the same messages encoded in advance and written to plain sockets: what each broker takes when publishing costs nothing */
+  preEncoded?: { weft: WeftRate; mosquitto: Baseline; ratio: number | null };
+}
+
+function ratioTo(weft: Rate, baselines: (Baseline | undefined)[]): number | null {
+  const measured: (Rate & { dropped: number })[] = [];
+  for (const b of baselines) if (b && 'perSecond' in b) measured.push(b);
+  const lossless = measured.filter((b) => b.dropped === 0);
+  const pool = lossless.length ? lossless : measured;
+  if (!pool.length) return null;
+  const best = Math.max(...pool.map((b) => b.perSecond));
+  return Math.round((weft.perSecond / best) * 100) / 100;
 }
 
 export interface MqttBenchResult {
@@ -125,14 +147,82 @@ function publishAll(client) {
 })().then(() => parentPort.postMessage({ ok: true }), (err) => parentPort.postMessage({ ok: false, error: err.message }));
 `;
 
+/**
+ * A publisher thread that costs the broker's side nothing extra: the same messages,
+ * encoded before the start and written to a plain socket (QoS 1: a window of unacknowledged
+ * messages, counting the 4-byte PUBACKs). It measures what the broker can take, apart from
+ * what an mqtt.js client can send.
+ */
+const RAW_PUBLISHER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+const job = workerData.job;
+const varint = (n) => { const out = []; do { let b = n % 128; n = Math.floor(n / 128); if (n > 0) b |= 128; out.push(b); } while (n > 0); return Buffer.from(out); };
+const str = (s) => { const b = Buffer.from(s); const l = Buffer.alloc(2); l.writeUInt16BE(b.length); return Buffer.concat([l, b]); };
+function connectPacket() {
+  let flags = 0x02;
+  const tail = [str('bench-raw-' + Math.random().toString(16).slice(2))];
+  if (job.username) { flags |= 0x80; tail.push(str(job.username)); }
+  if (job.password) { flags |= 0x40; tail.push(str(job.password)); }
+  const body = Buffer.concat([str('MQTT'), Buffer.from([4, flags, 0, 0]), ...tail]);
+  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
+}
+const topic = str(job.topic);
+function publishPacket(i) {
+  const payload = Buffer.from('{"no2":' + (i % 400) / 4 + ',"at":' + (job.baseAt + i) + '}');
+  const id = (i % 65535) + 1;
+  const head = job.qos === 1 ? Buffer.from([id >> 8, id & 255]) : Buffer.alloc(0);
+  return Buffer.concat([Buffer.from([job.qos === 1 ? 0x32 : 0x30]), varint(topic.length + head.length + payload.length), topic, head, payload]);
+}
+const RUN = 100;
+const runs = [];
+for (let i = 0; i < job.count; i += RUN) {
+  const parts = [];
+  for (let j = i; j < Math.min(job.count, i + RUN); j++) parts.push(publishPacket(j));
+  runs.push({ n: parts.length, buf: Buffer.concat(parts) });
+}
+(async () => {
+  const socket = net.connect(new URL(job.url).port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  let bytes = 0;
+  let onAck = () => {};
+  socket.on('data', (b) => { bytes += b.length; onAck(); });
+  socket.write(connectPacket());
+  await new Promise((resolve) => { onAck = () => { if (bytes >= 4) resolve(); }; });
+  bytes -= 4;
+  parentPort.postMessage({ ready: true });
+  await new Promise((resolve) => parentPort.once('message', resolve));
+  let sent = 0;
+  let next = 0;
+  await new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error('the broker closed the connection')));
+    const pump = () => {
+      while (next < runs.length) {
+        if (job.qos === 1 && sent - bytes / 4 + RUN > job.window) return;
+        const run = runs[next++];
+        sent += run.n;
+        if (!socket.write(run.buf)) return socket.once('drain', pump);
+      }
+      if (job.qos === 0) resolve();
+    };
+    onAck = () => { if (job.qos === 1 && bytes / 4 >= job.count) resolve(); else pump(); };
+    pump();
+  });
+  socket.removeAllListeners('close');
+  socket.end();
+})().then(() => parentPort.postMessage({ ok: true }), (err) => parentPort.postMessage({ ok: false, error: err.message }));
+`;
+
 /** Starts one publisher thread per job; resolves once all are connected, with a function that sets them off. */
-async function startPublishers(jobs: PublisherJob[]): Promise<() => Promise<void>> {
+async function startPublishers(jobs: PublisherJob[], raw = false): Promise<() => Promise<void>> {
   const mqttPath = createRequire(import.meta.url).resolve('mqtt');
   const workers = await Promise.all(
     jobs.map(
       (job) =>
         new Promise<{ worker: Worker; finished: Promise<void> }>((ready, fail) => {
-          const worker = new Worker(PUBLISHER, { eval: true, workerData: { job, mqttPath } });
+          const worker = new Worker(raw ? RAW_PUBLISHER : PUBLISHER, { eval: true, workerData: { job, mqttPath } });
           const finished = new Promise<void>((resolve, reject) => {
             worker.on('message', (m: { ready?: boolean; ok?: boolean; error?: string }) => {
               if (m.ready) ready({ worker, finished });
@@ -172,7 +262,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string, 
  * per message. Timed from the start of publishing to the last message; when messages stop
  * coming for 3 seconds after the publishers finish, the rest were dropped by the broker.
  */
-async function baseline(url: string, prefix: string, jobs: (url: string, prefix: string) => PublisherJob[], qos: 0 | 1, total: number): Promise<Baseline> {
+async function baseline(url: string, prefix: string, jobs: (url: string, prefix: string) => PublisherJob[], qos: 0 | 1, total: number, raw = false): Promise<Baseline> {
   const u = new URL(url);
   const sub = spawn('mosquitto_sub', ['-h', u.hostname, '-p', u.port || '1883', '-V', 'mqttv5', '-q', String(qos), '-t', `${prefix}/+/telemetry`]);
   let received = 0;
@@ -198,7 +288,7 @@ async function baseline(url: string, prefix: string, jobs: (url: string, prefix:
     // Let the last probes arrive before counting starts.
     await new Promise((r) => setTimeout(r, 500));
     received = 0;
-    const go = await startPublishers(jobs(url, prefix));
+    const go = await startPublishers(jobs(url, prefix), raw);
     const t0 = performance.now();
     await go();
     const publishersMs = performance.now() - t0;
@@ -303,6 +393,7 @@ export async function main(options: MqttBenchOptions = {}): Promise<MqttBenchRes
   try {
     await migrateUp(db);
     services = await createServices(config, db, quiet);
+    const svc = services;
     const ingest = embeddedIngest({ estate: services.estate, telemetry: services.telemetry, log: quiet, batch: { concurrency: dialect === 'postgres' ? 4 : 1 } });
     broker.setHooks(ingest.hooks);
     await broker.start(0);
@@ -320,37 +411,50 @@ export async function main(options: MqttBenchOptions = {}): Promise<MqttBenchRes
     const run = randomBytes(4).toString('hex');
 
     for (const qos of qosList) {
-      // ---- Weft: fresh devices, so every reading is new ----
-      const devices: { id: string; password: string }[] = [];
-      for (let p = 0; p < publishers; p++) {
-        const { device, credentials } = await services.estate.createDevice(systemActor('bench'), { name: `Bench ${qos}-${p}`, serial: `BENCH-${run}-${qos}-${p}`, profile: 'air-quality' });
-        devices.push({ id: device.id, password: credentials.mqttPassword });
-      }
+      // ---- Weft: fresh devices for each run, so every reading is new ----
+      const weftRun = async (raw: boolean) => {
+        const devices: { id: string; password: string }[] = [];
+        for (let p = 0; p < publishers; p++) {
+          const { device, credentials } = await svc.estate.createDevice(systemActor('bench'), {
+            name: `Bench ${qos}-${p}`,
+            serial: `BENCH-${run}-${qos}-${p}-${raw ? 'raw' : 'js'}`,
+            profile: 'air-quality',
+          });
+          devices.push({ id: device.id, password: credentials.mqttPassword });
+        }
+        const before = { accepted: ingest.stats.accepted, duplicates: ingest.stats.duplicates };
+        let batches = 0;
+        const off = svc.telemetry.onReadings(() => {
+          batches++;
+        });
+        const go = await startPublishers(
+          devices.map((d) => ({ url: broker.url, username: d.id, password: d.password, topic: `weft/devices/${d.id}/telemetry`, count: perPublisher, qos, baseAt, window })),
+          raw,
+        );
+        const t0 = performance.now();
+        await go();
+        const publishersMs = performance.now() - t0;
+        await waitUntil(() => ingest.stats.accepted + ingest.stats.duplicates - before.accepted - before.duplicates >= total, 300_000, 'every reading to be committed');
+        const ms = performance.now() - t0;
+        off();
+        return { ...rate(total, ms), readingsStored: ingest.stats.accepted - before.accepted, batches, publishersMs: Math.round(publishersMs) };
+      };
       const baseAt = Date.now() - total - 60_000;
-      const before = { accepted: ingest.stats.accepted, duplicates: ingest.stats.duplicates, batches: 0 };
-      let batches = 0;
-      const off = services.telemetry.onReadings(() => {
-        batches++;
-      });
-      const go = await startPublishers(
-        devices.map((d) => ({ url: broker.url, username: d.id, password: d.password, topic: `weft/devices/${d.id}/telemetry`, count: perPublisher, qos, baseAt, window })),
-      );
-      const t0 = performance.now();
-      await go();
-      const weftPublishersMs = performance.now() - t0;
-      await waitUntil(() => ingest.stats.accepted + ingest.stats.duplicates - before.accepted - before.duplicates >= total, 300_000, 'every reading to be committed');
-      const weftMs = performance.now() - t0;
-      off();
-      const stored = ingest.stats.accepted - before.accepted;
+      const weft = await weftRun(false);
 
       // ---- Mosquitto alone: the same publishers, one plain subscriber ----
-      const baselineJobs = (url: string, prefix: string) => devices.map((_d, p) => ({ url, topic: `${prefix}/${p}/telemetry`, count: perPublisher, qos, baseAt, window }));
+      const baselineJobs = (url: string, prefix: string) => Array.from({ length: publishers }, (_, p) => ({ url, topic: `${prefix}/${p}/telemetry`, count: perPublisher, qos, baseAt, window }));
       const mosquitto = await baseline(mosquittoUrl, `weft-bench/${run}/q${qos}`, baselineJobs, qos, total);
-      const mosquittoTuned = tuned ? await baseline(tuned.url, `weft-bench/${run}/q${qos}`, baselineJobs, qos, total) : undefined;
+      const mosquittoTuned = tuned ? await baseline(tuned.url, `weft-bench/${run}/q${qos}t`, baselineJobs, qos, total) : undefined;
+      const entry: QosResult = { weft, mosquitto, mosquittoTuned, ratio: ratioTo(weft, [mosquitto, mosquittoTuned]) };
 
-      const weft = { ...rate(total, weftMs), readingsStored: stored, batches, publishersMs: Math.round(weftPublishersMs) };
-      const reference = mosquittoTuned && 'perSecond' in mosquittoTuned ? mosquittoTuned : mosquitto;
-      const entry: QosResult = { weft, mosquitto, mosquittoTuned, ratio: 'perSecond' in reference ? Math.round((weft.perSecond / reference.perSecond) * 100) / 100 : null };
+      // ---- The brokers' own capacity: the same messages pre-encoded on plain sockets ----
+      if (options.preEncoded !== false) {
+        const weftRaw = await weftRun(true);
+        const mosquittoRaw = await baseline(tuned?.url ?? mosquittoUrl, `weft-bench/${run}/q${qos}r`, baselineJobs, qos, total, true);
+        entry.preEncoded = { weft: weftRaw, mosquitto: mosquittoRaw, ratio: ratioTo(weftRaw, [mosquittoRaw]) };
+      }
+
       if (qos === 0) result.qos0 = entry;
       else result.qos1 = entry;
     }
@@ -383,6 +487,9 @@ function parseArgs(argv: string[]): MqttBenchOptions {
       case '--no-tuned':
         out.tuned = false;
         break;
+      case '--no-pre-encoded':
+        out.preEncoded = false;
+        break;
       case '--mosquitto':
         out.mosquittoUrl = value;
         i++;
@@ -400,7 +507,7 @@ function parseArgs(argv: string[]): MqttBenchOptions {
       }
       default:
         throw new Error(
-          `unknown argument ${argv[i]}; usage: bench/ingest-mqtt.ts [--dialect sqlite|postgres] [--messages N] [--publishers N] [--qos 0|1|both] [--window N] [--mosquitto URL] [--no-tuned]`,
+          `unknown argument ${argv[i]}; usage: bench/ingest-mqtt.ts [--dialect sqlite|postgres] [--messages N] [--publishers N] [--qos 0|1|both] [--window N] [--mosquitto URL] [--no-tuned] [--no-pre-encoded]`,
         );
     }
   }
@@ -410,11 +517,10 @@ function parseArgs(argv: string[]): MqttBenchOptions {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(parseArgs(process.argv.slice(2)))
     .then((result) => {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exit(0);
+      // Exit once the figures are written: a pipe takes them asynchronously.
+      process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
     })
     .catch((err) => {
-      process.stderr.write(`${(err as Error).stack ?? (err as Error).message}\n`);
-      process.exit(1);
+      process.stderr.write(`${(err as Error).stack ?? (err as Error).message}\n`, () => process.exit(1));
     });
 }

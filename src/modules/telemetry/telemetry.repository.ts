@@ -128,11 +128,12 @@ export function rollupBatch(rows: StoredRows): BatchRollups {
   return { hourly: flat(hourly), daily: flat(daily), latest: [...latest.values()].sort((a, b) => (a.metric < b.metric ? -1 : 1)) };
 }
 
+/** Read-only: on SQLite the same frozen rows are handed to every caller. */
 export interface LatestRow {
-  deviceId: string;
-  metric: string;
-  value: number;
-  at: Date;
+  readonly deviceId: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly at: Date;
 }
 
 export interface AggregateRow {
@@ -176,9 +177,10 @@ export class TelemetryRepository {
   /**
    * SQLite: a copy of the latest table in memory, so "latest values for 10,000 devices" is map
    * lookups. This process's ingest keeps it current; `PRAGMA data_version` changes only when
-   * another connection (another process) commits, and then the copy is read again.
+   * another connection (another process) commits, and then the copy is read again. Any other
+   * statement of this repository that writes `latest` must drop the copy.
    */
-  private latestCopy?: { version: number; byDevice: Map<string, Map<string, { at: number; value: number }>> };
+  private latestCopy?: { version: number; byDevice: Map<string, readonly LatestRow[]> };
   /** PostgreSQL: UTC day starts (ms) known to have a partition of their own */
   private partitions?: Set<number>;
 
@@ -197,7 +199,7 @@ export class TelemetryRepository {
       latest: raw.prepare(
         'INSERT INTO latest (device_id, metric, measured_at, value) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value WHERE excluded.measured_at > latest.measured_at',
       ),
-      allLatest: raw.prepare('SELECT device_id, metric, measured_at, value FROM latest').raw(true),
+      allLatest: raw.prepare('SELECT device_id, metric, measured_at, value FROM latest ORDER BY device_id, metric').raw(true),
     };
     return this.stmts;
   }
@@ -234,22 +236,18 @@ export class TelemetryRepository {
     // Holding Kysely's one connection keeps this transaction from nesting inside another's.
     return this.db.k.connection().execute(async () => {
       const { out, latest } = run();
-      // Committed: the in-memory copy of latest follows.
+      // Committed: the in-memory copy of latest follows (rows are replaced, never changed in place).
       const byDevice = this.latestCopy?.byDevice;
       if (byDevice) {
-        let metrics = byDevice.get(deviceId);
-        if (!metrics) {
-          metrics = new Map();
-          byDevice.set(deviceId, metrics);
-        }
-        let added = false;
+        const rows = new Map((byDevice.get(deviceId) ?? []).map((row) => [row.metric, row]));
         for (const l of latest) {
-          const had = metrics.get(l.metric);
-          if (!had || l.at > had.at) metrics.set(l.metric, { at: l.at, value: l.value });
-          added ||= !had;
+          const had = rows.get(l.metric);
+          if (!had || l.at > had.at.getTime()) rows.set(l.metric, Object.freeze({ deviceId, metric: l.metric, value: l.value, at: new Date(l.at) }));
         }
-        // Metrics in name order, as the table's key keeps them.
-        if (added && metrics.size > 1) byDevice.set(deviceId, new Map([...metrics].sort(([a], [b]) => (a < b ? -1 : 1))));
+        byDevice.set(
+          deviceId,
+          [...rows.values()].sort((a, b) => (a.metric < b.metric ? -1 : 1)),
+        );
       }
       return out;
     });
@@ -269,7 +267,7 @@ export class TelemetryRepository {
           INSERT INTO readings (device_id, metric, measured_at, value)
           SELECT ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v FROM unnest(${metrics}::text[], ${ats}::float8[], ${values}::float8[]) AS u(m, t, v)
           ON CONFLICT DO NOTHING
-          RETURNING metric, (extract(epoch FROM measured_at) * 1000)::float8 AS t, value`.execute(trx);
+          RETURNING metric, date_part('epoch', measured_at) * 1000 AS t, value`.execute(trx);
         for (const row of inserted.rows) {
           out.metrics.push(row.metric);
           out.ats.push(Math.round(row.t));
@@ -380,34 +378,39 @@ export class TelemetryRepository {
       const byDevice = await this.db.k.connection().execute(async () => this.sqliteLatest());
       const wanted = metrics?.length ? new Set(metrics) : undefined;
       const out: LatestRow[] = [];
-      for (const deviceId of new Set(deviceIds)) {
-        const series = byDevice.get(deviceId);
-        if (!series) continue;
-        for (const [metric, l] of series) if (!wanted || wanted.has(metric)) out.push({ deviceId, metric, value: l.value, at: new Date(l.at) });
+      const seen = new Set<string>();
+      for (const deviceId of deviceIds) {
+        const rows = byDevice.get(deviceId);
+        if (!rows || seen.has(deviceId)) continue;
+        seen.add(deviceId);
+        for (const row of rows) if (!wanted || wanted.has(row.metric)) out.push(row);
       }
       return out;
     }
     const ids = [...new Set(deviceIds)];
-    // Times as epoch ms: parsing thousands of timestamptz texts costs more than the query.
+    // A join to the unnested ids plans in well under a millisecond, where "= ANY" of 10,000 takes tens;
+    // times come back as epoch ms, cheaper to read than thousands of timestamptz texts.
     const res = await sql<{ device_id: string; metric: string; t: number; value: number }>`
-      SELECT device_id, metric, (extract(epoch FROM measured_at) * 1000)::float8 AS t, value FROM latest WHERE device_id = ANY(${ids}::uuid[])
-      ${metrics?.length ? sql`AND metric = ANY(${metrics}::text[])` : sql``}`.execute(this.db.k);
+      SELECT l.device_id, l.metric, date_part('epoch', l.measured_at) * 1000 AS t, l.value
+      FROM unnest(${ids}::uuid[]) AS u(id) JOIN latest l ON l.device_id = u.id
+      ${metrics?.length ? sql`WHERE l.metric = ANY(${metrics}::text[])` : sql``}`.execute(this.db.k);
     return res.rows.map((r) => ({ deviceId: r.device_id, metric: r.metric, value: r.value, at: new Date(Math.round(r.t)) }));
   }
 
   /** The in-memory copy of latest, read again if another connection has written since. Call holding the connection. */
-  private sqliteLatest() {
+  private sqliteLatest(): Map<string, readonly LatestRow[]> {
     const raw = this.db.driver.sqlite as BetterSqlite3.Database;
     const version = raw.pragma('data_version', { simple: true }) as number;
     if (this.latestCopy?.version === version) return this.latestCopy.byDevice;
-    const byDevice = new Map<string, Map<string, { at: number; value: number }>>();
+    const byDevice = new Map<string, LatestRow[]>();
+    // In key order, so each device's rows come sorted by metric.
     for (const [deviceId, metric, at, value] of this.sqliteStatements().allLatest.iterate() as Iterable<[string, string, number, number]>) {
-      let series = byDevice.get(deviceId);
-      if (!series) {
-        series = new Map();
-        byDevice.set(deviceId, series);
+      let rows = byDevice.get(deviceId);
+      if (!rows) {
+        rows = [];
+        byDevice.set(deviceId, rows);
       }
-      series.set(metric, { at, value });
+      rows.push(Object.freeze({ deviceId, metric, value, at: new Date(at) }));
     }
     this.latestCopy = { version, byDevice };
     return byDevice;
@@ -455,7 +458,7 @@ export class TelemetryRepository {
   async aggregateRaw(deviceId: string, metric: string, from: Date, to: Date, bucketMs: number): Promise<AggregateRow[]> {
     // SQLite keeps epoch ms (its driver wrapper turns *_at columns into Dates); PostgreSQL a timestamptz.
     const bucket: RawBuilder<Date> =
-      this.db.dialect === 'sqlite' ? sql`measured_at - (measured_at % ${bucketMs})` : sql`to_timestamp(floor(extract(epoch FROM measured_at) * 1000 / ${bucketMs}) * ${bucketMs} / 1000.0)`;
+      this.db.dialect === 'sqlite' ? sql`measured_at - (measured_at % ${bucketMs})` : sql`to_timestamp(floor(date_part('epoch', measured_at) * 1000 / ${bucketMs}) * ${bucketMs} / 1000.0)`;
     const rows = await this.db.k
       .selectFrom('readings')
       .select((eb) => [bucket.as('bucket_at'), eb.fn.countAll<number>().as('count'), eb.fn.min('value').as('min'), eb.fn.max('value').as('max'), eb.fn.avg<number>('value').as('mean')])

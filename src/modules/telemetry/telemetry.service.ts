@@ -263,6 +263,7 @@ export class TelemetryService {
 
   // ---- Queries ----
 
+  /** The latest value of each metric of each device (in no particular device order). The rows are read-only. */
   async latest(deviceIds: string[], metrics?: string[]): Promise<LatestRow[]> {
     if (deviceIds.length > MAX_BATCH) throw telemetryErrors.TOO_MANY_DEVICES();
     return this.repo.latest(deviceIds, metrics);
