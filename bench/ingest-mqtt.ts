@@ -330,6 +330,8 @@ async function startTunedMosquitto(dir: string): Promise<{ url: string; stop: ()
     [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'max_inflight_messages 1000', 'set_tcp_nodelay true', 'log_dest none', ''].join('\n'),
   );
   const child: ChildProcess = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+  // Never leave it running, however this process ends.
+  process.once('exit', () => child.kill());
   const url = `mqtt://127.0.0.1:${port}`;
   try {
     for (let i = 0; i < 50; i++) {

@@ -223,22 +223,32 @@ export class IngestBatcher {
   }
 
   private async write(batch: Entry[]): Promise<void> {
-    const groups = new Map<string, { device: DeviceAuth; entries: Entry[] }>();
+    // One write per device, in chunks of at most maxReadings (telemetry takes 10,000 at most).
+    const groups = new Map<string, { device: DeviceAuth; chunks: Entry[][]; size: number }>();
     for (const e of batch) {
-      const g = groups.get(e.device.deviceId);
-      if (g) g.entries.push(e);
-      else groups.set(e.device.deviceId, { device: e.device, entries: [e] });
+      let g = groups.get(e.device.deviceId);
+      if (!g) {
+        g = { device: e.device, chunks: [[]], size: 0 };
+        groups.set(e.device.deviceId, g);
+      }
+      if (g.size + e.readings.length > this.maxReadings && g.size > 0) {
+        g.chunks.push([]);
+        g.size = 0;
+      }
+      g.chunks[g.chunks.length - 1].push(e);
+      g.size += e.readings.length;
     }
+    const tasks: { device: DeviceAuth; entries: Entry[] }[] = [];
+    for (const g of groups.values()) for (const entries of g.chunks) tasks.push({ device: g.device, entries });
     const failures = new Map<Entry, Error>();
-    const list = [...groups.values()];
     let next = 0;
     const worker = async () => {
-      while (next < list.length) {
-        const g = list[next++];
-        await this.writeGroup(g.device, g.entries, failures);
+      while (next < tasks.length) {
+        const task = tasks[next++];
+        await this.writeEntries(task.device, task.entries, failures);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, list.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, tasks.length) }, worker));
     for (const e of batch) {
       try {
         e.done?.(failures.get(e));
@@ -248,11 +258,15 @@ export class IngestBatcher {
     }
   }
 
-  private async writeGroup(device: DeviceAuth, entries: Entry[], failures: Map<Entry, Error>): Promise<void> {
+  /**
+   * Writes one device's messages in one call. When telemetry refuses the whole (an
+   * AppError: one message's readings are bad), the halves are written apart until the
+   * bad message is found, so the others are kept.
+   */
+  private async writeEntries(device: DeviceAuth, entries: Entry[], failures: Map<Entry, Error>): Promise<void> {
     const readings = entries.length === 1 ? entries[0].readings : entries.flatMap((e) => e.readings);
     try {
       this.count(await this.sink(device, readings));
-      return;
     } catch (err) {
       if (!(err instanceof AppError)) {
         this.stats.add('failedBatches');
@@ -261,18 +275,9 @@ export class IngestBatcher {
         return;
       }
       if (entries.length === 1) return this.reject(device, err);
-    }
-    // One message's readings spoilt the group: write each message on its own so the others are kept.
-    for (const e of entries) {
-      try {
-        this.count(await this.sink(device, e.readings));
-      } catch (err) {
-        if (err instanceof AppError) this.reject(device, err);
-        else {
-          this.stats.add('failedBatches');
-          failures.set(e, err as Error);
-        }
-      }
+      const half = Math.ceil(entries.length / 2);
+      await this.writeEntries(device, entries.slice(0, half), failures);
+      await this.writeEntries(device, entries.slice(half), failures);
     }
   }
 

@@ -159,6 +159,83 @@ export function partitionName(dayStart: number): string {
   return `readings_p${new Date(dayStart).toISOString().slice(0, 10).replaceAll('-', '')}`;
 }
 
+/**
+ * PostgreSQL: how far before the last look the next one starts. A row's updated_at is its
+ * upsert's clock, but another process's transaction may commit a little after that, when
+ * this process has already looked past it; a commit later than this is seen at the next
+ * change of the same row.
+ */
+export const LATE_COMMIT_MS = 2000;
+
+type LatestCopy = Map<string, readonly LatestRow[]>;
+
+function isNewer(row: LatestRow, held: readonly LatestRow[] | undefined): boolean {
+  const had = held?.find((r) => r.metric === row.metric);
+  return !had || row.at.getTime() > had.at.getTime();
+}
+
+/** Folds newer values into the copy: a touched device gets a new array, so rows already handed out never change. */
+function mergeLatest(byDevice: LatestCopy, rows: LatestRow[]): void {
+  const touched = new Map<string, Map<string, LatestRow>>();
+  for (const row of rows) {
+    let metrics = touched.get(row.deviceId);
+    // Most rows PostgreSQL sends again (the LATE_COMMIT_MS overlap) are already here: skip them without copying the device.
+    if (!metrics && !isNewer(row, byDevice.get(row.deviceId))) continue;
+    if (!metrics) {
+      metrics = new Map((byDevice.get(row.deviceId) ?? []).map((r) => [r.metric, r]));
+      touched.set(row.deviceId, metrics);
+    }
+    const had = metrics.get(row.metric);
+    // Later in time wins, whichever arrives first: this process's commit or another's read back.
+    if (!had || row.at.getTime() > had.at.getTime()) metrics.set(row.metric, Object.freeze(row));
+  }
+  for (const [deviceId, metrics] of touched)
+    byDevice.set(
+      deviceId,
+      [...metrics.values()].sort((a, b) => (a.metric < b.metric ? -1 : 1)),
+    );
+}
+
+/** The copy's rows of the given devices (each once), optionally of some metrics only. */
+function pickLatest(byDevice: LatestCopy, deviceIds: string[], metrics?: string[]): LatestRow[] {
+  const wanted = metrics?.length ? new Set(metrics) : undefined;
+  const out: LatestRow[] = [];
+  const seen = new Set<string>();
+  for (const deviceId of deviceIds) {
+    const rows = byDevice.get(deviceId);
+    if (!rows || seen.has(deviceId)) continue;
+    seen.add(deviceId);
+    for (const row of rows) if (!wanted || wanted.has(row.metric)) out.push(row);
+  }
+  return out;
+}
+
+/**
+ * Wraps a refresh so concurrent callers share runs. A caller arriving while one runs waits for
+ * the next, which starts after it called: it still sees everything committed before it asked.
+ */
+function coalesced(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const p = run().finally(() => {
+      if (running === p) running = undefined;
+    });
+    running = p;
+    return p;
+  };
+  return () => {
+    if (!running) return start();
+    queued ??= running
+      .catch(() => {})
+      .then(() => {
+        queued = undefined;
+        return start();
+      });
+    return queued;
+  };
+}
+
 interface SqliteStatements {
   insert: BetterSqlite3.Statement;
   quarantine: BetterSqlite3.Statement;
@@ -175,12 +252,15 @@ const upsertRollup = (table: string, least: string, greatest: string) =>
 export class TelemetryRepository {
   private stmts?: SqliteStatements;
   /**
-   * SQLite: a copy of the latest table in memory, so "latest values for 10,000 devices" is map
-   * lookups. This process's ingest keeps it current; `PRAGMA data_version` changes only when
-   * another connection (another process) commits, and then the copy is read again. Any other
-   * statement of this repository that writes `latest` must drop the copy.
+   * A copy of the latest table in memory, so "latest values for 10,000 devices" is map lookups.
+   * This process's ingest updates it after each commit. Other processes' writes: on SQLite
+   * `PRAGMA data_version` (the version here) changes only when another connection commits, and
+   * then the copy is read again; on PostgreSQL each read first fetches the rows whose updated_at
+   * is after the database clock of the last fetch (the version here) less LATE_COMMIT_MS. Any
+   * other statement of this repository that writes `latest` must drop the copy.
    */
-  private latestCopy?: { version: number; byDevice: Map<string, readonly LatestRow[]> };
+  private latestCopy?: { version: number; byDevice: LatestCopy };
+  private readonly refreshLatest = coalesced(() => this.pgRefreshLatest());
   /** PostgreSQL: UTC day starts (ms) known to have a partition of their own */
   private partitions?: Set<number>;
 
@@ -236,19 +316,7 @@ export class TelemetryRepository {
     // Holding Kysely's one connection keeps this transaction from nesting inside another's.
     return this.db.k.connection().execute(async () => {
       const { out, latest } = run();
-      // Committed: the in-memory copy of latest follows (rows are replaced, never changed in place).
-      const byDevice = this.latestCopy?.byDevice;
-      if (byDevice) {
-        const rows = new Map((byDevice.get(deviceId) ?? []).map((row) => [row.metric, row]));
-        for (const l of latest) {
-          const had = rows.get(l.metric);
-          if (!had || l.at > had.at.getTime()) rows.set(l.metric, Object.freeze({ deviceId, metric: l.metric, value: l.value, at: new Date(l.at) }));
-        }
-        byDevice.set(
-          deviceId,
-          [...rows.values()].sort((a, b) => (a.metric < b.metric ? -1 : 1)),
-        );
-      }
+      this.noteLatest(deviceId, latest);
       return out;
     });
   }
@@ -260,7 +328,7 @@ export class TelemetryRepository {
     const metrics = order.map((i) => batch.metrics[i]);
     const ats = order.map((i) => batch.ats[i]);
     const values = order.map((i) => batch.values[i]);
-    return this.db.transaction(async (trx) => {
+    const { out, latest } = await this.db.transaction(async (trx) => {
       const out: StoredRows = { metrics: [], ats: [], values: [] };
       if (metrics.length) {
         const inserted = await sql<{ metric: string; t: number; value: number }>`
@@ -296,13 +364,28 @@ export class TelemetryRepository {
           ${sql.raw(upsertRollup(table, 'LEAST', 'GREATEST'))}`.execute(trx);
       }
       if (r.latest.length) {
+        // clock_timestamp(), not now(): the time of this last statement, nearer the commit than the transaction's start.
         await sql`
-          INSERT INTO latest (device_id, metric, measured_at, value)
-          SELECT ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v FROM unnest(${r.latest.map((l) => l.metric)}::text[], ${r.latest.map((l) => l.at)}::float8[], ${r.latest.map((l) => l.value)}::float8[]) AS u(m, t, v)
-          ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value WHERE excluded.measured_at > latest.measured_at`.execute(trx);
+          INSERT INTO latest (device_id, metric, measured_at, value, updated_at)
+          SELECT ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v, clock_timestamp() FROM unnest(${r.latest.map((l) => l.metric)}::text[], ${r.latest.map((l) => l.at)}::float8[], ${r.latest.map((l) => l.value)}::float8[]) AS u(m, t, v)
+          ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value, updated_at = excluded.updated_at WHERE excluded.measured_at > latest.measured_at`.execute(
+          trx,
+        );
       }
-      return out;
+      return { out, latest: r.latest };
     });
+    this.noteLatest(deviceId, latest);
+    return out;
+  }
+
+  /** After a commit: the in-memory copy of latest (if read yet) takes this process's new values. */
+  private noteLatest(deviceId: string, latest: BatchRollups['latest']): void {
+    const byDevice = this.latestCopy?.byDevice;
+    if (byDevice)
+      mergeLatest(
+        byDevice,
+        latest.map((l) => ({ deviceId, metric: l.metric, value: l.value, at: new Date(l.at) })),
+      );
   }
 
   // ---- PostgreSQL partitions ----
@@ -374,31 +457,28 @@ export class TelemetryRepository {
 
   async latest(deviceIds: string[], metrics?: string[]): Promise<LatestRow[]> {
     if (!deviceIds.length) return [];
-    if (this.db.dialect === 'sqlite') {
-      const byDevice = await this.db.k.connection().execute(async () => this.sqliteLatest());
-      const wanted = metrics?.length ? new Set(metrics) : undefined;
-      const out: LatestRow[] = [];
-      const seen = new Set<string>();
-      for (const deviceId of deviceIds) {
-        const rows = byDevice.get(deviceId);
-        if (!rows || seen.has(deviceId)) continue;
-        seen.add(deviceId);
-        for (const row of rows) if (!wanted || wanted.has(row.metric)) out.push(row);
-      }
-      return out;
-    }
-    const ids = [...new Set(deviceIds)];
-    // A join to the unnested ids plans in well under a millisecond, where "= ANY" of 10,000 takes tens;
+    if (this.db.dialect === 'sqlite') return pickLatest(await this.db.k.connection().execute(async () => this.sqliteLatest()), deviceIds, metrics);
+    await this.refreshLatest();
+    return pickLatest(this.latestCopy?.byDevice ?? new Map(), deviceIds, metrics);
+  }
+
+  /** PostgreSQL: brings the copy up to date with the rows changed since the last look (the whole table the first time). */
+  private async pgRefreshLatest(): Promise<void> {
+    const since = this.latestCopy ? this.latestCopy.version - LATE_COMMIT_MS : 0;
+    // The left join answers one row even when nothing changed, to carry the database's clock;
     // times come back as epoch ms, cheaper to read than thousands of timestamptz texts.
-    const res = await sql<{ device_id: string; metric: string; t: number; value: number }>`
-      SELECT l.device_id, l.metric, date_part('epoch', l.measured_at) * 1000 AS t, l.value
-      FROM unnest(${ids}::uuid[]) AS u(id) JOIN latest l ON l.device_id = u.id
-      ${metrics?.length ? sql`WHERE l.metric = ANY(${metrics}::text[])` : sql``}`.execute(this.db.k);
-    return res.rows.map((r) => ({ deviceId: r.device_id, metric: r.metric, value: r.value, at: new Date(Math.round(r.t)) }));
+    const res = await sql<{ now: number; device_id: string | null; metric: string; t: number; value: number }>`
+      SELECT date_part('epoch', now()) * 1000 AS now, l.device_id, l.metric, date_part('epoch', l.measured_at) * 1000 AS t, l.value
+      FROM (SELECT 1) AS one LEFT JOIN latest l ON l.updated_at > to_timestamp(${since}::float8 / 1000.0)`.execute(this.db.k);
+    const rows: LatestRow[] = [];
+    for (const r of res.rows) if (r.device_id !== null) rows.push({ deviceId: r.device_id, metric: r.metric, value: r.value, at: new Date(Math.round(r.t)) });
+    const byDevice = this.latestCopy?.byDevice ?? new Map();
+    mergeLatest(byDevice, rows);
+    this.latestCopy = { version: res.rows[0].now, byDevice };
   }
 
   /** The in-memory copy of latest, read again if another connection has written since. Call holding the connection. */
-  private sqliteLatest(): Map<string, readonly LatestRow[]> {
+  private sqliteLatest(): LatestCopy {
     const raw = this.db.driver.sqlite as BetterSqlite3.Database;
     const version = raw.pragma('data_version', { simple: true }) as number;
     if (this.latestCopy?.version === version) return this.latestCopy.byDevice;

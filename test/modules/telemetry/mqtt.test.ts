@@ -54,6 +54,8 @@ function mosquittoPub(args: string[], input?: string): Promise<{ status: number 
       stderr += b.toString();
     });
     child.on('close', (status) => resolve({ status, stderr }));
+    // With -m, mosquitto_pub does not read its input and may have exited already.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
@@ -118,6 +120,22 @@ describe('the ingest micro-batcher', () => {
     assert.equal(acked, 5);
     assert.equal(calls, 2);
     assert.equal(stats.accepted, 5);
+  });
+
+  test('a device’s readings are written in chunks of at most the batch size (telemetry takes 10,000 at most)', async () => {
+    const sizes: number[] = [];
+    const batcher = new IngestBatcher(
+      async (_d, readings) => {
+        sizes.push(readings.length);
+        return { accepted: readings.length, duplicates: 0, quarantined: [] };
+      },
+      new IngestStats(),
+      quiet,
+      { maxReadings: 3, maxDelayMs: 10_000 },
+    );
+    for (let i = 0; i < 7; i++) batcher.add(device('a'), r(i));
+    await batcher.flush();
+    assert.deepEqual(sizes, [3, 3, 1]);
   });
 
   test('a message telemetry refuses is isolated: the others of its device are still written', async () => {
