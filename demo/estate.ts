@@ -1,4 +1,6 @@
 import type { Actor } from '../src/platform/auth/actor.js';
+import { toCsv } from '../src/modules/estate/csv.js';
+import { DEVICE_COLUMNS, SITE_COLUMNS, siteImportRow } from '../src/modules/estate/imports.js';
 import { newId } from '../src/platform/ids.js';
 import { addressIn, type Geography, offsetMetres, pointInWard, postcodeIn, streetIn, type Town, type Ward, wardsGeoJson, wealdmoorGeography } from './geography.js';
 import { Random } from './random.js';
@@ -565,74 +567,15 @@ export function planEstate(seed = 'wealdmoor', geo: Geography = wealdmoorGeograp
 
 // ---- Loading ----
 
-const SITE_CSV_COLUMNS = [
-  'id',
-  'type',
-  'name',
-  'address',
-  'postcode',
-  'uprn',
-  'lat',
-  'lon',
-  'tags',
-  'owner_team',
-  'technology',
-  'connectivity_status',
-  'down_mbps',
-  'up_mbps',
-  'provider',
-  'circuit_ref',
-  'planned_at',
-  'ordered_at',
-  'installed_at',
-  'live_at',
-];
-const DEVICE_CSV_COLUMNS = ['id', 'name', 'serial', 'profile', 'site_id', 'external_id', 'lat', 'lon', 'firmware'];
-
-function csv(columns: string[], rows: (string | number | null | undefined)[][]): string {
-  const cell = (v: string | number | null | undefined) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [columns, ...rows].map((r) => r.map(cell).join(',')).join('\n');
-}
-
 /** The sites as the estate's CSV import takes them. */
 export function sitesCsv(sites: SitePlan[]): string {
-  return csv(
-    SITE_CSV_COLUMNS,
-    sites.map((s) => {
-      const c = s.connectivity;
-      return [
-        s.id,
-        s.type,
-        s.name,
-        s.address,
-        s.postcode,
-        s.uprn,
-        s.lat,
-        s.lon,
-        s.tags.join(';'),
-        s.ownerTeam,
-        c?.technology,
-        c?.status,
-        c?.downMbps,
-        c?.upMbps,
-        c?.provider,
-        c?.circuitRef,
-        c?.plannedAt,
-        c?.orderedAt,
-        c?.installedAt,
-        c?.liveAt,
-      ];
-    }),
-  );
+  return toCsv([...SITE_COLUMNS], sites.map(siteImportRow));
 }
 
 /** The devices as the estate's CSV import takes them. */
 export function devicesCsv(devices: DevicePlan[]): string {
-  return csv(
-    DEVICE_CSV_COLUMNS,
+  return toCsv(
+    [...DEVICE_COLUMNS],
     devices.map((d) => [d.id, d.name, d.serial, d.profile, d.siteId, d.externalId, d.lat, d.lon, d.firmware]),
   );
 }

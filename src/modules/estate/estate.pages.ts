@@ -22,7 +22,7 @@ import {
   type SiteView,
   TECHNOLOGY_NAMES,
 } from './estate.schema.js';
-import { deviceInput, rowErrors, siteInput } from './imports.js';
+import { deviceInput, rowErrors, SITE_COLUMNS, siteInput } from './imports.js';
 import { rolloutTables } from './rollout.js';
 
 const VIEWS = 'modules/estate/views';
@@ -30,24 +30,8 @@ const readPage = { permission: 'estate:read', page: 'console' as const };
 const managePage = { permission: 'estate:manage', page: 'console' as const };
 const PAGE_SIZE = 50;
 const DATE_FIELDS = ['planned_at', 'ordered_at', 'installed_at', 'live_at'];
-const SITE_FIELDS = [
-  'type',
-  'name',
-  'address',
-  'postcode',
-  'uprn',
-  'lat',
-  'lon',
-  'tags',
-  'owner_team',
-  'technology',
-  'connectivity_status',
-  'down_mbps',
-  'up_mbps',
-  'provider',
-  'circuit_ref',
-  ...DATE_FIELDS,
-];
+/** the site form's fields: the import's columns without the id */
+const SITE_FIELDS: string[] = SITE_COLUMNS.filter((c) => c !== 'id');
 const DEVICE_FIELDS = ['name', 'serial', 'profile', 'site_id', 'external_id', 'lat', 'lon', 'firmware'];
 
 const options = <T extends string>(keys: readonly T[], names: Record<T, string> | null, selected: unknown, any?: string) => [

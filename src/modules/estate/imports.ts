@@ -246,39 +246,64 @@ export function readDevicesTable(text: string) {
   return readTable(text, DEVICE_COLUMNS, DEVICE_EXPORT_ONLY, ['name', 'serial', 'profile']);
 }
 
+/** What a site row of the import needs: a SiteView, or the demo's plan of one. */
+export interface SiteImportSource {
+  id: string;
+  type: string;
+  name: string;
+  address: string | null;
+  postcode: string | null;
+  uprn?: string | null;
+  lat: number | null;
+  lon: number | null;
+  tags: string[];
+  ownerTeam?: string | null;
+  connectivity?: {
+    technology: string;
+    status: string;
+    downMbps?: number | null;
+    upMbps?: number | null;
+    provider?: string | null;
+    circuitRef?: string | null;
+    plannedAt?: unknown;
+    orderedAt?: unknown;
+    installedAt?: unknown;
+    liveAt?: unknown;
+  } | null;
+}
+
+/** One site as the import's columns (SITE_COLUMNS), in order. */
+export function siteImportRow(s: SiteImportSource): unknown[] {
+  const c = s.connectivity;
+  return [
+    s.id,
+    s.type,
+    s.name,
+    s.address,
+    s.postcode,
+    s.uprn,
+    s.lat,
+    s.lon,
+    s.tags.join(';'),
+    s.ownerTeam,
+    c?.technology,
+    c?.status,
+    c?.downMbps,
+    c?.upMbps,
+    c?.provider,
+    c?.circuitRef,
+    c?.plannedAt,
+    c?.orderedAt,
+    c?.installedAt,
+    c?.liveAt,
+  ];
+}
+
 export function sitesCsv(sites: SiteView[]): string {
   const header = [...SITE_COLUMNS, 'area', 'area_id', 'created_at', 'updated_at'];
   return toCsv(
     header,
-    sites.map((s) => {
-      const c = s.connectivity;
-      return [
-        s.id,
-        s.type,
-        s.name,
-        s.address,
-        s.postcode,
-        s.uprn,
-        s.lat,
-        s.lon,
-        s.tags.join(';'),
-        s.ownerTeam,
-        c?.technology,
-        c?.status,
-        c?.downMbps,
-        c?.upMbps,
-        c?.provider,
-        c?.circuitRef,
-        c?.plannedAt,
-        c?.orderedAt,
-        c?.installedAt,
-        c?.liveAt,
-        s.areaName,
-        s.areaId,
-        s.createdAt,
-        s.updatedAt,
-      ];
-    }),
+    sites.map((s) => [...siteImportRow(s), s.areaName, s.areaId, s.createdAt, s.updatedAt]),
   );
 }
 
