@@ -166,6 +166,8 @@ export function partitionName(dayStart: number): string {
  * change of the same row.
  */
 export const LATE_COMMIT_MS = 2000;
+/** PostgreSQL: the whole latest table is read again this often, for a write that committed later than LATE_COMMIT_MS. */
+export const LATEST_FULL_RELOAD_MS = 5 * 60_000;
 
 type LatestCopy = Map<string, readonly LatestRow[]>;
 
@@ -259,7 +261,7 @@ export class TelemetryRepository {
    * is after the database clock of the last fetch (the version here) less LATE_COMMIT_MS. Any
    * other statement of this repository that writes `latest` must drop the copy.
    */
-  private latestCopy?: { version: number; byDevice: LatestCopy };
+  private latestCopy?: { version: number; byDevice: LatestCopy; fullAt?: number };
   private readonly refreshLatest = coalesced(() => this.pgRefreshLatest());
   /** PostgreSQL: UTC day starts (ms) known to have a partition of their own */
   private partitions?: Set<number>;
@@ -464,7 +466,8 @@ export class TelemetryRepository {
 
   /** PostgreSQL: brings the copy up to date with the rows changed since the last look (the whole table the first time). */
   private async pgRefreshLatest(): Promise<void> {
-    const since = this.latestCopy ? this.latestCopy.version - LATE_COMMIT_MS : 0;
+    const full = !this.latestCopy?.fullAt || Date.now() - this.latestCopy.fullAt > LATEST_FULL_RELOAD_MS;
+    const since = full ? 0 : (this.latestCopy?.version ?? 0) - LATE_COMMIT_MS;
     // The left join answers one row even when nothing changed, to carry the database's clock;
     // times come back as epoch ms, cheaper to read than thousands of timestamptz texts.
     const res = await sql<{ now: number; device_id: string | null; metric: string; t: number; value: number }>`
@@ -474,7 +477,7 @@ export class TelemetryRepository {
     for (const r of res.rows) if (r.device_id !== null) rows.push({ deviceId: r.device_id, metric: r.metric, value: r.value, at: new Date(Math.round(r.t)) });
     const byDevice = this.latestCopy?.byDevice ?? new Map();
     mergeLatest(byDevice, rows);
-    this.latestCopy = { version: res.rows[0].now, byDevice };
+    this.latestCopy = { version: res.rows[0].now, byDevice, fullAt: full ? Date.now() : this.latestCopy?.fullAt };
   }
 
   /** The in-memory copy of latest, read again if another connection has written since. Call holding the connection. */
