@@ -172,6 +172,19 @@ describe('estate console in a browser', () => {
     }
   });
 
+  test('the device profile form, blank and with errors, passes axe', async () => {
+    const { context, page } = await signedIn(officer);
+    try {
+      await visit(page, '/console/estate/profiles/new');
+      await submit(page, () => page.getByRole('button', { name: 'Add profile' }).click());
+      await page.locator('.govuk-error-summary').waitFor();
+      await checkPage(page);
+      assert.match(await mainText(page), /Add at least one metric/);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('importing sites from a CSV file: row errors, then a clean import with progress', async () => {
     const { context, page } = await signedIn(officer);
     try {

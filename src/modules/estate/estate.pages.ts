@@ -4,7 +4,9 @@ import { can } from '../../platform/auth/actor.js';
 import { AppError, type FieldError } from '../../platform/errors.js';
 import type { UploadedFile } from '../../platform/web/forms.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
+import { BUILTIN_DECODERS } from '../telemetry/index.js';
 import { rolloutChart } from './chart.js';
+import { estateErrors } from './estate.errors.js';
 import { filterFrom, origin, type EstateRouteDeps } from './estate.routes.js';
 import {
   AREA_KINDS,
@@ -16,6 +18,9 @@ import {
   type DeviceView,
   IdParams,
   ListQuery,
+  type Profile,
+  ProfileCreate,
+  ProfileUpdate,
   SITE_TYPE_NAMES,
   SITE_TYPES,
   type SiteCreate,
@@ -129,6 +134,7 @@ export function estatePages(deps: EstateRouteDeps) {
     await app.register(overviewPages(deps));
     await app.register(sitePages(deps));
     await app.register(devicePages(deps));
+    await app.register(profilePages(deps));
     await app.register(importPages(deps));
   };
 }
@@ -210,15 +216,6 @@ function overviewPages({ estate, config }: EstateRouteDeps) {
         const fields = formError(err, 'file');
         return showAreas(request, reply, [{ field: 'file', message: fields.map((f) => f.message).join('. ') }]);
       }
-    });
-
-    app.get('/console/estate/profiles', { config: readPage, schema: { hide: true } }, async (_request, reply) =>
-      reply.page(`${VIEWS}/profiles.njk`, { pageTitle: 'Device profiles', profiles: await estate.listProfiles() }),
-    );
-
-    app.get('/console/estate/profiles/:id', { config: readPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
-      const profile = await estate.getProfile((request.params as { id: string }).id);
-      return reply.page(`${VIEWS}/profile.njk`, { pageTitle: profile.name, profile, decoder: JSON.stringify(profile.decoder, null, 2) });
     });
   };
 }
@@ -493,6 +490,263 @@ function importPages({ estate, config }: EstateRouteDeps) {
       request.audited = true;
       const csv = await estate.imports.takeImportCredentials(request.actor, (request.params as { id: string }).id, origin(request));
       return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="device-credentials.csv"').send(csv);
+    });
+  };
+}
+
+// ---------------------------------------------------------------- profiles
+
+/** Blank metric rows on a new profile's form; a form shows at least this many, and two spare. */
+const METRIC_ROWS = 8;
+const MAX_METRIC_ROWS = 50;
+const METRIC_KINDS = ['measure', 'state', 'event'] as const;
+const METRIC_PARTS = ['name', 'unit', 'kind', 'min', 'max'] as const;
+const PROFILE_FIELDS = ['name', 'key', 'description', 'report_interval', 'offline_tolerance', 'battery_low', 'raw_retention_days'];
+/** The form's names for the schema's properties. */
+const PROFILE_COLUMN: Record<string, string> = {
+  reportIntervalSeconds: 'report_interval',
+  offlineTolerance: 'offline_tolerance',
+  batteryLowPercent: 'battery_low',
+  rawRetentionDays: 'raw_retention_days',
+};
+/** The schema's rules in plain words, by form field (a metric's part for its rows). */
+const PROFILE_MESSAGES: Record<string, string> = {
+  name: 'Enter a name of up to 100 characters',
+  key: 'Enter a key of 2 to 40 characters: lower-case letters, digits and hyphens, starting with a letter or digit',
+  description: 'Enter a description of up to 1,000 characters',
+  report_interval: 'Enter how often it reports, in seconds, as a whole number from 1 to 604800 (a week)',
+  offline_tolerance: 'Enter how many report intervals of silence mark a device offline, as a number from 1 to 100',
+  battery_low: 'Enter the low-battery level as a whole number from 0 to 100',
+  raw_retention_days: 'Enter how many days to keep raw readings, as a whole number from 1 to 3650',
+  'metric-name': 'Enter a metric name: up to 40 lower-case letters, digits and underscores, starting with a letter',
+  'metric-unit': 'Enter a unit of up to 20 characters',
+  'metric-kind': 'Choose measure, state or event',
+  'metric-min': 'Enter the smallest valid value as a number, or leave it empty',
+  'metric-max': 'Enter the largest valid value as a number, or leave it empty',
+  builtin_name: 'Choose a built-in decoder',
+  json_fields: 'Write each mapping on its own line as metric = path, like no2 = data.no2',
+};
+
+const NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+/** A number when it is one; otherwise what was typed, so the schema reports it (empty: left out). */
+const numberOr = (v: string) => (v === '' ? undefined : NUMBER.test(v) ? Number(v) : v);
+
+function profileCells(body: Record<string, unknown>): Record<string, string> {
+  const cells: Record<string, string> = {};
+  const str = (k: string) => String(body[k] ?? '').trim();
+  for (const f of [...PROFILE_FIELDS, 'decoder_type', 'builtin_name']) cells[f] = str(f);
+  cells.json_fields = String(body.json_fields ?? '').trim();
+  for (let i = 0; i < MAX_METRIC_ROWS; i++) for (const p of METRIC_PARTS) if (body[`metrics-${i}-${p}`] !== undefined) cells[`metrics-${i}-${p}`] = str(`metrics-${i}-${p}`);
+  return cells;
+}
+
+function profileToCells(p: Profile): Record<string, string> {
+  const cells: Record<string, string> = {
+    name: p.name,
+    key: p.key,
+    description: p.description,
+    report_interval: String(p.reportIntervalSeconds),
+    offline_tolerance: String(p.offlineTolerance),
+    battery_low: String(p.batteryLowPercent),
+    raw_retention_days: String(p.rawRetentionDays),
+    decoder_type: p.decoder.type,
+    builtin_name: p.decoder.type === 'builtin' ? p.decoder.name : '',
+    json_fields:
+      p.decoder.type === 'json' && p.decoder.fields
+        ? Object.entries(p.decoder.fields)
+            .map(([m, path]) => `${m} = ${path}`)
+            .join('\n')
+        : '',
+  };
+  p.metrics.forEach((m, i) => {
+    cells[`metrics-${i}-name`] = m.name;
+    cells[`metrics-${i}-unit`] = m.unit;
+    cells[`metrics-${i}-kind`] = m.kind;
+    cells[`metrics-${i}-min`] = m.min === undefined ? '' : String(m.min);
+    cells[`metrics-${i}-max`] = m.max === undefined ? '' : String(m.max);
+  });
+  return cells;
+}
+
+/**
+ * The form as the API's body (ProfileCreate or ProfileUpdate) and its errors, checked with the
+ * API's own schema; only what a form adds (rows, mapping lines, the decoders on offer) is checked here.
+ * A bytes decoder is kept as it is: it is changed through the API.
+ */
+function profileInput(cells: Record<string, string>, existing: Profile | null): { input: Record<string, unknown>; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const rows: number[] = [];
+  const metrics: Record<string, unknown>[] = [];
+  for (let i = 0; i < MAX_METRIC_ROWS; i++) {
+    if (!METRIC_PARTS.some((p) => cells[`metrics-${i}-${p}`])) continue;
+    const c = (p: string) => cells[`metrics-${i}-${p}`] ?? '';
+    const m: Record<string, unknown> = { name: c('name'), unit: c('unit'), kind: c('kind') || undefined };
+    if (c('min') !== '') m.min = numberOr(c('min'));
+    if (c('max') !== '') m.max = numberOr(c('max'));
+    rows.push(i);
+    metrics.push(m);
+  }
+  if (!metrics.length) errors.push({ field: 'metrics-0-name', message: 'Add at least one metric' });
+
+  let decoder: Record<string, unknown> | undefined;
+  if (cells.decoder_type === 'json') {
+    const fields: Record<string, string> = {};
+    for (const line of cells.json_fields
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean)) {
+      const [metric, path, ...rest] = line.split('=').map((s) => s.trim());
+      if (!metric || !path || rest.length) {
+        errors.push({ field: 'json_fields', message: `${PROFILE_MESSAGES.json_fields}. This line is not: ${line}` });
+        break;
+      }
+      fields[metric] = path;
+    }
+    decoder = Object.keys(fields).length ? { type: 'json', fields } : { type: 'json' };
+  } else if (cells.decoder_type === 'builtin') {
+    if (!Object.hasOwn(BUILTIN_DECODERS, cells.builtin_name)) errors.push({ field: 'builtin_name', message: PROFILE_MESSAGES.builtin_name });
+    decoder = { type: 'builtin', name: cells.builtin_name };
+  } else if (!(cells.decoder_type === 'bytes' && existing?.decoder.type === 'bytes')) {
+    errors.push({ field: 'decoder_type', message: 'Choose how its data is decoded' });
+  }
+
+  const input: Record<string, unknown> = {
+    ...(existing ? {} : { key: cells.key }),
+    name: cells.name,
+    description: cells.description,
+    metrics,
+    reportIntervalSeconds: numberOr(cells.report_interval),
+    offlineTolerance: numberOr(cells.offline_tolerance),
+    batteryLowPercent: numberOr(cells.battery_low),
+    rawRetentionDays: numberOr(cells.raw_retention_days),
+    ...(decoder ? { decoder } : {}),
+  };
+  const schema = existing ? ProfileUpdate : ProfileCreate;
+  const seen = new Set(errors.map((e) => e.field));
+  for (const e of Value.Errors(schema, input)) {
+    const [prop, index, part] = e.path.replace(/^\//, '').split('/');
+    let field: string;
+    let message: string;
+    if (prop === 'metrics' && index !== undefined && part) {
+      field = `metrics-${rows[Number(index)]}-${part}`;
+      message = PROFILE_MESSAGES[`metric-${part}`];
+    } else if (prop === 'metrics') {
+      field = 'metrics-0-name';
+      message = `Add between 1 and ${MAX_METRIC_ROWS} metrics`;
+    } else if (prop === 'decoder') {
+      field = cells.decoder_type === 'builtin' ? 'builtin_name' : 'json_fields';
+      message = PROFILE_MESSAGES[field];
+    } else {
+      field = PROFILE_COLUMN[prop] ?? prop;
+      message = PROFILE_MESSAGES[field] ?? e.message;
+    }
+    if (seen.has(field)) continue;
+    seen.add(field);
+    errors.push({ field, message });
+  }
+  // The summary lists errors in the order of the form.
+  const order = [...PROFILE_FIELDS, ...Array.from({ length: MAX_METRIC_ROWS }, (_, i) => METRIC_PARTS.map((p) => `metrics-${i}-${p}`)).flat(), 'decoder_type', 'json_fields', 'builtin_name'];
+  errors.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field));
+  return { input, errors };
+}
+
+function profilePages({ estate }: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/estate/profiles', { config: readPage, schema: { hide: true } }, async (request, reply) =>
+      reply.page(`${VIEWS}/profiles.njk`, { pageTitle: 'Device profiles', profiles: await estate.listProfiles(), canManage: can(request.actor, 'estate:manage') }),
+    );
+
+    const showForm = async (reply: FastifyReply, profile: Profile | null, values: Record<string, string>, fields: FieldError[]) => {
+      const filled = Math.max(-1, ...Object.keys(values).flatMap((k) => (/^metrics-(\d+)-/.exec(k) && values[k] ? [Number(/^metrics-(\d+)-/.exec(k)?.[1])] : []))) + 1;
+      const rowCount = Math.min(MAX_METRIC_ROWS, Math.max(METRIC_ROWS, profile ? filled + 2 : filled));
+      const err = fieldErrors(fields, [...PROFILE_FIELDS, 'decoder_type', 'json_fields', 'builtin_name']);
+      const metricRows = Array.from({ length: rowCount }, (_, i) => {
+        const part = (p: string) => ({ id: `metrics-${i}-${p}`, value: values[`metrics-${i}-${p}`] ?? '', error: errorFor(fields, `metrics-${i}-${p}`) });
+        const kind = part('kind');
+        return {
+          number: i + 1,
+          name: part('name'),
+          unit: part('unit'),
+          min: part('min'),
+          max: part('max'),
+          kind: { ...kind, items: [{ value: '', text: 'Choose' }, ...METRIC_KINDS.map((k) => ({ value: k, text: k, selected: k === kind.value }))] },
+        };
+      });
+      const keepBytes = profile?.decoder.type === 'bytes';
+      return reply.page(
+        `${VIEWS}/profile-form.njk`,
+        {
+          pageTitle: profile ? `Change ${profile.name}` : 'Add a device profile',
+          profile,
+          values,
+          errors: errorList(fields),
+          fieldErrors: err,
+          metricRows,
+          decoderType: values.decoder_type,
+          keepBytes,
+          builtinItems: [
+            { value: '', text: 'Choose a decoder' },
+            ...Object.entries(BUILTIN_DECODERS).map(([name, d]) => ({ value: name, text: `${name}: ${d.description}`, selected: name === values.builtin_name })),
+          ],
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    /** A profile of the council's own: built-in ones cannot be changed, here as through the API. */
+    const custom = async (request: FastifyRequest) => {
+      const profile = await estate.getProfile((request.params as { id: string }).id);
+      if (profile.isBuiltIn) throw estateErrors.PROFILE_BUILT_IN();
+      return profile;
+    };
+
+    app.get('/console/estate/profiles/new', { config: managePage, schema: { hide: true } }, async (_request, reply) =>
+      showForm(reply, null, { decoder_type: 'json', report_interval: '900', offline_tolerance: '3', battery_low: '20', raw_retention_days: '90' }, []),
+    );
+
+    app.post('/console/estate/profiles/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const cells = profileCells(request.body as Record<string, unknown>);
+      const { input, errors } = profileInput(cells, null);
+      if (errors.length) return showForm(reply, null, cells, errors);
+      try {
+        request.audited = true;
+        const profile = await estate.createProfile(request.actor, input as ProfileCreate, origin(request));
+        return reply.redirect(`/console/estate/profiles/${profile.key}?saved=created`, 303);
+      } catch (err) {
+        return showForm(reply, null, cells, formError(err, 'key'));
+      }
+    });
+
+    app.get('/console/estate/profiles/:id', { config: readPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const profile = await estate.getProfile((request.params as { id: string }).id);
+      const saved = (request.query as { saved?: string }).saved;
+      const flash = saved === 'created' ? 'Device profile added.' : saved === 'changed' ? 'Changes saved.' : undefined;
+      return reply.page(`${VIEWS}/profile.njk`, {
+        pageTitle: profile.name,
+        profile,
+        decoder: JSON.stringify(profile.decoder, null, 2),
+        flash,
+        canChange: !profile.isBuiltIn && can(request.actor, 'estate:manage'),
+      });
+    });
+
+    app.get('/console/estate/profiles/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const profile = await custom(request);
+      return showForm(reply, profile, profileToCells(profile), []);
+    });
+
+    app.post('/console/estate/profiles/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const profile = await custom(request);
+      const cells = { ...profileCells(request.body as Record<string, unknown>), key: profile.key };
+      const { input, errors } = profileInput(cells, profile);
+      if (errors.length) return showForm(reply, profile, cells, errors);
+      try {
+        request.audited = true;
+        await estate.updateProfile(request.actor, profile.id, input as ProfileUpdate, origin(request));
+        return reply.redirect(`/console/estate/profiles/${profile.key}?saved=changed`, 303);
+      } catch (err) {
+        return showForm(reply, profile, cells, formError(err, 'name'));
+      }
     });
   };
 }

@@ -11,3 +11,4 @@ consoleNav.push({ href: '/console/telemetry', text: 'Telemetry', permission: 'te
 export { readingsFromBody, TelemetryService } from './telemetry.service.js';
 export type { IngestResult, IngestSource, ReadingEvent, ReadingInput } from './telemetry.service.js';
 export { telemetryRoutes } from './telemetry.routes.js';
+export { BUILTIN_DECODERS } from './decoders.js';

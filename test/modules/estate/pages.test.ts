@@ -184,6 +184,190 @@ forEachDialect('estate console pages', (dialect) => {
     assert.match(refused.body, /GeoJSON FeatureCollection/);
   });
 
+  test('adding a device profile through the form: errors change nothing, then saved with its metrics, then changed', async () => {
+    const list = await t.app.inject({ url: '/console/estate/profiles', headers: as(officer) });
+    assert.match(list.body, /href="\/console\/estate\/profiles\/new"/);
+    const form = await t.app.inject({ url: '/console/estate/profiles/new', headers: as(officer) });
+    assert.equal(form.statusCode, 200);
+    assert.ok(!/ style="/.test(form.body), 'no inline style');
+    assert.match(form.body, /name="metrics-7-name"/, 'eight metric rows without JavaScript');
+    assert.match(form.body, /option value="cayenne-lpp"/, 'the built-in decoders on offer');
+    assert.match(form.body, /only be set through the API/, 'the page says bytes decoders are API-only');
+
+    const before = (await t.services.estate.listProfiles()).length;
+    const bad = await post(officer, '/console/estate/profiles/new', {
+      name: '',
+      key: 'Noise Monitor',
+      report_interval: 'often',
+      offline_tolerance: '3',
+      battery_low: '120',
+      raw_retention_days: '90',
+      'metrics-0-name': 'Noise',
+      'metrics-0-kind': 'measure',
+      'metrics-2-name': 'peak',
+      'metrics-2-min': 'low',
+      decoder_type: 'json',
+      json_fields: 'noise data.noise',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /govuk-error-summary/);
+    for (const href of ['#name', '#key', '#report_interval', '#battery_low', '#metrics-0-name', '#metrics-2-kind', '#metrics-2-min', '#json_fields'])
+      assert.ok(bad.body.includes(`href="${href}"`), `summary links to ${href}`);
+    assert.match(bad.body, /value="Noise Monitor"/, 'what was typed is kept');
+    assert.equal((await t.services.estate.listProfiles()).length, before, 'nothing was saved');
+    const none = await post(officer, '/console/estate/profiles/new', {
+      name: 'Empty',
+      key: 'empty',
+      report_interval: '60',
+      offline_tolerance: '3',
+      battery_low: '0',
+      raw_retention_days: '30',
+      decoder_type: 'builtin',
+      builtin_name: 'no-such',
+    });
+    assert.equal(none.statusCode, 400);
+    assert.match(none.body, /Add at least one metric/);
+    assert.match(none.body, /Choose a built-in decoder/);
+
+    const made = await post(officer, '/console/estate/profiles/new', {
+      name: 'Noise monitor',
+      key: 'noise-monitor',
+      description: 'Street noise',
+      report_interval: '600',
+      offline_tolerance: '2.5',
+      battery_low: '15',
+      raw_retention_days: '30',
+      'metrics-0-name': 'laeq',
+      'metrics-0-unit': 'dB',
+      'metrics-0-kind': 'measure',
+      'metrics-0-min': '0',
+      'metrics-0-max': '140',
+      'metrics-3-name': 'battery',
+      'metrics-3-unit': '%',
+      'metrics-3-kind': 'measure',
+      decoder_type: 'json',
+      json_fields: 'laeq = data.laeq\nbattery = status.batt',
+    });
+    assert.equal(made.statusCode, 303, made.body.slice(0, 500));
+    assert.equal(made.headers.location, '/console/estate/profiles/noise-monitor?saved=created');
+    const profile = await t.services.estate.getProfile('noise-monitor');
+    assert.deepEqual(profile.metrics, [
+      { name: 'laeq', unit: 'dB', kind: 'measure', min: 0, max: 140 },
+      { name: 'battery', unit: '%', kind: 'measure' },
+    ]);
+    assert.equal(profile.reportIntervalSeconds, 600);
+    assert.equal(profile.offlineTolerance, 2.5);
+    assert.deepEqual(profile.decoder, { type: 'json', fields: { laeq: 'data.laeq', battery: 'status.batt' } });
+    const page = await t.app.inject({ url: String(made.headers.location), headers: as(officer) });
+    assert.match(page.body, /Device profile added/);
+    assert.match(page.body, /href="\/console\/estate\/profiles\/noise-monitor\/edit"/);
+    const taken = await post(officer, '/console/estate/profiles/new', {
+      name: 'Again',
+      key: 'noise-monitor',
+      report_interval: '60',
+      offline_tolerance: '3',
+      battery_low: '0',
+      raw_retention_days: '30',
+      'metrics-0-name': 'x',
+      'metrics-0-kind': 'event',
+      decoder_type: 'json',
+    });
+    assert.equal(taken.statusCode, 400);
+    assert.match(taken.body, /A device profile with that key already exists/);
+
+    const edit = await t.app.inject({ url: '/console/estate/profiles/noise-monitor/edit', headers: as(officer) });
+    assert.equal(edit.statusCode, 200);
+    assert.match(edit.body, /name="metrics-1-name"[^>]*value="battery"/);
+    const badEdit = await post(officer, '/console/estate/profiles/noise-monitor/edit', {
+      name: 'Noise',
+      report_interval: '0',
+      offline_tolerance: '3',
+      battery_low: '15',
+      raw_retention_days: '30',
+      'metrics-0-name': 'laeq',
+      'metrics-0-kind': 'measure',
+      decoder_type: 'json',
+    });
+    assert.equal(badEdit.statusCode, 400);
+    assert.ok(badEdit.body.includes('href="#report_interval"'));
+    assert.equal((await t.services.estate.getProfile('noise-monitor')).name, 'Noise monitor', 'nothing was changed');
+    const changed = await post(officer, '/console/estate/profiles/noise-monitor/edit', {
+      name: 'Noise meter',
+      description: '',
+      report_interval: '300',
+      offline_tolerance: '3',
+      battery_low: '15',
+      raw_retention_days: '30',
+      'metrics-0-name': 'laeq',
+      'metrics-0-unit': 'dB',
+      'metrics-0-kind': 'measure',
+      decoder_type: 'builtin',
+      builtin_name: 'elsys',
+    });
+    assert.equal(changed.statusCode, 303, changed.body.slice(0, 500));
+    const after = await t.services.estate.getProfile('noise-monitor');
+    assert.equal(after.name, 'Noise meter');
+    assert.deepEqual(after.metrics, [{ name: 'laeq', unit: 'dB', kind: 'measure' }]);
+    assert.deepEqual(after.decoder, { type: 'builtin', name: 'elsys' });
+  });
+
+  test('a viewer cannot add or change profiles, and a built-in profile cannot be changed', async () => {
+    const list = await t.app.inject({ url: '/console/estate/profiles', headers: as(viewer) });
+    assert.ok(!list.body.includes('Add a profile'));
+    assert.equal((await t.app.inject({ url: '/console/estate/profiles/new', headers: as(viewer) })).statusCode, 403);
+    const form = {
+      name: 'Mine',
+      key: 'viewer-made',
+      report_interval: '60',
+      offline_tolerance: '3',
+      battery_low: '0',
+      raw_retention_days: '30',
+      'metrics-0-name': 'x',
+      'metrics-0-kind': 'event',
+      decoder_type: 'json',
+    };
+    assert.equal((await post(viewer, '/console/estate/profiles/new', form)).statusCode, 403);
+    await assert.rejects(t.services.estate.getProfile('viewer-made'));
+
+    const builtIn = await t.app.inject({ url: '/console/estate/profiles/air-quality', headers: as(officer) });
+    assert.ok(!builtIn.body.includes('/console/estate/profiles/air-quality/edit'), 'no Change link on a built-in profile');
+    assert.equal((await t.app.inject({ url: '/console/estate/profiles/air-quality/edit', headers: as(officer) })).statusCode, 409);
+    const refused = await post(officer, '/console/estate/profiles/air-quality/edit', { ...form, name: 'Hacked' });
+    assert.equal(refused.statusCode, 409);
+    assert.equal((await t.services.estate.getProfile('air-quality')).name, 'Air-quality monitor');
+
+    const system = { type: 'system' as const, id: null, label: 't', permissions: new Set<string>(), roles: [] };
+    const decoder = { type: 'bytes' as const, fields: [{ metric: 'level', offset: 0, format: 'u8' as const }] };
+    await t.services.estate.createProfile(system, {
+      key: 'byte-gauge',
+      name: 'Gauge',
+      description: '',
+      metrics: [{ name: 'level', unit: '%', kind: 'measure' }],
+      reportIntervalSeconds: 60,
+      offlineTolerance: 3,
+      batteryLowPercent: 0,
+      rawRetentionDays: 30,
+      decoder,
+    });
+    const bytesForm = await t.app.inject({ url: '/console/estate/profiles/byte-gauge/edit', headers: as(officer) });
+    assert.match(bytesForm.body, /Keep its bytes decoder/);
+    const kept = await post(officer, '/console/estate/profiles/byte-gauge/edit', {
+      name: 'Level gauge',
+      report_interval: '60',
+      offline_tolerance: '3',
+      battery_low: '0',
+      raw_retention_days: '30',
+      'metrics-0-name': 'level',
+      'metrics-0-unit': '%',
+      'metrics-0-kind': 'measure',
+      decoder_type: 'bytes',
+    });
+    assert.equal(kept.statusCode, 303, kept.body.slice(0, 500));
+    const gauge = await t.services.estate.getProfile('byte-gauge');
+    assert.equal(gauge.name, 'Level gauge');
+    assert.deepEqual(gauge.decoder, decoder, 'the bytes decoder is kept');
+  });
+
   test('a configured tile server is allowed by the content security policy and handed to the map', async () => {
     const other = await testApp(dialect, { WEFT_MAP_TILE_URL: 'https://{s}.tile.example.org/{z}/{x}/{y}.png', WEFT_MAP_ATTRIBUTION: '© Example contributors' });
     await other.services.estate.createSite(
