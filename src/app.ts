@@ -80,7 +80,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(staffRoutes({ staff: services.staff }));
   const { estate, telemetry } = services;
   await app.register(estateRoutes({ estate, config }));
-  await app.register(telemetryRoutes({ telemetry, estate }));
+  await app.register(telemetryRoutes({ telemetry, estate, config }));
   await app.register(lorawanRoutes({ lorawan: services.lorawan, estate, publicUrl: config.publicUrl }));
   await app.register(contextRoutes({ context: services.context, publicUrl: config.publicUrl }));
   await app.register(shellRoutes);

@@ -79,6 +79,43 @@ describe('telemetry console in a browser', () => {
     }
   });
 
+  test('the live map shows devices as markers coloured by NO2, updated as readings arrive; its table works without JavaScript', async () => {
+    const { context, page } = await newPage(browser, live.baseUrl);
+    try {
+      await signInByCookie(context, live, viewer.email, viewer.password);
+      await visit(page, '/console/telemetry');
+      await page.getByRole('link', { name: 'Live map of devices' }).click();
+      await page.waitForURL('**/console/telemetry/map');
+      const marker = page.locator('#telemetry-map path.weft-tm-marker');
+      await marker.first().waitFor();
+      assert.ok((await marker.count()) >= 1);
+      await checkPage(page);
+      assert.match(await text(page.locator('#telemetry-map-table')), new RegExp(monitor.device.name));
+      // A reading in the DAQI high band turns the monitor's marker red, with no reload.
+      const sent = await post({ metric: 'no2', value: 450.5 });
+      assert.equal(sent.status, 200);
+      await page.locator('#telemetry-map path.weft-tm-marker.weft-tm--high').waitFor();
+      await page.locator('#telemetry-map path.weft-tm--high').click();
+      const popup = page.locator('.leaflet-popup-content');
+      await popup.waitFor();
+      assert.match(await text(popup), /no2\s*450\.5 µg\/m³/);
+      assert.equal(await popup.getByRole('link', { name: monitor.device.name }).getAttribute('href'), `/console/telemetry/devices/${monitor.device.id}`);
+      await checkPage(page);
+    } finally {
+      await context.close();
+    }
+    const noJs = await newPage(browser, live.baseUrl, { javaScriptEnabled: false });
+    try {
+      await signInByCookie(noJs.context, live, viewer.email, viewer.password);
+      await visit(noJs.page, '/console/telemetry/map?profile=air-quality');
+      assert.match(await text(noJs.page.locator('#telemetry-map-table')), /450\.5 µg\/m³/);
+      assert.equal(await noJs.page.locator('#telemetry-map path').count(), 0);
+      await checkPage(noJs.page);
+    } finally {
+      await noJs.context.close();
+    }
+  });
+
   test('without JavaScript the live page still lists recent readings, and quarantine is listed', async () => {
     const { context, page } = await newPage(browser, live.baseUrl, { javaScriptEnabled: false });
     try {

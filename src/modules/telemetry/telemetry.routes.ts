@@ -35,6 +35,9 @@ const VIEWS = 'modules/telemetry/views';
 const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), 'public');
 const UPLOT = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');
 const DAY_MS = 86_400_000;
+const MAX_STREAM_DEVICES = 10_000;
+/** The map page's table and markers: more devices than this are counted, not shown. */
+const MAP_ROWS = 500;
 /** 10,000 readings with long metric names and ISO times fit in well under this. */
 const INGEST_BODY_LIMIT = 4 * 1024 * 1024;
 
@@ -47,13 +50,47 @@ const list = (v: string | undefined) => (v ? v.split(',').filter(Boolean) : unde
 export interface TelemetryRouteOptions {
   telemetry: TelemetryService;
   estate: EstateService;
+  /** the live map's tiles (config.mapTileUrl, config.mapAttribution); without a tile URL it draws on a blank background */
+  config?: { mapTileUrl?: string; mapAttribution?: string };
 }
+
+/** How the live map colours a profile's devices: by one metric, in bands (each up to and including max). */
+interface MapBands {
+  metric: string;
+  bands: { key: string; label: string; max: number }[];
+}
+
+/**
+ * Air quality by NO2 in the bands of the UK Daily Air Quality Index (hourly mean, µg/m³);
+ * parking bays by occupancy. Other profiles are shown without bands.
+ */
+const MAP_BANDS: Record<string, MapBands> = {
+  'air-quality': {
+    metric: 'no2',
+    bands: [
+      { key: 'low', label: 'Low: 0 to 200 µg/m³', max: 200 },
+      { key: 'moderate', label: 'Moderate: above 200, up to 400 µg/m³', max: 400 },
+      { key: 'high', label: 'High: above 400, up to 600 µg/m³', max: 600 },
+      { key: 'very-high', label: 'Very high: above 600 µg/m³', max: Number.MAX_VALUE },
+    ],
+  },
+  'parking-bay': {
+    metric: 'occupied',
+    bands: [
+      { key: 'free', label: 'Free', max: 0 },
+      { key: 'occupied', label: 'Occupied', max: Number.MAX_VALUE },
+    ],
+  },
+};
+
+/** JSON to embed in a page's <script type="application/json">: nothing in it can end the element. */
+const embeddedJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 
 /** Live streams: how often an idle stream gets a comment line, so proxies keep it open (tests shorten it). */
 export const liveStreams = { heartbeatMs: 15_000 };
 
 export function telemetryRoutes(deps: TelemetryRouteOptions) {
-  const { telemetry, estate } = deps;
+  const { telemetry, estate, config } = deps;
 
   /** A device the caller may see: homes' devices need homes:read, and otherwise do not exist. */
   const visibleDevice = (actor: Actor, id: string): Promise<DeviceView> => estate.getDevice(id, { includePersonal: estate.maySeeHomes(actor) });
@@ -98,7 +135,13 @@ export function telemetryRoutes(deps: TelemetryRouteOptions) {
 
   return async (app: FastifyInstance) => {
     // The live page's script and styles, and uPlot for its chart from the npm package: files, as pages allow no inline script.
-    await app.register(fastifyStatic, { root: PUBLIC, prefix: '/assets/telemetry/', decorateReply: false, maxAge: '1h' });
+    await app.register(fastifyStatic, {
+      root: PUBLIC,
+      prefix: '/assets/telemetry/',
+      decorateReply: false,
+      allowedPath: (p) => /^\/(live\.js|telemetry-map\.mjs|telemetry\.css)$/.test(p),
+      maxAge: '1h',
+    });
     await app.register(fastifyStatic, {
       root: UPLOT,
       prefix: '/assets/uplot/',
@@ -324,12 +367,19 @@ export function telemetryRoutes(deps: TelemetryRouteOptions) {
         const mayHomes = estate.maySeeHomes(request.actor);
         if (q.deviceId) await visibleDevice(request.actor, q.deviceId);
         else if (q.siteId) await estate.getSite(q.siteId, { includePersonal: mayHomes });
-        else if (!q.metric) throw telemetryErrors.QUERY_INVALID('Say what to follow: give deviceId, siteId, or metric (with areaId to keep to one area).');
+        else if (!q.metric && !q.profile) throw telemetryErrors.QUERY_INVALID('Say what to follow: give deviceId, siteId, metric or profile (with areaId to keep to one area).');
         const deviceId = q.deviceId?.toLowerCase();
         const siteId = q.siteId?.toLowerCase();
         const areaId = q.areaId?.toLowerCase();
+        // Readings carry no profile: the devices of the profile are those there are when the stream opens.
+        const ofProfile = q.profile ? new Set((await estate.listDevices({ profileKey: q.profile, areaId, includePersonal: mayHomes, limit: MAX_STREAM_DEVICES })).map((d) => d.id)) : undefined;
         const wanted = (r: ReadingEvent) =>
-          (!deviceId || r.deviceId === deviceId) && (!siteId || r.siteId === siteId) && (!areaId || r.areaId === areaId) && (!q.metric || r.metric === q.metric) && (mayHomes || !r.isPersonal);
+          (!deviceId || r.deviceId === deviceId) &&
+          (!siteId || r.siteId === siteId) &&
+          (!areaId || r.areaId === areaId) &&
+          (!q.metric || r.metric === q.metric) &&
+          (!ofProfile || ofProfile.has(r.deviceId)) &&
+          (mayHomes || !r.isPersonal);
 
         reply.hijack();
         const res = reply.raw;
@@ -417,6 +467,92 @@ export function telemetryRoutes(deps: TelemetryRouteOptions) {
           unit,
           recent: shown(recent),
         });
+      },
+    );
+
+    app.get(
+      '/console/telemetry/map',
+      {
+        config: page,
+        schema: { hide: true, querystring: { type: 'object', properties: { profile: { type: 'string', maxLength: 100 }, areaId: { type: 'string', maxLength: 60 } } } },
+      },
+      async (request, reply) => {
+        const q = request.query as { profile?: string; areaId?: string };
+        const includePersonal = estate.maySeeHomes(request.actor);
+        const [profiles, areas] = await Promise.all([estate.listProfiles(), estate.listAreas()]);
+        const profileKey = q.profile || 'air-quality';
+        const profile = profiles.find((p) => p.key === profileKey);
+        const area = q.areaId ? areas.find((a) => a.id === q.areaId?.toLowerCase()) : undefined;
+        const errors: { text: string; href: string }[] = [];
+        if (!profile) errors.push({ text: 'There is no kind of device with that name. Choose one from the list', href: '#profile' });
+        if (q.areaId && !area) errors.push({ text: 'There is no area with that id. Choose one from the list', href: '#areaId' });
+        const filter = { profileKey, areaId: area?.id, includePersonal };
+        const devices = errors.length ? [] : await estate.listDevices({ ...filter, limit: MAP_ROWS + 1 });
+        const more = devices.length > MAP_ROWS ? (await estate.countDevices(filter)) - MAP_ROWS : 0;
+        const shownDevices = devices.slice(0, MAP_ROWS);
+        const latest = shownDevices.length ? await telemetry.latest(shownDevices.map((d) => d.id)) : [];
+        const byDevice = new Map<string, Map<string, { value: number; at: Date }>>();
+        for (const l of latest) {
+          const m = byDevice.get(l.deviceId) ?? new Map();
+          m.set(l.metric, { value: l.value, at: l.at });
+          byDevice.set(l.deviceId, m);
+        }
+        const metrics = profile?.metrics ?? [];
+        const units = Object.fromEntries(metrics.map((m) => [m.name, m.unit]));
+        const areaNames = new Map(areas.map((a) => [a.id, a.name]));
+        const rows = shownDevices.map((d) => {
+          const values = byDevice.get(d.id) ?? new Map<string, { value: number; at: Date }>();
+          const newest = [...values.values()].reduce<Date | undefined>((t, v) => (!t || v.at > t ? v.at : t), undefined);
+          return {
+            device: d,
+            areaName: d.areaId ? (areaNames.get(d.areaId) ?? '') : '',
+            cells: metrics.map((m) => {
+              const v = values.get(m.name);
+              return v ? `${v.value}${m.unit ? ` ${m.unit}` : ''}` : '';
+            }),
+            time: newest ? londonTime.format(newest) : undefined,
+          };
+        });
+        const bands = MAP_BANDS[profileKey];
+        const mapData = {
+          profile: profileKey,
+          metric: bands?.metric ?? null,
+          bands: bands?.bands.map((b) => ({ key: b.key, max: b.max === Number.MAX_VALUE ? null : b.max })) ?? [],
+          units,
+          metrics: metrics.map((m) => m.name),
+          tileUrl: config?.mapTileUrl ?? '',
+          attribution: config?.mapAttribution ?? '',
+          streamUrl: `/api/v1/telemetry/stream?profile=${encodeURIComponent(profileKey)}${area ? `&areaId=${area.id}` : ''}`,
+          devices: shownDevices
+            .filter((d) => d.lat !== null && d.lon !== null)
+            .map((d) => ({
+              id: d.id,
+              name: d.name,
+              siteName: d.siteName,
+              lat: d.lat,
+              lon: d.lon,
+              values: Object.fromEntries([...(byDevice.get(d.id) ?? new Map<string, { value: number; at: Date }>())].map(([k, v]) => [k, { value: v.value, at: iso(v.at) }])),
+            })),
+        };
+        return reply.page(
+          `${VIEWS}/map.njk`,
+          {
+            pageTitle: 'Live map of devices',
+            profile,
+            profileItems: profiles.map((p) => ({ value: p.key, text: p.name, selected: p.key === profileKey })),
+            areaItems: [{ value: '', text: 'All areas' }, ...areas.map((a) => ({ value: a.id, text: a.name, selected: a.id === area?.id }))],
+            area,
+            metrics,
+            rows,
+            more,
+            bands: bands ? { metric: bands.metric, unit: units[bands.metric] ?? '', items: bands.bands } : undefined,
+            mapData: embeddedJson(mapData),
+            errors: errors.length ? errors : undefined,
+            profileError: errors.find((e) => e.href === '#profile'),
+            areaError: errors.find((e) => e.href === '#areaId'),
+          },
+          errors.length ? 400 : 200,
+        );
       },
     );
 

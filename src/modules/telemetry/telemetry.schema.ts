@@ -174,6 +174,7 @@ export const StreamQuery = Type.Object(
     siteId: Type.Optional(Uuid),
     areaId: Type.Optional(Uuid),
     metric: Type.Optional(MetricName),
+    profile: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a device profile key: readings of the devices of this profile (in areaId, if given) when the stream opens' })),
   },
   { additionalProperties: false },
 );
