@@ -16,20 +16,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchPgUrl, scratchDatabase } from './lib/scratch.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { DeviceAuth } from '../src/modules/estate/index.js';
 import { systemActor } from '../src/platform/auth/actor.js';
-import { type Db, openDb } from '../src/platform/db/database.js';
 import type { Dialect } from '../src/platform/db/dialect.js';
-import { migrateUp } from '../src/platform/db/migrator.js';
 import { newId } from '../src/platform/ids.js';
 import { createServices } from '../src/services.js';
 
@@ -178,41 +174,6 @@ async function latency(runs: number, fn: () => Promise<unknown>): Promise<Latenc
   return { runs, p50: at(0.5), p99: at(0.99), max: Math.round(times[times.length - 1] * 100) / 100 };
 }
 
-async function scratchDatabase(dialect: Dialect, pgUrl: string): Promise<{ url: string; dataDir: string; db: Db; cleanup: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
-  if (dialect === 'sqlite') {
-    const url = `sqlite:${join(dataDir, 'bench.db')}`;
-    const db = openDb({ databaseUrl: url });
-    await migrateUp(db);
-    return { url, dataDir, db, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
-  }
-  const schema = `bench_${randomBytes(6).toString('hex')}`;
-  const admin = async (text: string) => {
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE SCHEMA ${schema}`);
-  const url = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
-  const db = openDb({ databaseUrl: url });
-  const cleanup = async () => {
-    await admin(`DROP SCHEMA ${schema} CASCADE`);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await migrateUp(db);
-  } catch (err) {
-    await db.close();
-    await cleanup();
-    throw err;
-  }
-  return { url, dataDir, db, cleanup };
-}
-
 export async function main(options: IngestBenchOptions = {}): Promise<IngestBenchResult> {
   const dialect = options.dialect ?? 'sqlite';
   const deviceCount = options.devices ?? 20;
@@ -221,7 +182,7 @@ export async function main(options: IngestBenchOptions = {}): Promise<IngestBenc
   const concurrency = options.concurrency ?? 2;
   const latestDevices = options.latestDevices ?? 10_000;
   const queryRuns = options.queryRuns ?? 200;
-  const pgUrl = options.pgUrl ?? process.env.WEFT_BENCH_PG_URL ?? process.env.WEFT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const pgUrl = benchPgUrl(options.pgUrl);
 
   const { url, dataDir, db, cleanup } = await scratchDatabase(dialect, pgUrl);
   const config = loadConfig(

@@ -25,9 +25,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -356,44 +356,23 @@ export async function main(options: MqttBenchOptions = {}): Promise<MqttBenchRes
   const qosList = options.qos ?? [0, 1];
   const window = options.window ?? 1000;
   const mosquittoUrl = options.mosquittoUrl ?? 'mqtt://127.0.0.1:1883';
-  const pgUrl = options.pgUrl ?? process.env.WEFT_BENCH_PG_URL ?? process.env.WEFT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
   // Weft itself is loaded here only: publisher threads need nothing but mqtt.js.
-  const [{ loadConfig }, { openDb }, { migrateUp }, { createServices }, { systemActor }, { EmbeddedBroker }, { embeddedIngest }, pg] = await Promise.all([
+  const [{ loadConfig }, { createServices }, { systemActor }, { EmbeddedBroker }, { embeddedIngest }, { benchPgUrl, scratchDatabase }] = await Promise.all([
     import('../src/config.js'),
-    import('../src/platform/db/database.js'),
-    import('../src/platform/db/migrator.js'),
     import('../src/services.js'),
     import('../src/platform/auth/actor.js'),
     import('../src/platform/mqtt/broker.js'),
     import('../src/modules/telemetry/mqtt.js'),
-    import('pg'),
+    import('./lib/scratch.js'),
   ]);
 
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-mqtt-'));
-  let databaseUrl = `sqlite:${join(dir, 'bench.db')}`;
-  const schema = `bench_${randomBytes(6).toString('hex')}`;
-  const admin = async (text: string) => {
-    const c = new pg.default.Client({ connectionString: pgUrl });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
-  if (dialect === 'postgres') {
-    await admin(`CREATE SCHEMA ${schema}`);
-    databaseUrl = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
-  }
+  const { url: databaseUrl, dataDir: dir, db, cleanup } = await scratchDatabase(dialect, benchPgUrl(options.pgUrl));
   const quiet = { info() {}, warn() {}, error() {} };
-  const db = openDb({ databaseUrl });
   const config = loadConfig({ WEFT_DATABASE_URL: databaseUrl, WEFT_DATA_DIR: dir, WEFT_SECRET: randomBytes(24).toString('hex'), WEFT_LOG_LEVEL: 'silent' }, { file: '/nonexistent' });
   const broker = new EmbeddedBroker();
   const tuned = options.tuned === false ? undefined : await startTunedMosquitto(dir);
   let services: Awaited<ReturnType<typeof createServices>> | undefined;
   try {
-    await migrateUp(db);
     services = await createServices(config, db, quiet);
     const svc = services;
     const ingest = embeddedIngest({ estate: services.estate, telemetry: services.telemetry, log: quiet, batch: { concurrency: dialect === 'postgres' ? 4 : 1 } });
@@ -464,10 +443,8 @@ export async function main(options: MqttBenchOptions = {}): Promise<MqttBenchRes
   } finally {
     await broker.stop().catch(() => {});
     tuned?.stop();
-    if (services) await services.close(0);
-    else await db.close();
-    if (dialect === 'postgres') await admin(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    await services?.close(0);
+    await cleanup();
   }
 }
 

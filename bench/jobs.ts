@@ -10,17 +10,11 @@
  * Prints one JSON object on stdout. On PostgreSQL it works in a temporary schema of
  * WEFT_BENCH_PG_URL (default: the test database) and drops it afterwards.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchPgUrl, scratchDatabase } from './lib/scratch.js';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
-import { type Db, openDb } from '../src/platform/db/database.js';
 import type { Dialect } from '../src/platform/db/dialect.js';
 import { toJson } from '../src/platform/db/dialect.js';
-import { migrateUp } from '../src/platform/db/migrator.js';
 import { newId } from '../src/platform/ids.js';
 import { JobQueue } from '../src/platform/jobs/index.js';
 
@@ -61,49 +55,11 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
-async function scratchDatabase(dialect: Dialect, pgUrl: string): Promise<{ db: Db; cleanup: () => Promise<void> }> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
-    const db = openDb({ databaseUrl: `sqlite:${join(dir, 'bench.db')}` });
-    await migrateUp(db);
-    return {
-      db,
-      cleanup: async () => {
-        await db.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  const schema = `bench_${randomBytes(6).toString('hex')}`;
-  const admin = async (text: string) => {
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE SCHEMA ${schema}`);
-  const db = openDb({ databaseUrl: `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}` });
-  const cleanup = async () => {
-    await db.close();
-    await admin(`DROP SCHEMA ${schema} CASCADE`);
-  };
-  try {
-    await migrateUp(db);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-  return { db, cleanup };
-}
-
 export async function main(options: JobsBenchOptions = {}): Promise<JobsBenchResult> {
   const dialect = options.dialect ?? 'sqlite';
   const n = options.jobs ?? 2000;
   const concurrency = options.concurrency ?? 10;
-  const pgUrl = options.pgUrl ?? process.env.WEFT_BENCH_PG_URL ?? process.env.WEFT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const pgUrl = benchPgUrl(options.pgUrl);
   const { db, cleanup } = await scratchDatabase(dialect, pgUrl);
   const k = db.k as Kysely<any>;
   try {
