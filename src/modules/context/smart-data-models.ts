@@ -1,4 +1,4 @@
-import type { MetricSpec, Profile, SiteType } from '../estate/index.js';
+import type { DeviceView, MetricSpec, Profile, SiteType, SiteView } from '../estate/index.js';
 import { type Attribute, type Entity, dateTime, geo, prop, rel } from './ngsi-format.js';
 
 /**
@@ -159,31 +159,11 @@ export function profileFor(profiles: Profile[], refDeviceModel: unknown, control
   return matches.length === 1 ? matches[0] : undefined;
 }
 
-export interface DeviceLike {
-  id: string;
-  name: string;
-  serial: string;
-  profileKey: string;
-  siteId: string | null;
-  lat: number | null;
-  lon: number | null;
-  status: string;
-  batteryPercent: number | null;
-  firmware: string | null;
-  lastSeenAt: Date | null;
-}
+/** What the mapping reads of a device (tests build these by hand). */
+export type DeviceLike = Pick<DeviceView, 'id' | 'name' | 'serial' | 'profileKey' | 'siteId' | 'lat' | 'lon' | 'status' | 'batteryPercent' | 'firmware' | 'lastSeenAt'>;
 
-export interface SiteLike {
-  id: string;
-  type: SiteType;
-  name: string;
-  address: string;
-  postcode: string | null;
-  uprn: string | null;
-  lat: number | null;
-  lon: number | null;
-  areaName: string | null;
-}
+/** What the mapping reads of a site. */
+export type SiteLike = Pick<SiteView, 'id' | 'type' | 'name' | 'address' | 'postcode' | 'uprn' | 'lat' | 'lon' | 'areaName'>;
 
 const location = (x: { lat: number | null; lon: number | null }) => (x.lat !== null && x.lon !== null ? { location: geo(x.lon, x.lat) } : {});
 
