@@ -1,13 +1,13 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Actor } from '../../platform/auth/actor.js';
 import { platformErrors } from '../../platform/errors.js';
 import { ProblemResponses } from '../../platform/web/openapi.js';
+import { serveAssets } from '../../platform/web/web.js';
 import { estatePages } from './estate.pages.js';
 import {
   Area,
@@ -97,13 +97,7 @@ const LEAFLET = join(dirname(createRequire(import.meta.url).resolve('leaflet/pac
 export function estateRoutes(deps: EstateRouteDeps) {
   return async (app: FastifyInstance) => {
     // The map script and styles, and Leaflet from its npm package, served as files (pages allow no inline script).
-    await app.register(fastifyStatic, {
-      root: [PUBLIC, LEAFLET],
-      prefix: '/assets/estate/',
-      decorateReply: false,
-      allowedPath: (p) => /^\/(estate-map\.mjs|estate\.css|leaflet-src\.esm\.js|leaflet\.css)$/.test(p),
-      maxAge: '1h',
-    });
+    await serveAssets(app, { prefix: '/assets/estate/', root: [PUBLIC, LEAFLET], files: ['estate-map.mjs', 'estate.css', 'leaflet-src.esm.js', 'leaflet.css'] });
     await app.register(siteApi(deps));
     await app.register(deviceApi(deps));
     await app.register(profileAndAreaApi(deps));

@@ -2,11 +2,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Actor } from '../../platform/auth/actor.js';
 import { AppError } from '../../platform/errors.js';
 import { ProblemResponses } from '../../platform/web/openapi.js';
+import { serveAssets } from '../../platform/web/web.js';
 import type { DeviceAuth, DeviceView, EstateService } from '../estate/index.js';
 import { telemetryErrors } from './telemetry.errors.js';
 import {
@@ -135,20 +135,8 @@ export function telemetryRoutes(deps: TelemetryRouteOptions) {
 
   return async (app: FastifyInstance) => {
     // The live page's script and styles, and uPlot for its chart from the npm package: files, as pages allow no inline script.
-    await app.register(fastifyStatic, {
-      root: PUBLIC,
-      prefix: '/assets/telemetry/',
-      decorateReply: false,
-      allowedPath: (p) => /^\/(live\.js|telemetry-map\.mjs|telemetry\.css)$/.test(p),
-      maxAge: '1h',
-    });
-    await app.register(fastifyStatic, {
-      root: UPLOT,
-      prefix: '/assets/uplot/',
-      decorateReply: false,
-      allowedPath: (p) => /^\/(uPlot\.esm\.js|uPlot\.min\.css)$/.test(p),
-      maxAge: '1d',
-    });
+    await serveAssets(app, { prefix: '/assets/telemetry/', root: PUBLIC, files: ['live.js', 'telemetry-map.mjs', 'telemetry.css'] });
+    await serveAssets(app, { prefix: '/assets/uplot/', root: UPLOT, files: ['uPlot.esm.js', 'uPlot.min.css'], maxAge: '1d' });
 
     const read = { permission: 'telemetry:read' };
     const tags = ['telemetry'];

@@ -60,6 +60,16 @@ export interface WebOptions {
   organisationName: () => string;
 }
 
+/**
+ * Serves a module's static files (its own scripts and styles, or a library's from
+ * node_modules) under /assets/<name>/: only the files named, so nothing else in those
+ * folders is reachable.
+ */
+export async function serveAssets(app: FastifyInstance, options: { prefix: string; root: string | string[]; files: string[]; maxAge?: string }): Promise<void> {
+  const files = new Set(options.files.map((f) => `/${f}`));
+  await app.register(fastifyStatic, { root: options.root, prefix: options.prefix, decorateReply: false, allowedPath: (p) => files.has(p), maxAge: options.maxAge ?? '1h' });
+}
+
 /** Installs the page machinery on the root instance: security headers, assets, views, CSRF. */
 export async function installWeb(app: FastifyInstance, options: WebOptions): Promise<void> {
   const views = createViewEngine();
