@@ -159,16 +159,6 @@ export function partitionName(dayStart: number): string {
   return `readings_p${new Date(dayStart).toISOString().slice(0, 10).replaceAll('-', '')}`;
 }
 
-/**
- * PostgreSQL: how far before the last look the next one starts. A row's updated_at is its
- * upsert's clock, but another process's transaction may commit a little after that, when
- * this process has already looked past it; a commit later than this is seen at the next
- * change of the same row.
- */
-export const LATE_COMMIT_MS = 2000;
-/** PostgreSQL: the whole latest table is read again this often, for a write that committed later than LATE_COMMIT_MS. */
-export const LATEST_FULL_RELOAD_MS = 5 * 60_000;
-
 type LatestCopy = Map<string, readonly LatestRow[]>;
 
 function isNewer(row: LatestRow, held: readonly LatestRow[] | undefined): boolean {
@@ -181,7 +171,7 @@ function mergeLatest(byDevice: LatestCopy, rows: LatestRow[]): void {
   const touched = new Map<string, Map<string, LatestRow>>();
   for (const row of rows) {
     let metrics = touched.get(row.deviceId);
-    // Most rows PostgreSQL sends again (the LATE_COMMIT_MS overlap) are already here: skip them without copying the device.
+    // A row this process wrote itself comes back from PostgreSQL's next look: skip it without copying the device.
     if (!metrics && !isNewer(row, byDevice.get(row.deviceId))) continue;
     if (!metrics) {
       metrics = new Map((byDevice.get(row.deviceId) ?? []).map((r) => [r.metric, r]));
@@ -257,11 +247,12 @@ export class TelemetryRepository {
    * A copy of the latest table in memory, so "latest values for 10,000 devices" is map lookups.
    * This process's ingest updates it after each commit. Other processes' writes: on SQLite
    * `PRAGMA data_version` (the version here) changes only when another connection commits, and
-   * then the copy is read again; on PostgreSQL each read first fetches the rows whose updated_at
-   * is after the database clock of the last fetch (the version here) less LATE_COMMIT_MS. Any
-   * other statement of this repository that writes `latest` must drop the copy.
+   * then the copy is read again. On PostgreSQL each read first fetches the rows written by
+   * transactions that the snapshot of the last fetch (the version here) could not see: every
+   * commit since, however late, and nothing twice. Any other statement of this repository that
+   * writes `latest` must drop the copy or set written_by.
    */
-  private latestCopy?: { version: number; byDevice: LatestCopy; fullAt?: number };
+  private latestCopy?: { version: number | string; byDevice: LatestCopy };
   private readonly refreshLatest = coalesced(() => this.pgRefreshLatest());
   /** PostgreSQL: UTC day starts (ms) known to have a partition of their own */
   private partitions?: Set<number>;
@@ -366,11 +357,11 @@ export class TelemetryRepository {
           ${sql.raw(upsertRollup(table, 'LEAST', 'GREATEST'))}`.execute(trx);
       }
       if (r.latest.length) {
-        // clock_timestamp(), not now(): the time of this last statement, nearer the commit than the transaction's start.
+        // written_by: this transaction, by default on insert and set on update (see pgRefreshLatest).
         await sql`
-          INSERT INTO latest (device_id, metric, measured_at, value, updated_at)
-          SELECT ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v, clock_timestamp() FROM unnest(${r.latest.map((l) => l.metric)}::text[], ${r.latest.map((l) => l.at)}::float8[], ${r.latest.map((l) => l.value)}::float8[]) AS u(m, t, v)
-          ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value, updated_at = excluded.updated_at WHERE excluded.measured_at > latest.measured_at`.execute(
+          INSERT INTO latest (device_id, metric, measured_at, value)
+          SELECT ${deviceId}::uuid, u.m, to_timestamp(u.t / 1000.0), u.v FROM unnest(${r.latest.map((l) => l.metric)}::text[], ${r.latest.map((l) => l.at)}::float8[], ${r.latest.map((l) => l.value)}::float8[]) AS u(m, t, v)
+          ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value, written_by = pg_current_xact_id() WHERE excluded.measured_at > latest.measured_at`.execute(
           trx,
         );
       }
@@ -464,20 +455,24 @@ export class TelemetryRepository {
     return pickLatest(this.latestCopy?.byDevice ?? new Map(), deviceIds, metrics);
   }
 
-  /** PostgreSQL: brings the copy up to date with the rows changed since the last look (the whole table the first time). */
+  /**
+   * PostgreSQL: brings the copy up to date (the whole table the first time). Rows written by a
+   * transaction that the last read's snapshot could see are already here; the others (committed
+   * since, or still in progress then and committed now) are fetched. The statement returns its
+   * own snapshot for the next look, and at least one row to carry it.
+   */
   private async pgRefreshLatest(): Promise<void> {
-    const full = !this.latestCopy?.fullAt || Date.now() - this.latestCopy.fullAt > LATEST_FULL_RELOAD_MS;
-    const since = full ? 0 : (this.latestCopy?.version ?? 0) - LATE_COMMIT_MS;
-    // The left join answers one row even when nothing changed, to carry the database's clock;
-    // times come back as epoch ms, cheaper to read than thousands of timestamptz texts.
-    const res = await sql<{ now: number; device_id: string | null; metric: string; t: number; value: number }>`
-      SELECT date_part('epoch', now()) * 1000 AS now, l.device_id, l.metric, date_part('epoch', l.measured_at) * 1000 AS t, l.value
-      FROM (SELECT 1) AS one LEFT JOIN latest l ON l.updated_at > to_timestamp(${since}::float8 / 1000.0)`.execute(this.db.k);
+    const last = this.latestCopy?.version;
+    const changed = typeof last === 'string' ? sql`l.written_by >= pg_snapshot_xmin(${last}::pg_snapshot) AND NOT pg_visible_in_snapshot(l.written_by, ${last}::pg_snapshot)` : sql`true`;
+    // Times come back as epoch ms, cheaper to read than thousands of timestamptz texts.
+    const res = await sql<{ snapshot: string; device_id: string | null; metric: string; t: number; value: number }>`
+      SELECT pg_current_snapshot()::text AS snapshot, l.device_id, l.metric, date_part('epoch', l.measured_at) * 1000 AS t, l.value
+      FROM (SELECT 1) AS one LEFT JOIN latest l ON ${changed}`.execute(this.db.k);
     const rows: LatestRow[] = [];
     for (const r of res.rows) if (r.device_id !== null) rows.push({ deviceId: r.device_id, metric: r.metric, value: r.value, at: new Date(Math.round(r.t)) });
     const byDevice = this.latestCopy?.byDevice ?? new Map();
     mergeLatest(byDevice, rows);
-    this.latestCopy = { version: res.rows[0].now, byDevice, fullAt: full ? Date.now() : this.latestCopy?.fullAt };
+    this.latestCopy = { version: res.rows[0].snapshot, byDevice };
   }
 
   /** The in-memory copy of latest, read again if another connection has written since. Call holding the connection. */

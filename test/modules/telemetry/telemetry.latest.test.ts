@@ -1,8 +1,8 @@
 /**
  * Latest values across processes: each Weft process keeps an in-memory copy of the latest
  * table, and must see what other processes (here a second set of services on the same
- * database) write. PostgreSQL reads only the rows changed since it last looked, so a commit
- * that lands after that look, late, is covered too.
+ * database) write. PostgreSQL reads only the rows written by transactions its last look could
+ * not see, so a commit that lands after that look, however late, is covered too.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -136,15 +136,20 @@ forEachDialect('latest values across processes', (dialect) => {
     // The other process writes latest, then is slow to commit (as an ingest transaction can be).
     const slow = other.db.transaction(async (trx) => {
       await sql`
-        INSERT INTO latest (device_id, metric, measured_at, value, updated_at) VALUES (${d.deviceId}::uuid, 'no2', ${new Date(base + 5000)}, 5, clock_timestamp())
-        ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value, updated_at = excluded.updated_at`.execute(trx);
+        INSERT INTO latest (device_id, metric, measured_at, value) VALUES (${d.deviceId}::uuid, 'no2', ${new Date(base + 5000)}, 5)
+        ON CONFLICT (device_id, metric) DO UPDATE SET measured_at = excluded.measured_at, value = excluded.value, written_by = pg_current_xact_id()`.execute(trx);
       written();
       await held;
     });
     await wrote;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // This instance looks (and moves its mark past the uncommitted write), then the commit lands.
+    // Later than the 2-second window the clock-based copy allowed: now there is no window.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // This instance looks (and takes a snapshot in which the write is still in progress), then the commit lands.
     assert.equal((await t.services.telemetry.latest([d.deviceId]))[0].value, 1);
+    // Another instance's later commits, seen meanwhile, do not move this instance past the slow one.
+    const e = device();
+    await other.telemetry.ingest(e, [{ metric: 'no2', value: 8, at: base }], 'mqtt');
+    await seenWithin(t.services.telemetry, [e.deviceId], (rows) => rows[0]?.value === 8);
     release();
     await slow;
     await seenWithin(t.services.telemetry, [d.deviceId], (rows) => rows[0]?.value === 5);

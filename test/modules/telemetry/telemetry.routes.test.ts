@@ -15,7 +15,9 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const base = (() => {
   const now = Date.now();
-  return now - (now % HOUR) - 5 * HOUR;
+  const hoursAgo = now - (now % HOUR) - 5 * HOUR;
+  // The two hours of readings from base stay inside one UTC day, so the 1-day bucket holds them all.
+  return hoursAgo % DAY > DAY - 2 * HOUR ? hoursAgo - 2 * HOUR : hoursAgo;
 })();
 
 forEachDialect('telemetry over HTTP', (dialect) => {
