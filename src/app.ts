@@ -11,6 +11,8 @@ import sjson from 'secure-json-parse';
 import { contextRoutes } from './modules/context/index.js';
 import { estateRoutes } from './modules/estate/index.js';
 import { lorawanRoutes } from './modules/lorawan/index.js';
+import { bearerToken, campaignRoutes, messagingPages, messagingRoutes, notifyRoutes, receiptsRoutes } from './modules/messaging/index.js';
+import { residentsRoutes } from './modules/residents/index.js';
 import { staffRoutes } from './modules/staff/index.js';
 import { telemetryRoutes } from './modules/telemetry/index.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
@@ -56,7 +58,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   await app.register(cookie, { secret: config.secret });
   await app.register(formbody, { bodyLimit: config.bodyLimit });
-  installAuthHooks(app, { auth: services.auth, audit: services.audit, bearer: bearerResolvers(services) });
+  installAuthHooks(app, {
+    auth: services.auth,
+    audit: services.audit,
+    bearer: bearerResolvers(services),
+    // GOV.UK Notify's clients sign a JWT per request with a messaging service's key.
+    paths: { '/v2/': (request) => services.messaging.actorForToken(bearerToken(request.headers.authorization)) },
+  });
   await installWeb(app, { config, organisationName: () => services.organisation.name() });
   await app.register(rateLimit, {
     global: true,
@@ -64,7 +72,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     timeWindow: '1 minute',
     hook: 'preHandler',
     keyGenerator: (request) => (request.actor && request.actor.type !== 'anonymous' ? `${request.actor.type}:${request.actor.id}` : `ip:${request.ip}`),
-    allowList: (request) => request.url.startsWith('/assets/') || request.url === '/healthz' || request.url === '/readyz',
+    // /v2/ counts Notify's own limits per service and key type (modules/messaging/notify.service.ts).
+    allowList: (request) => request.url.startsWith('/assets/') || request.url.startsWith('/v2/') || request.url === '/healthz' || request.url === '/readyz',
     errorResponseBuilder: (_request, context) => {
       const err = platformErrors.RATE_LIMITED(`Too many requests: the limit is ${context.max} a minute. Try again in ${Math.ceil(context.ttl / 1000)} seconds.`);
       Object.assign(err.headers, { 'retry-after': String(Math.ceil(context.ttl / 1000)) });
@@ -83,6 +92,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(telemetryRoutes({ telemetry, estate, config }));
   await app.register(lorawanRoutes({ lorawan: services.lorawan, estate, publicUrl: config.publicUrl }));
   await app.register(contextRoutes({ context: services.context, publicUrl: config.publicUrl }));
+  await app.register(notifyRoutes({ messaging: services.messaging, sending: services.notify, residentSending: services.residentSending, publicUrl: config.publicUrl }));
+  await app.register(residentsRoutes({ residents: services.residents }));
+  await app.register(messagingPages({ messaging: services.messaging, delivery: services.delivery, config }));
+  await app.register(receiptsRoutes({ receipts: services.receipts }));
+  await app.register(messagingRoutes({ messaging: services.messaging, delivery: services.delivery }));
+  await app.register(campaignRoutes({ campaigns: services.campaigns, importBodyLimit: config.importBodyLimit }));
   await app.register(shellRoutes);
 
   return app;

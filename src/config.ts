@@ -47,7 +47,7 @@ const settings = {
   WEFT_JOB_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'jobs one worker process runs at once' }),
   WEFT_JOB_VISIBILITY_SECONDS: Type.Integer({ default: 300, minimum: 1, description: 'how long a job stays claimed before another worker may take it' }),
   WEFT_SHUTDOWN_SECONDS: Type.Integer({ default: 20, minimum: 1, description: 'how long SIGTERM waits for requests and jobs to finish' }),
-  WEFT_IMPORT_BODY_LIMIT: Type.Integer({ default: 33_554_432, minimum: 1024, description: 'largest CSV or GeoJSON file accepted by the estate imports, in bytes' }),
+  WEFT_IMPORT_BODY_LIMIT: Type.Integer({ default: 134_217_728, minimum: 1024, description: 'largest uploaded file (estate imports, campaign recipient lists), in bytes' }),
   WEFT_MAP_TILE_URL: Type.String({
     default: '',
     pattern: '^(https?://[^\\s]+\\{z\\}[^\\s]*)?$',

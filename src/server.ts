@@ -83,6 +83,7 @@ export async function start(config: Readonly<Config>, options: StartOptions = {}
   if (roles.has('worker')) {
     await scheduleRecurringJobs(services);
     services.jobs.start();
+    services.delivery.start();
   }
   if (roles.has('api')) {
     running.app = await buildApp(services, { loggerInstance: log });

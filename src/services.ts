@@ -8,6 +8,8 @@ import { OrganisationService } from './platform/organisation/organisation.servic
 import { ContextService } from './modules/context/index.js';
 import { EstateService } from './modules/estate/index.js';
 import { LorawanService } from './modules/lorawan/index.js';
+import { Callbacks, Campaigns, Delivery, MessagingService, NotifySending, ReceiptsService, ResidentSending } from './modules/messaging/index.js';
+import { ResidentsService } from './modules/residents/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
 
@@ -32,6 +34,13 @@ export interface Services {
   telemetry: TelemetryService;
   context: ContextService;
   lorawan: LorawanService;
+  messaging: MessagingService;
+  notify: NotifySending;
+  delivery: Delivery;
+  receipts: ReceiptsService;
+  campaigns: Campaigns;
+  residents: ResidentsService;
+  residentSending: ResidentSending;
   jobs: JobQueue;
   events: EventBus;
   close(graceMs?: number): Promise<void>;
@@ -49,6 +58,21 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const telemetry = new TelemetryService(db, estate, events, log);
   const context = new ContextService(db, audit, estate, telemetry);
   const lorawan = new LorawanService(db, audit, events, estate, telemetry, config.secret);
+  const messaging = new MessagingService(db, audit, events, config.secret);
+  const notify = new NotifySending(messaging);
+  const delivery = new Delivery(messaging, messaging.repo, config.secret, log);
+  messaging.onQueued = () => delivery.wake();
+  messaging.onChanged = () => delivery.reloadProviders();
+  const callbacks = new Callbacks(messaging, jobs, config.secret, log);
+  const residents = new ResidentsService(db, audit);
+  const residentSending = new ResidentSending(messaging, residents);
+  messaging.onStatusChange = async (changes) => {
+    const list = [changes].flat();
+    await callbacks.statusChanged(list);
+    await residentSending.statusChanged(list);
+  };
+  const receipts = new ReceiptsService(messaging, db, audit, config.secret, config.publicUrl, log);
+  const campaigns = new Campaigns(db, audit, messaging, jobs);
 
   jobs.register('auth.purge_sessions', async () => {
     await auth.purgeExpiredSessions();
@@ -62,8 +86,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   jobs.register('estate.device_health', async () => {
     await estate.checkHealth();
   });
-  jobs.register('estate.import', async (payload: { importId: string }) => {
-    await estate.runImport(payload.importId);
+  jobs.register('estate.import', async (payload: { importId: string }, job) => {
+    await estate.runImport(payload.importId, { lastAttempt: job.attempts >= job.max_attempts });
   });
 
   return {
@@ -77,10 +101,19 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     telemetry,
     context,
     lorawan,
+    messaging,
+    notify,
+    delivery,
+    receipts,
+    campaigns,
+    residents,
+    residentSending,
     jobs,
     events,
     async close(graceMs = 0) {
+      await delivery.stop();
       await jobs.stop(graceMs);
+      messaging.close();
       lorawan.close();
       await telemetry.close();
       await estate.close();

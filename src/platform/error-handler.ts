@@ -40,6 +40,17 @@ export function registerProblemVocabulary(prefix: string, describe: ProblemVocab
   if (!vocabularies.some((v) => v.prefix === prefix)) vocabularies.push({ prefix, describe });
 }
 
+/**
+ * Address spaces whose standard has its own error body altogether (GOV.UK Notify's
+ * `{status_code, errors}` under /v2/): the owning module renders the whole body.
+ */
+export type ErrorFormat = (err: AppError) => { contentType: string; body: unknown };
+const formats: { prefix: string; render: ErrorFormat }[] = [];
+
+export function registerErrorFormat(prefix: string, render: ErrorFormat): void {
+  if (!formats.some((f) => f.prefix === prefix)) formats.push({ prefix, render });
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: AppError) {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   const wantsPage = request.routeOptions.config?.page || (!isApiPath(request.url) && acceptsHtml(request));
@@ -54,6 +65,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
             : 'There is a problem';
     return reply.page('platform/web/views/error.njk', { pageTitle: title, message: err.message, requestId: err.status >= 500 ? request.id : undefined }, err.status);
   }
+  const format = formats.find((f) => request.url.startsWith(f.prefix))?.render(err);
+  if (format) return reply.status(err.status).type(format.contentType).send(format.body);
   const vocabulary = vocabularies.find((v) => request.url.startsWith(v.prefix))?.describe(err);
   return reply
     .status(err.status)

@@ -122,12 +122,12 @@ export class EstateImports {
     const errors: ImportError[] = [];
     const ids = new Map<string, number>();
     const inputs: [number, SiteCreate][] = [];
-    const homes = this.estate.maySeeHomes(actor);
+    const may = { homes: this.estate.mayWrite(actor, true), estate: this.estate.mayWrite(actor, false) };
     for (const [i, [row, cells]] of table.rows.entries()) {
       if (progress && i % PROGRESS_EVERY === 0) await progress(i, table.rows.length);
       const input = siteInput(cells);
       const errs = rowErrors('sites', row, input);
-      if (!errs.length) errs.push(...this.siteRowRules(row, input as SiteCreate, homes, ids));
+      if (!errs.length) errs.push(...this.siteRowRules(row, input as SiteCreate, may, ids));
       if (errs.length) errors.push(...errs);
       else inputs.push([row, input as SiteCreate]);
     }
@@ -141,9 +141,11 @@ export class EstateImports {
     return { errors: [], total: table.rows.length, sites, connectivity };
   }
 
-  private siteRowRules(row: number, input: SiteCreate, homes: boolean, ids: Map<string, number>): ImportError[] {
+  private siteRowRules(row: number, input: SiteCreate, may: { homes: boolean; estate: boolean }, ids: Map<string, number>): ImportError[] {
     const errs: ImportError[] = [];
-    if (isPersonalType(input.type) && !homes) errs.push({ row, field: 'type', message: 'Residents’ homes need the homes:read permission' });
+    // The same rule as EstateService.checkWrite, row by row.
+    if (isPersonalType(input.type) && !may.homes) errs.push({ row, field: 'type', message: 'Residents’ homes need the homes:manage permission' });
+    if (!isPersonalType(input.type) && !may.estate) errs.push({ row, field: 'type', message: 'Sites other than residents’ homes need the estate:manage permission' });
     if (input.id) {
       const id = input.id.toLowerCase();
       if (ids.has(id)) errs.push({ row, field: 'id', message: `The same id is on row ${ids.get(id)}` });
@@ -212,11 +214,13 @@ export class EstateImports {
 
   private async deviceDatabaseRules(actor: Actor, inputs: [number, DeviceCreate][], sites: Map<string, { isPersonal: boolean }>, seen: DeviceSeen): Promise<ImportError[]> {
     const errors: ImportError[] = [];
-    const homes = this.estate.maySeeHomes(actor);
+    // Homes do not exist for those who may neither see nor change them; otherwise the rule of EstateService.checkWrite.
+    const findHomes = this.estate.maySeeHomes(actor) || this.estate.mayWrite(actor, true);
     for (const [row, input] of inputs) {
-      if (!input.siteId) continue;
-      const site = sites.get(input.siteId);
-      if (!site || (site.isPersonal && !homes)) errors.push({ row, field: 'site_id', message: 'There is no site with this id' });
+      const site = input.siteId ? sites.get(input.siteId) : undefined;
+      if (input.siteId && (!site || (site.isPersonal && !findHomes))) errors.push({ row, field: 'site_id', message: 'There is no site with this id' });
+      else if (site?.isPersonal && !this.estate.mayWrite(actor, true)) errors.push({ row, field: 'site_id', message: 'Devices in residents’ homes need the homes:manage permission' });
+      else if (!site?.isPersonal && !this.estate.mayWrite(actor, false)) errors.push({ row, field: 'site_id', message: 'Devices outside residents’ homes need the estate:manage permission' });
     }
     const taken = await this.repo.takenDeviceKeys([...seen.serials.keys()], [...seen.externalIds.keys()]);
     for (const serial of taken.serials) errors.push({ row: seen.serials.get(serial) as number, field: 'serial', message: 'A device with this serial number already exists' });
@@ -260,40 +264,77 @@ export class EstateImports {
 
   // ---------------------------------------------------------------- imports as background jobs, with progress
 
-  /** Queues an import; the estate.import job checks and writes it, keeping its progress for the console to show. */
-  async startImport(actor: Actor, kind: 'sites' | 'devices', text: string, fileName: string | null): Promise<string> {
+  /**
+   * Queues an import; the estate.import job checks and writes it, keeping its progress for the
+   * console and the API to show. The job acts with what its creator held of the permissions that
+   * matter to an import (KEPT_PERMISSIONS), as they were when it was queued.
+   */
+  async startImport(actor: Actor, kind: 'sites' | 'devices', text: string, fileName: string | null, origin: Origin = {}): Promise<string> {
     const id = newId();
     const now = new Date();
-    const by = { type: actor.type, id: actor.id, label: actor.label, homes: this.estate.maySeeHomes(actor) };
-    await this.repo.insertImport({
-      id,
-      kind,
-      status: 'queued',
-      file_name: fileName,
-      csv_text: text,
-      total_rows: 0,
-      checked_rows: 0,
-      written_rows: 0,
-      errors_json: toJson([]),
-      result_sealed: null,
-      created_by: actor.id,
-      created_by_json: toJson(by),
-      created_at: now,
-      updated_at: now,
-      finished_at: null,
+    const by: StoredCreator = { type: actor.type, id: actor.id, label: actor.label, permissions: KEPT_PERMISSIONS.filter((p) => actor.permissions.has(p)) };
+    await this.db.transaction(async (trx) => {
+      await this.repo.insertImport(
+        {
+          id,
+          kind,
+          status: 'queued',
+          file_name: fileName,
+          csv_text: text,
+          total_rows: 0,
+          checked_rows: 0,
+          written_rows: 0,
+          errors_json: toJson([]),
+          result_sealed: null,
+          created_by: actor.id,
+          created_by_json: toJson(by),
+          created_at: now,
+          updated_at: now,
+          finished_at: null,
+        },
+        trx,
+      );
+      await this.audit.record(
+        { actor, action: 'estate.import_start', summary: `Started an import of ${kind} from ${fileName ?? 'a CSV file'}`, targetType: 'estate_import', targetId: id, changes: { kind }, ...origin },
+        trx,
+      );
     });
     if (this.jobs) await this.jobs.enqueue('estate.import', { importId: id }, { idempotencyKey: `estate.import:${id}`, maxAttempts: 2 });
-    else await this.runImport(id);
+    else await this.runImport(id, { lastAttempt: true });
     return id;
   }
 
-  /** The estate.import job. Safe to run again: the write and the "done" mark are one transaction. */
-  async runImport(importId: string): Promise<void> {
+  /**
+   * The estate.import job. Safe to run again: the write and the "done" mark are one transaction.
+   * If its last attempt fails for a reason of Weft's own, the import is marked failed, so that
+   * nobody waits on it for ever.
+   */
+  async runImport(importId: string, options: { lastAttempt?: boolean } = {}): Promise<void> {
+    try {
+      await this.runImportOnce(importId);
+    } catch (err) {
+      if (options.lastAttempt) {
+        const now = new Date();
+        const error: ImportError = {
+          row: 1,
+          field: 'file',
+          message: 'The import stopped because of a fault in Weft. Nothing was imported: try again, and tell your administrator if it happens again',
+        };
+        await this.repo.updateImport(importId, { status: 'failed', errors_json: toJson([error]), csv_text: null, updated_at: now, finished_at: now }).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  private async runImportOnce(importId: string): Promise<void> {
     const job = await this.repo.findImport(importId);
     if (!job || job.status === 'done' || job.status === 'failed' || job.csv_text === null) return;
-    const by = job.created_by_json as { type: Actor['type']; id: string | null; label: string; homes: boolean };
-    const actor: Actor = { type: by.type, id: by.id, label: by.label, roles: [], permissions: new Set(by.homes ? ['homes:read', 'estate:manage'] : ['estate:manage']) };
-    const progress: Progress = (checked, total) => this.repo.updateImport(importId, { status: 'checking', checked_rows: checked, total_rows: total, updated_at: new Date() });
+    const actor = creatorOf(job.created_by_json as StoredCreator);
+    const progress: Progress = async (checked, total) => {
+      await this.repo.updateImport(importId, { status: 'checking', checked_rows: checked, total_rows: total, updated_at: new Date() });
+      // Let the process answer requests between chunks: on SQLite the check never waits on I/O.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
     const checked = job.kind === 'sites' ? await this.checkSites(actor, job.csv_text, progress) : await this.checkDevices(actor, job.csv_text, progress);
     const now = new Date();
     if (checked.errors.length) {
@@ -345,6 +386,7 @@ export class EstateImports {
       errors: row.errors_json as ImportError[],
       hasCredentials: row.result_sealed !== null && Date.now() - row.created_at.getTime() < CREDENTIALS_KEPT_MS,
       createdBy: row.created_by,
+      createdByType: ((row.created_by_json as StoredCreator | null)?.type ?? null) as Actor['type'] | null,
       createdAt: row.created_at,
       finishedAt: row.finished_at,
     };
@@ -353,7 +395,7 @@ export class EstateImports {
   /** The credentials a devices import made: handed over once, then gone. */
   async takeImportCredentials(actor: Actor, id: string, origin: Origin = {}): Promise<string> {
     const view = await this.getImport(id);
-    if (actor.type === 'user' && view.createdBy !== actor.id) throw estateErrors.IMPORT_NOT_FOUND();
+    if (actor.type !== 'system' && !startedBy(view, actor)) throw estateErrors.IMPORT_NOT_FOUND();
     return this.db.transaction(async (trx) => {
       const row = await this.repo.findImport(view.id, trx);
       const sealed = row?.result_sealed;
@@ -391,11 +433,36 @@ export interface ImportView {
   errors: ImportError[];
   hasCredentials: boolean;
   createdBy: string | null;
+  /** user, key or system */
+  createdByType: Actor['type'] | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
 
-const PROGRESS_EVERY = 1000;
+/** Whether this actor started the import: the same person or the same API key. */
+export function startedBy(view: ImportView, actor: Actor): boolean {
+  return actor.id !== null && view.createdBy === actor.id && (view.createdByType === null || view.createdByType === actor.type);
+}
+
+/** The permissions an import job keeps of its creator's: those its rules ask about. */
+const KEPT_PERMISSIONS = ['estate:manage', 'homes:manage', 'homes:read'];
+
+interface StoredCreator {
+  type: Actor['type'];
+  id: string | null;
+  label: string;
+  permissions?: string[];
+  /** imports queued before permissions were stored: homes:read then let one write homes */
+  homes?: boolean;
+}
+
+function creatorOf(by: StoredCreator): Actor {
+  const held = by.permissions ?? (by.homes ? ['estate:manage', 'homes:read', 'homes:manage'] : ['estate:manage']);
+  return { type: by.type, id: by.id, label: by.label, roles: [], permissions: new Set(held.filter((p) => KEPT_PERMISSIONS.includes(p))) };
+}
+
+/** rows checked between progress updates */
+const PROGRESS_EVERY = 500;
 
 const CREDENTIALS_KEPT_MS = 24 * 3_600_000;
 

@@ -28,11 +28,14 @@ import {
   TECHNOLOGY_NAMES,
 } from './estate.schema.js';
 import { deviceInput, rowErrors, SITE_COLUMNS, siteInput } from './imports.js';
+import { isPersonalType } from './mapping.js';
 import { rolloutTables } from './rollout.js';
 
 const VIEWS = 'modules/estate/views';
 const readPage = { permission: 'estate:read', page: 'console' as const };
 const managePage = { permission: 'estate:manage', page: 'console' as const };
+/** Site and device forms: the service then asks for homes:manage (a home) or estate:manage (anything else). */
+const writePage = { permission: ['estate:manage', 'homes:manage'], page: 'console' as const };
 const PAGE_SIZE = 50;
 const DATE_FIELDS = ['planned_at', 'ordered_at', 'installed_at', 'live_at'];
 /** the site form's fields: the import's columns without the id */
@@ -144,7 +147,15 @@ function overviewPages({ estate, config }: EstateRouteDeps) {
     app.get('/console/estate', { config: readPage, schema: { hide: true } }, async (request, reply) => {
       const includePersonal = estate.maySeeHomes(request.actor);
       const [sites, health, areas, profiles] = await Promise.all([estate.countSites({ includePersonal }), estate.health({ includePersonal }), estate.listAreas(), estate.listProfiles()]);
-      return reply.page(`${VIEWS}/estate.njk`, { pageTitle: 'Estate', sites, health, areas: areas.length, profiles: profiles.length, canManage: can(request.actor, 'estate:manage') });
+      return reply.page(`${VIEWS}/estate.njk`, {
+        pageTitle: 'Estate',
+        sites,
+        health,
+        areas: areas.length,
+        profiles: profiles.length,
+        canManage: estate.mayWrite(request.actor, false),
+        canAddHome: estate.mayWrite(request.actor, true),
+      });
     });
 
     app.get('/console/estate/rollout', { config: readPage, schema: { hide: true } }, async (request, reply) => {
@@ -244,23 +255,27 @@ function sitePages({ estate }: EstateRouteDeps) {
         statusItems: options(CONNECTIVITY_STATUSES, CONNECTIVITY_STATUS_NAMES, raw.connectivityStatus, 'Any'),
         areaItems: [{ value: '', text: 'Any' }, ...areas.map((a) => ({ value: a.id, text: a.name, selected: a.id === raw.areaId }))],
         areaNames: Object.fromEntries(areas.map((a) => [a.id, a.name])),
-        canManage: can(request.actor, 'estate:manage'),
+        canManage: estate.mayWrite(request.actor, false),
+        canAddHome: estate.mayWrite(request.actor, true),
         ...names,
       });
     });
 
     const showForm = async (request: FastifyRequest, reply: FastifyReply, site: SiteView | null, values: Record<string, string>, fields: FieldError[]) => {
-      const homes = estate.maySeeHomes(request.actor);
       const err = fieldErrors(fields, SITE_FIELDS);
+      // Only the types this person may write: the care team, holding homes:manage alone, gets the resident's home only.
+      const types = writableTypes(request);
+      const onlyHomes = types.every(isPersonalType);
       return reply.page(
         `${VIEWS}/site-form.njk`,
         {
-          pageTitle: site ? `Change ${site.name}` : 'Add a site',
+          pageTitle: site ? `Change ${site.name}` : onlyHomes ? 'Add a resident’s home' : 'Add a site',
           site,
           values,
           errors: summary(fields),
           fieldErrors: err,
-          typeItems: SITE_TYPES.filter((t) => homes || t !== 'home').map((t) => ({ value: t, text: SITE_TYPE_NAMES[t], checked: t === values.type })),
+          submitText: site ? 'Save changes' : onlyHomes ? 'Add home' : 'Add site',
+          typeItems: types.map((t) => ({ value: t, text: SITE_TYPE_NAMES[t], checked: t === values.type || types.length === 1 })),
           technologyItems: options(CONNECTIVITY_TECHNOLOGIES, TECHNOLOGY_NAMES, values.technology, 'No connectivity recorded'),
           statusItems: options(CONNECTIVITY_STATUSES, CONNECTIVITY_STATUS_NAMES, values.connectivity_status, 'Not known'),
           dates: Object.fromEntries(DATE_FIELDS.map((f) => [f, dateItems(values[f] ?? '', !!err[f])])),
@@ -269,9 +284,18 @@ function sitePages({ estate }: EstateRouteDeps) {
       );
     };
 
-    app.get('/console/estate/sites/new', { config: managePage, schema: { hide: true } }, async (request, reply) => showForm(request, reply, null, {}, []));
+    const writableTypes = (request: FastifyRequest) => SITE_TYPES.filter((t) => estate.mayWrite(request.actor, isPersonalType(t)));
 
-    app.post('/console/estate/sites/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+    /** A site this person may change: homes exist only for those who may see or change them. */
+    const writable = async (request: FastifyRequest) => {
+      const site = await estate.getSite((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) || estate.mayWrite(request.actor, true) });
+      estate.checkWrite(request.actor, site.isPersonal);
+      return site;
+    };
+
+    app.get('/console/estate/sites/new', { config: writePage, schema: { hide: true } }, async (request, reply) => showForm(request, reply, null, {}, []));
+
+    app.post('/console/estate/sites/new', { config: writePage, schema: { hide: true } }, async (request, reply) => {
       const cells = siteCells(request.body as Record<string, unknown>);
       const input = siteInput(cells);
       const errors = rowErrors('sites', 0, input).map((e) => ({ field: e.field, message: e.message }));
@@ -290,16 +314,16 @@ function sitePages({ estate }: EstateRouteDeps) {
       const devices = await estate.listDevices({ siteId: site.id, includePersonal: true, limit: 500 });
       const saved = (request.query as { saved?: string }).saved;
       const flash = saved === 'created' ? 'Site added.' : saved === 'changed' ? 'Changes saved.' : undefined;
-      return reply.page(`${VIEWS}/site.njk`, { pageTitle: site.name, site, devices, flash, canManage: can(request.actor, 'estate:manage'), ...names });
+      return reply.page(`${VIEWS}/site.njk`, { pageTitle: site.name, site, devices, flash, canManage: estate.mayWrite(request.actor, site.isPersonal), ...names });
     });
 
-    app.get('/console/estate/sites/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
-      const site = await estate.getSite((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) });
+    app.get('/console/estate/sites/:id/edit', { config: writePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const site = await writable(request);
       return showForm(request, reply, site, siteToCells(site), []);
     });
 
-    app.post('/console/estate/sites/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
-      const site = await estate.getSite((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) });
+    app.post('/console/estate/sites/:id/edit', { config: writePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const site = await writable(request);
       const cells = siteCells(request.body as Record<string, unknown>);
       const input = siteInput(cells);
       const errors = rowErrors('sites', 0, input).map((e) => ({ field: e.field, message: e.message }));
@@ -313,7 +337,7 @@ function sitePages({ estate }: EstateRouteDeps) {
       }
     });
 
-    app.post('/console/estate/sites/:id/delete', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+    app.post('/console/estate/sites/:id/delete', { config: writePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
       request.audited = true;
       await estate.deleteSite(request.actor, (request.params as { id: string }).id, origin(request));
       return reply.redirect('/console/estate/sites', 303);
@@ -325,6 +349,7 @@ const names = { typeNames: SITE_TYPE_NAMES, technologyNames: TECHNOLOGY_NAMES, s
 
 function devicePages({ estate }: EstateRouteDeps) {
   return async (app: FastifyInstance) => {
+    const findHomes = (request: FastifyRequest) => estate.maySeeHomes(request.actor) || estate.mayWrite(request.actor, true);
     app.get('/console/estate/devices', { config: readPage, schema: { hide: true } }, async (request, reply) => {
       const { query, raw, invalid } = listQuery(request);
       const filter = { ...filterFrom(query, request.actor, estate), limit: PAGE_SIZE };
@@ -340,20 +365,22 @@ function devicePages({ estate }: EstateRouteDeps) {
         statusItems: options(DEVICE_STATUSES, { active: 'Online', offline: 'Offline', decommissioned: 'Decommissioned' }, raw.status, 'Online or offline'),
         areaItems: [{ value: '', text: 'Any' }, ...areas.map((a) => ({ value: a.id, text: a.name, selected: a.id === raw.areaId }))],
         profileNames: Object.fromEntries(profiles.map((p) => [p.key, p.name])),
-        canManage: can(request.actor, 'estate:manage'),
+        canManage: estate.mayWrite(request.actor, false),
       });
     });
 
     const showForm = async (request: FastifyRequest, reply: FastifyReply, device: DeviceView | null, values: Record<string, string>, fields: FieldError[]) => {
       const profiles = await estate.listProfiles();
       let site: SiteView | null = null;
-      if (values.site_id) site = await estate.getSite(values.site_id, { includePersonal: estate.maySeeHomes(request.actor) }).catch(() => null);
+      if (values.site_id) site = await estate.getSite(values.site_id, { includePersonal: findHomes(request) }).catch(() => null);
       return reply.page(
         `${VIEWS}/device-form.njk`,
         {
           pageTitle: device ? `Change ${device.name}` : 'Add a device',
           device,
-          site,
+          site: site && estate.mayWrite(request.actor, site.isPersonal) ? site : null,
+          // Only the care team's homes, for someone who may not write the rest of the estate.
+          homesOnly: !estate.mayWrite(request.actor, false),
           values,
           errors: errorList(fields),
           fieldErrors: fieldErrors(fields, DEVICE_FIELDS),
@@ -364,41 +391,54 @@ function devicePages({ estate }: EstateRouteDeps) {
     };
 
     const deviceCells = (body: Record<string, unknown>) => Object.fromEntries(DEVICE_FIELDS.map((f) => [f, String(body[f] ?? '').trim()]));
-    const check = (cells: Record<string, string>) => {
+    const check = (request: FastifyRequest, cells: Record<string, string>) => {
       const input = deviceInput(cells);
-      return { input: input as DeviceCreate, errors: rowErrors('devices', 0, input).map((e) => ({ field: e.field, message: e.message })) };
+      const errors = rowErrors('devices', 0, input).map((e) => ({ field: e.field, message: e.message }));
+      // A device outside any home is the wider estate's: without estate:manage it must be in a home.
+      if (!cells.site_id && !estate.mayWrite(request.actor, false) && !errors.some((e) => e.field === 'site_id'))
+        errors.push({ field: 'site_id', message: 'Enter the id of the resident’s home the device is in' });
+      return { input: input as DeviceCreate, errors };
     };
+    /** Where a write went wrong: who may use a site, or the site itself, belong to the site field. */
+    const fieldOf = (err: unknown, otherwise: string) =>
+      err instanceof AppError && (err.code.startsWith('SITE') || err.code === 'PERSONAL_SITE_FORBIDDEN' || err.code === 'ESTATE_MANAGE_REQUIRED') ? 'site_id' : otherwise;
 
-    app.get('/console/estate/devices/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+    app.get('/console/estate/devices/new', { config: writePage, schema: { hide: true } }, async (request, reply) => {
       const siteId = String((request.query as { siteId?: string }).siteId ?? '');
       return showForm(request, reply, null, { site_id: siteId }, []);
     });
 
-    app.post('/console/estate/devices/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+    app.post('/console/estate/devices/new', { config: writePage, schema: { hide: true } }, async (request, reply) => {
       const cells = deviceCells(request.body as Record<string, unknown>);
-      const { input, errors } = check(cells);
+      const { input, errors } = check(request, cells);
       if (errors.length) return showForm(request, reply, null, cells, errors);
       try {
         request.audited = true;
         const { device, credentials } = await estate.createDevice(request.actor, input, origin(request));
         return reply.page(`${VIEWS}/credentials.njk`, { pageTitle: 'Device added', heading: 'Device added', device, credentials });
       } catch (err) {
-        return showForm(request, reply, null, cells, formError(err, err instanceof AppError && err.code.startsWith('SITE') ? 'site_id' : 'serial'));
+        return showForm(request, reply, null, cells, formError(err, fieldOf(err, 'serial')));
       }
     });
 
     const visible = (request: FastifyRequest) => estate.getDevice((request.params as { id: string }).id, { includePersonal: estate.maySeeHomes(request.actor) });
+    /** A device this person may change. */
+    const writable = async (request: FastifyRequest) => {
+      const device = await estate.getDevice((request.params as { id: string }).id, { includePersonal: findHomes(request) });
+      estate.checkWrite(request.actor, device.isPersonal);
+      return device;
+    };
 
     app.get('/console/estate/devices/:id', { config: readPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
       const device = await visible(request);
       const profile = await estate.getProfile(device.profileId);
       const saved = (request.query as { saved?: string }).saved;
       const flash = saved === 'changed' ? 'Changes saved.' : saved === 'decommissioned' ? 'Device decommissioned. Its credentials no longer work.' : undefined;
-      return reply.page(`${VIEWS}/device.njk`, { pageTitle: device.name, device, profile, flash, canManage: can(request.actor, 'estate:manage') });
+      return reply.page(`${VIEWS}/device.njk`, { pageTitle: device.name, device, profile, flash, canManage: estate.mayWrite(request.actor, device.isPersonal) });
     });
 
-    app.get('/console/estate/devices/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
-      const d = await visible(request);
+    app.get('/console/estate/devices/:id/edit', { config: writePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const d = await writable(request);
       const s = (v: unknown) => (v === null || v === undefined ? '' : String(v));
       return showForm(
         request,
@@ -418,27 +458,27 @@ function devicePages({ estate }: EstateRouteDeps) {
       );
     });
 
-    app.post('/console/estate/devices/:id/edit', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
-      const device = await visible(request);
+    app.post('/console/estate/devices/:id/edit', { config: writePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+      const device = await writable(request);
       const cells = deviceCells(request.body as Record<string, unknown>);
-      const { input, errors } = check(cells);
+      const { input, errors } = check(request, cells);
       if (errors.length) return showForm(request, reply, device, cells, errors);
       try {
         request.audited = true;
         await estate.updateDevice(request.actor, device.id, input, origin(request));
         return reply.redirect(`/console/estate/devices/${device.id}?saved=changed`, 303);
       } catch (err) {
-        return showForm(request, reply, device, cells, formError(err, 'serial'));
+        return showForm(request, reply, device, cells, formError(err, fieldOf(err, 'serial')));
       }
     });
 
-    app.post('/console/estate/devices/:id/credentials', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+    app.post('/console/estate/devices/:id/credentials', { config: writePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
       request.audited = true;
       const { device, credentials } = await estate.rotateCredentials(request.actor, (request.params as { id: string }).id, origin(request));
       return reply.page(`${VIEWS}/credentials.njk`, { pageTitle: 'New credentials issued', heading: 'New credentials issued', device, credentials, rotated: true });
     });
 
-    app.post('/console/estate/devices/:id/decommission', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
+    app.post('/console/estate/devices/:id/decommission', { config: writePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
       request.audited = true;
       const device = await estate.decommissionDevice(request.actor, (request.params as { id: string }).id, origin(request));
       return reply.redirect(`/console/estate/devices/${device.id}?saved=decommissioned`, 303);
@@ -475,7 +515,7 @@ function importPages({ estate, config }: EstateRouteDeps) {
       if (!file || typeof file !== 'object' || !file.content.trim()) errors.push({ field: 'file', message: 'Choose a CSV file' });
       if (errors.length) return showForm(reply, kind, errors);
       request.audited = true;
-      const id = await estate.imports.startImport(request.actor, kind as 'sites' | 'devices', (file as UploadedFile).content, (file as UploadedFile).filename || null);
+      const id = await estate.imports.startImport(request.actor, kind as 'sites' | 'devices', (file as UploadedFile).content, (file as UploadedFile).filename || null, origin(request));
       return reply.redirect(`/console/estate/imports/${id}`, 303);
     });
 

@@ -570,8 +570,8 @@ export class EstateRepository {
 
   // ---- imports ----
 
-  async insertImport(row: Insertable<EstateImportsTable>): Promise<void> {
-    await this.db.k.insertInto('estate_imports').values(row).execute();
+  async insertImport(row: Insertable<EstateImportsTable>, ex: Executor = this.db.k): Promise<void> {
+    await ex.insertInto('estate_imports').values(row).execute();
   }
 
   findImport(id: string, ex: Executor = this.db.k): Promise<EstateImportsTable | undefined> {

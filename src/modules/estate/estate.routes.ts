@@ -8,6 +8,8 @@ import type { Actor } from '../../platform/auth/actor.js';
 import { platformErrors } from '../../platform/errors.js';
 import { ProblemResponses } from '../../platform/web/openapi.js';
 import { serveAssets } from '../../platform/web/web.js';
+import { estateErrors } from './estate.errors.js';
+import { type ImportView, startedBy } from './estate.imports.js';
 import { estatePages } from './estate.pages.js';
 import {
   Area,
@@ -20,6 +22,8 @@ import {
   type DeviceView,
   type EstateFilter,
   IdParams,
+  ImportAccepted,
+  ImportStatus,
   ListQuery,
   ProfileCreate,
   ProfileSchema,
@@ -101,12 +105,15 @@ export function estateRoutes(deps: EstateRouteDeps) {
     await app.register(siteApi(deps));
     await app.register(deviceApi(deps));
     await app.register(profileAndAreaApi(deps));
+    await app.register(importApi(deps));
     await app.register(estatePages(deps));
   };
 }
 
 const read = { permission: 'estate:read' };
 const manage = { permission: 'estate:manage' };
+/** Writing a site or a device: the service then asks for homes:manage (a home) or estate:manage (anything else). */
+const write = { permission: ['estate:manage', 'homes:manage'] };
 const homes = (r: FastifyRequest, estate: EstateService) => ({ includePersonal: estate.maySeeHomes(r.actor) });
 
 function siteApi({ estate, config }: EstateRouteDeps) {
@@ -120,10 +127,17 @@ function siteApi({ estate, config }: EstateRouteDeps) {
       },
     );
 
-    app.post('/api/v1/sites', { config: manage, schema: { tags: TAGS, summary: 'Create a site', body: SiteCreate, response: { 201: Site, ...ProblemResponses } } }, async (request, reply) => {
-      request.audited = true;
-      return reply.status(201).send(siteToApi(await estate.createSite(request.actor, request.body as SiteCreate, origin(request))));
-    });
+    app.post(
+      '/api/v1/sites',
+      {
+        config: write,
+        schema: { tags: TAGS, summary: 'Create a site (a resident’s home needs homes:manage; any other site estate:manage)', body: SiteCreate, response: { 201: Site, ...ProblemResponses } },
+      },
+      async (request, reply) => {
+        request.audited = true;
+        return reply.status(201).send(siteToApi(await estate.createSite(request.actor, request.body as SiteCreate, origin(request))));
+      },
+    );
 
     app.get(
       '/api/v1/sites/export.csv',
@@ -184,7 +198,7 @@ function siteApi({ estate, config }: EstateRouteDeps) {
     app.patch(
       '/api/v1/sites/:id',
       {
-        config: manage,
+        config: write,
         schema: { tags: TAGS, summary: 'Change a site (connectivity: null removes it)', params: IdParams, body: SiteUpdateSchema, response: { 200: Site, ...NotFound, ...ProblemResponses } },
       },
       async (request) => {
@@ -195,7 +209,7 @@ function siteApi({ estate, config }: EstateRouteDeps) {
 
     app.delete(
       '/api/v1/sites/:id',
-      { config: manage, schema: { tags: TAGS, summary: 'Delete a site that has no devices', params: IdParams, response: { ...NotFound, ...ProblemResponses } } },
+      { config: write, schema: { tags: TAGS, summary: 'Delete a site that has no devices', params: IdParams, response: { ...NotFound, ...ProblemResponses } } },
       async (request, reply) => {
         request.audited = true;
         await estate.deleteSite(request.actor, (request.params as { id: string }).id, origin(request));
@@ -267,7 +281,7 @@ function deviceApi({ estate, config }: EstateRouteDeps) {
     app.post(
       '/api/v1/devices',
       {
-        config: manage,
+        config: write,
         schema: { tags: TAGS, summary: 'Register a device; its credentials are in this response only', body: DeviceCreate, response: { 201: CreatedDevice, ...NotFound, ...ProblemResponses } },
       },
       async (request, reply) => {
@@ -322,7 +336,7 @@ function deviceApi({ estate, config }: EstateRouteDeps) {
 
     app.patch(
       '/api/v1/devices/:id',
-      { config: manage, schema: { tags: TAGS, summary: 'Change a device', params: IdParams, body: DeviceUpdateSchema, response: { 200: Device, ...NotFound, ...ProblemResponses } } },
+      { config: write, schema: { tags: TAGS, summary: 'Change a device', params: IdParams, body: DeviceUpdateSchema, response: { 200: Device, ...NotFound, ...ProblemResponses } } },
       async (request) => {
         request.audited = true;
         return deviceToApi(await estate.updateDevice(request.actor, (request.params as { id: string }).id, request.body as DeviceUpdate, origin(request)));
@@ -332,7 +346,7 @@ function deviceApi({ estate, config }: EstateRouteDeps) {
     app.post(
       '/api/v1/devices/:id/credentials',
       {
-        config: manage,
+        config: write,
         schema: { tags: TAGS, summary: 'Issue new credentials; the old ones stop working at once', params: IdParams, response: { 200: CreatedDevice, ...NotFound, ...ProblemResponses } },
       },
       async (request, reply) => {
@@ -345,7 +359,7 @@ function deviceApi({ estate, config }: EstateRouteDeps) {
     app.post(
       '/api/v1/devices/:id/decommission',
       {
-        config: manage,
+        config: write,
         schema: { tags: TAGS, summary: 'Decommission a device: it keeps its history and can no longer send data', params: IdParams, response: { 200: Device, ...NotFound, ...ProblemResponses } },
       },
       async (request) => {
@@ -436,6 +450,108 @@ function profileAndAreaApi({ estate, config }: EstateRouteDeps) {
         request.audited = true;
         await estate.imports.deleteArea(request.actor, (request.params as { id: string }).id, origin(request));
         return reply.status(204).send();
+      },
+    );
+  };
+}
+
+/** What the API shows of an import: progress, errors when failed, counts when done; never credentials. */
+export function importToApi(job: ImportView, actor: Actor) {
+  const self = `/api/v1/imports/${job.id}`;
+  const credentials = job.kind === 'devices' && job.status === 'done' && job.hasCredentials && startedBy(job, actor);
+  return {
+    id: job.id,
+    kind: job.kind,
+    status: job.status,
+    fileName: job.fileName,
+    totalRows: job.totalRows,
+    checkedRows: job.checkedRows,
+    writtenRows: job.writtenRows,
+    errors: job.status === 'failed' ? job.errors : [],
+    credentialsAvailable: credentials,
+    createdAt: job.createdAt.toISOString(),
+    finishedAt: iso(job.finishedAt),
+    links: credentials ? { self, credentials: `${self}/credentials` } : { self },
+  };
+}
+
+/**
+ * CSV imports in the background: POST answers 202 at once with the import's URL, and a GET there
+ * shows its progress. An import is the business of whoever started it (the same person or API key):
+ * to anyone else it does not exist. The console shows every import to estate:manage holders, as before.
+ */
+function importApi({ estate, config }: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    const mine = async (request: FastifyRequest) => {
+      const job = await estate.imports.getImport((request.params as { id: string }).id);
+      if (!startedBy(job, request.actor)) throw estateErrors.IMPORT_NOT_FOUND();
+      return job;
+    };
+
+    for (const kind of ['sites', 'devices'] as const) {
+      app.post(
+        `/api/v1/imports/${kind}`,
+        {
+          config: manage,
+          bodyLimit: config.importBodyLimit,
+          schema: {
+            tags: TAGS,
+            summary: `Import ${kind} from CSV in the background: answers 202 at once; follow Location for progress`,
+            description: `The columns are those of POST /api/v1/${kind}/import, which does the same while you wait. Every row is checked first; all are written, or none.${
+              kind === 'devices' ? ' The devices’ credentials are not in the progress; whoever started the import may POST to its credentials link, once, within 24 hours.' : ''
+            }`,
+            body: CsvBody,
+            consumes: ['text/csv'],
+            response: { 202: ImportAccepted, ...ProblemResponses },
+          },
+        },
+        async (request, reply) => {
+          request.audited = true;
+          const id = await estate.imports.startImport(request.actor, kind, csvBody(request), null, origin(request));
+          const self = `/api/v1/imports/${id}`;
+          const job = await estate.imports.getImport(id);
+          return reply.status(202).header('location', self).send({ id, kind, status: job.status, links: { self } });
+        },
+      );
+    }
+
+    app.get(
+      '/api/v1/imports/:id',
+      {
+        config: manage,
+        schema: {
+          tags: TAGS,
+          summary: 'The progress of an import you started: queued, checking, writing, done (with counts) or failed (with row errors)',
+          params: IdParams,
+          response: { 200: ImportStatus, ...NotFound, ...ProblemResponses },
+        },
+      },
+      async (request, reply) => {
+        const job = await mine(request);
+        const running = job.status !== 'done' && job.status !== 'failed';
+        if (running) reply.header('retry-after', '2');
+        return reply.header('cache-control', 'no-store').send(importToApi(job, request.actor));
+      },
+    );
+
+    app.post(
+      '/api/v1/imports/:id/credentials',
+      {
+        config: manage,
+        schema: {
+          tags: TAGS,
+          summary: 'The credentials a devices import made, as CSV: once, to whoever started it, within 24 hours',
+          description: 'The answer is text/csv: id, name, serial, token, mqtt_username, mqtt_password. A second request answers 410 IMPORT_RESULT_GONE.',
+          params: IdParams,
+          produces: ['text/csv'],
+          response: { 200: Type.String({ description: 'text/csv' }), 410: ProblemResponses[400], ...NotFound, ...ProblemResponses },
+        },
+      },
+      async (request, reply) => {
+        request.audited = true;
+        const job = await mine(request);
+        const csv = await estate.imports.takeImportCredentials(request.actor, job.id, origin(request));
+        return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="device-credentials.csv"').send(csv);
       },
     );
   };

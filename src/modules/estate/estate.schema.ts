@@ -415,3 +415,37 @@ export interface ImportError {
   message: string;
 }
 export const ImportErrorSchema = Type.Object({ row: Type.Integer(), field: Type.String(), message: Type.String() });
+
+// ---- CSV imports run in the background, over the API ----
+
+export const IMPORT_STATUSES = ['queued', 'checking', 'writing', 'done', 'failed'] as const;
+const ImportStatusName = Type.Union(
+  IMPORT_STATUSES.map((s) => Type.Literal(s)),
+  { description: 'queued → checking (every row, nothing written yet) → writing (all rows in one transaction) → done; or failed, with nothing written' },
+);
+
+/** The answer to POST /api/v1/imports/{sites,devices}: 202 Accepted, with Location the import's own URL. */
+export const ImportAccepted = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.Literal('sites'), Type.Literal('devices')]),
+  status: ImportStatusName,
+  links: Type.Object({ self: Type.String({ description: 'GET this for the import’s progress' }) }),
+});
+
+export const ImportStatus = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.Literal('sites'), Type.Literal('devices')]),
+  status: ImportStatusName,
+  fileName: Nullable(Type.String()),
+  totalRows: Type.Integer({ description: 'data rows in the file; 0 until checking begins' }),
+  checkedRows: Type.Integer({ description: 'rows checked so far' }),
+  writtenRows: Type.Integer({ description: 'rows written: the count of sites or devices imported, once done' }),
+  errors: Type.Array(ImportErrorSchema, { description: 'when failed: each problem by row (the header is row 1) and column; the first 500' }),
+  credentialsAvailable: Type.Boolean({ description: 'a devices import that is done: its credentials can be fetched, once, by whoever started it, within 24 hours' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  links: Type.Object({
+    self: Type.String(),
+    credentials: Type.Optional(Type.String({ description: 'POST here for the devices’ credentials as CSV, once' })),
+  }),
+});

@@ -373,6 +373,29 @@ export class EstateService {
     return actor.type === 'system' || can(actor, 'homes:read');
   }
 
+  /**
+   * Who may write a site or a device: a resident's home, or a device at one, needs homes:manage;
+   * the rest of the estate needs estate:manage. The system (CLI, demo) may do both. A LoRaWAN
+   * integration registers unknown devices of its default profile, outside any home: whoever set
+   * it up held estate:manage.
+   */
+  mayWrite(actor: Actor, personal: boolean): boolean {
+    if (actor.type === 'system') return true;
+    if (personal) return can(actor, 'homes:manage');
+    return actor.type === 'integration' || can(actor, 'estate:manage');
+  }
+
+  /** Throws PERSONAL_SITE_FORBIDDEN (a home) or ESTATE_MANAGE_REQUIRED (anything else) unless mayWrite. */
+  checkWrite(actor: Actor, personal: boolean): void {
+    if (this.mayWrite(actor, personal)) return;
+    throw personal ? estateErrors.PERSONAL_SITE_FORBIDDEN() : estateErrors.ESTATE_MANAGE_REQUIRED();
+  }
+
+  /** Whether a write may find a home: those who may see homes or change them; to anyone else homes do not exist. */
+  private mayFindHomes(actor: Actor): boolean {
+    return this.maySeeHomes(actor) || can(actor, 'homes:manage');
+  }
+
   async getSite(id: string, options: { includePersonal?: boolean } = {}): Promise<SiteView> {
     const row = isUuidLike(id) ? await this.repo.findSite(id.toLowerCase()) : undefined;
     if (!row || (row.is_personal && options.includePersonal === false)) throw estateErrors.SITE_NOT_FOUND();
@@ -391,7 +414,7 @@ export class EstateService {
   }
 
   async createSite(actor: Actor, input: SiteCreate, origin: Origin = {}): Promise<SiteView> {
-    if (isPersonalType(input.type) && !this.maySeeHomes(actor)) throw estateErrors.PERSONAL_SITE_FORBIDDEN();
+    this.checkWrite(actor, isPersonalType(input.type));
     checkPosition(input.lat, input.lon);
     const id = input.id?.toLowerCase() ?? newId();
     const row = this.siteRow(id, input, new Date(), await this.areas.finder());
@@ -434,9 +457,11 @@ export class EstateService {
   }
 
   async updateSite(actor: Actor, id: string, input: SiteUpdate, origin: Origin = {}): Promise<SiteView> {
-    const before = await this.getSite(id, { includePersonal: this.maySeeHomes(actor) });
+    const before = await this.getSite(id, { includePersonal: this.mayFindHomes(actor) });
     const type = input.type ?? before.type;
-    if (isPersonalType(type) && !this.maySeeHomes(actor)) throw estateErrors.PERSONAL_SITE_FORBIDDEN();
+    // Both what the site is and what it becomes: a school cannot be turned into a home, or back, without both permissions.
+    this.checkWrite(actor, before.isPersonal);
+    this.checkWrite(actor, isPersonalType(type));
     const lat = input.lat !== undefined ? input.lat : before.lat;
     const lon = input.lon !== undefined ? input.lon : before.lon;
     checkPosition(lat, lon);
@@ -473,7 +498,8 @@ export class EstateService {
   }
 
   async deleteSite(actor: Actor, id: string, origin: Origin = {}): Promise<void> {
-    const before = await this.getSite(id, { includePersonal: this.maySeeHomes(actor) });
+    const before = await this.getSite(id, { includePersonal: this.mayFindHomes(actor) });
+    this.checkWrite(actor, before.isPersonal);
     await this.db.transaction(async (trx) => {
       if (await this.repo.countDevicesAt(before.id, trx)) throw estateErrors.SITE_HAS_DEVICES();
       await this.repo.releaseDecommissioned(before.id, trx);
@@ -509,6 +535,7 @@ export class EstateService {
     checkPosition(input.lat, input.lon);
     const profile = await this.getProfile(input.profile);
     const site = input.siteId ? await this.siteForDevice(actor, input.siteId) : null;
+    this.checkWrite(actor, site?.isPersonal ?? false);
     const id = input.id?.toLowerCase() ?? newId();
     const { row, credentials } = this.deviceRow(id, input, profile.id, site, new Date(), await this.areas.finder());
     try {
@@ -525,9 +552,8 @@ export class EstateService {
     return { device: await this.getDevice(id), credentials };
   }
 
-  private async siteForDevice(actor: Actor, siteId: string): Promise<SiteView> {
-    const site = await this.getSite(siteId, { includePersonal: this.maySeeHomes(actor) });
-    return site;
+  private siteForDevice(actor: Actor, siteId: string): Promise<SiteView> {
+    return this.getSite(siteId, { includePersonal: this.mayFindHomes(actor) });
   }
 
   /** A devices row with fresh credentials, placed in its area (its own position, or its site's area). */
@@ -571,14 +597,18 @@ export class EstateService {
   }
 
   async updateDevice(actor: Actor, id: string, input: DeviceUpdate, origin: Origin = {}): Promise<DeviceView> {
-    const homes = this.maySeeHomes(actor);
-    const before = await this.getDevice(id, { includePersonal: homes });
+    const before = await this.getDevice(id, { includePersonal: this.mayFindHomes(actor) });
+    this.checkWrite(actor, before.isPersonal);
     if (before.status === 'decommissioned') throw estateErrors.DEVICE_DECOMMISSIONED();
     const current = (await this.repo.findDevice(before.id)) as DeviceRow;
     const fields: Partial<DevicesTable> = { updated_at: new Date() };
     if (input.profile !== undefined) fields.profile_id = (await this.getProfile(input.profile)).id;
     const site = input.siteId !== undefined ? (input.siteId ? await this.siteForDevice(actor, input.siteId) : null) : undefined;
-    if (site !== undefined) fields.site_id = site?.id ?? null;
+    if (site !== undefined) {
+      // Moving a device into a home, or out of one, needs the permission for where it goes too.
+      this.checkWrite(actor, site?.isPersonal ?? false);
+      fields.site_id = site?.id ?? null;
+    }
     if (input.name !== undefined) fields.name = input.name.trim();
     if (input.serial !== undefined) fields.serial = input.serial.trim();
     if (input.externalId !== undefined) fields.external_id = input.externalId ? input.externalId.toLowerCase() : null;
@@ -603,7 +633,8 @@ export class EstateService {
 
   /** New credentials; the old token and MQTT password stop working at once (in every process). */
   async rotateCredentials(actor: Actor, id: string, origin: Origin = {}): Promise<{ device: DeviceView; credentials: DeviceCredentials }> {
-    const before = await this.getDevice(id, { includePersonal: this.maySeeHomes(actor) });
+    const before = await this.getDevice(id, { includePersonal: this.mayFindHomes(actor) });
+    this.checkWrite(actor, before.isPersonal);
     if (before.status === 'decommissioned') throw estateErrors.DEVICE_DECOMMISSIONED();
     const credentials = this.newCredentials(before.id);
     const now = new Date();
@@ -621,7 +652,8 @@ export class EstateService {
 
   /** A decommissioned device keeps its history but can no longer send data. */
   async decommissionDevice(actor: Actor, id: string, origin: Origin = {}): Promise<DeviceView> {
-    const before = await this.getDevice(id, { includePersonal: this.maySeeHomes(actor) });
+    const before = await this.getDevice(id, { includePersonal: this.mayFindHomes(actor) });
+    this.checkWrite(actor, before.isPersonal);
     if (before.status !== 'decommissioned') {
       const now = new Date();
       await this.db.transaction(async (trx) => {
@@ -678,9 +710,9 @@ export class EstateService {
     return this.imports.importDevices(actor, text, origin);
   }
 
-  /** The estate.import job. */
-  runImport(importId: string): Promise<void> {
-    return this.imports.runImport(importId);
+  /** The estate.import job; on its last attempt a fault marks the import failed. */
+  runImport(importId: string, options: { lastAttempt?: boolean } = {}): Promise<void> {
+    return this.imports.runImport(importId, options);
   }
 }
 

@@ -1,16 +1,19 @@
 /**
  * Who is making a request: a staff member, an API key, a device (its own token), a
- * network-server integration (LoRaWAN webhooks), the system itself, or nobody yet.
+ * network-server integration (LoRaWAN webhooks), a messaging service's Notify-style key,
+ * the system itself, or nobody yet.
  */
 export interface Actor {
-  type: 'user' | 'key' | 'device' | 'integration' | 'system' | 'anonymous';
+  type: 'user' | 'key' | 'device' | 'integration' | 'service' | 'system' | 'anonymous';
   id: string | null;
   /** an email or a key name: what the audit log shows */
   label: string;
   permissions: ReadonlySet<string>;
   roles: readonly string[];
-  /** for keys: live, team or test */
+  /** for keys: live, team or test (messaging service keys: normal, team or test) */
   keyType?: string;
+  /** for messaging service keys: the service they send for */
+  serviceId?: string;
   /** for sessions: the stored hash of the session token */
   sessionHash?: string;
 }

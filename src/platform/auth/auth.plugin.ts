@@ -9,8 +9,8 @@ export const SESSION_COOKIE = 'weft_session';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** the permission a caller must hold; every route declares this or `public` */
-    permission?: string;
+    /** the permission a caller must hold, or a list meaning "any of these"; every route declares this or `public` */
+    permission?: string | readonly string[];
     /** true for the few routes anyone may call (see PUBLIC_PREFIXES for third-party ones) */
     public?: boolean;
     /** pages redirect to sign-in instead of answering 401 */
@@ -42,7 +42,8 @@ export function isPublicRoute(url: string, config: { public?: boolean } | undefi
 export interface RegisteredRoute {
   method: string;
   url: string;
-  permission?: string;
+  /** one permission, or a list of which the caller needs any one */
+  permission?: string | readonly string[];
   public: boolean;
   page?: 'console' | 'portal';
 }
@@ -52,12 +53,23 @@ export function requirePermissionOnEveryRoute(app: FastifyInstance): void {
   const routes: RegisteredRoute[] = [];
   app.decorate('weftRoutes', routes);
   app.addHook('onRoute', (route: RouteOptions) => {
-    const config = route.config as { permission?: string; public?: boolean; page?: 'console' | 'portal' } | undefined;
+    const config = route.config as { permission?: string | readonly string[]; public?: boolean; page?: 'console' | 'portal' } | undefined;
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, permission: config?.permission, public: isPublicRoute(route.url, config), page: config?.page });
     if (isPublicRoute(route.url, config)) return;
-    if (!config?.permission) throw new Error(`Route ${route.method} ${route.url} must declare config.permission or config.public`);
-    if (!isPermission(config.permission)) throw new Error(`Route ${route.method} ${route.url} names unknown permission ${config.permission}`);
+    const names = permissionNames(config?.permission);
+    if (!names.length) throw new Error(`Route ${route.method} ${route.url} must declare config.permission or config.public`);
+    for (const name of names) if (!isPermission(name)) throw new Error(`Route ${route.method} ${route.url} names unknown permission ${name}`);
   });
+}
+
+/** A route's permission as a list: the caller needs any one of them. */
+export function permissionNames(permission: string | readonly string[] | undefined): string[] {
+  return permission === undefined ? [] : [permission].flat().filter((p) => typeof p === 'string' && p !== '');
+}
+
+/** "a", "a or b", "a, b or c" */
+function anyOf(names: string[]): string {
+  return names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
 /**
@@ -67,10 +79,18 @@ export function requirePermissionOnEveryRoute(app: FastifyInstance): void {
  */
 export type BearerResolvers = Record<string, (token: string) => Promise<Actor | undefined>>;
 
+/**
+ * Address spaces that authenticate the way their own standard does (GOV.UK Notify's JWTs under
+ * /v2/), keyed by URL prefix: the authenticator identifies every caller of a route there, or
+ * throws the standard's own error. Permissions are then checked as everywhere else.
+ */
+export type PathAuthenticators = Record<string, (request: FastifyRequest) => Promise<Actor>>;
+
 export interface AuthHookOptions {
   auth: AuthService;
   audit: AuditService;
   bearer?: BearerResolvers;
+  paths?: PathAuthenticators;
 }
 
 /** Identifies the caller on every request, then enforces the route's permission. */
@@ -82,8 +102,10 @@ export function installAuthHooks(app: FastifyInstance, options: AuthHookOptions)
     request.actor = ANONYMOUS;
     request.audited = false;
     const config = request.routeOptions.config ?? {};
-    const credentials = await identify(request, reply, options);
     const route = request.routeOptions.url;
+    const own = route && Object.entries(options.paths ?? {}).find(([prefix]) => route.startsWith(prefix))?.[1];
+    if (own) request.actor = await own(request);
+    const credentials = own ? 'ok' : await identify(request, reply, options);
     // Unknown URLs fall through to the 404 handler, which is public.
     if (!route || isPublicRoute(route, config)) return;
     if (credentials === 'invalid' && !config.page) throw platformErrors.AUTH_INVALID();
@@ -91,8 +113,9 @@ export function installAuthHooks(app: FastifyInstance, options: AuthHookOptions)
       if (config.page) return redirectToSignIn(request, reply, config.page);
       throw platformErrors.AUTH_REQUIRED();
     }
-    const permission = config.permission as string;
-    if (!can(request.actor, permission)) {
+    const names = permissionNames(config.permission);
+    if (!names.some((name) => can(request.actor, name))) {
+      const permission = anyOf(names);
       await options.audit.record({
         actor: request.actor,
         action: 'auth.forbidden',

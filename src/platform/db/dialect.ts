@@ -36,10 +36,28 @@ pg.types.setTypeParser(20, (v) => Number(v));
  * as integers, and result columns are converted by name (see tables.ts).
  */
 export function wrapSqlite(db: BetterSqlite3.Database) {
+  // Kysely prepares every query it runs; SQLite's parse and plan cost more than most queries do,
+  // and the same shapes recur, so prepared statements are kept by their text (least recently
+  // used dropped first). A statement still being iterated is busy: that one call prepares anew.
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepared = (text: string): BetterSqlite3.Statement => {
+    let stmt = cache.get(text);
+    if (stmt && !stmt.busy) {
+      cache.delete(text);
+      cache.set(text, stmt);
+      return stmt;
+    }
+    stmt = db.prepare(text);
+    if (!cache.has(text)) {
+      cache.set(text, stmt);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    }
+    return stmt;
+  };
   return {
     close: () => db.close(),
     prepare(text: string) {
-      const stmt = db.prepare(text);
+      const stmt = prepared(text);
       return {
         reader: stmt.reader,
         all: (params: ReadonlyArray<unknown>) => (stmt.all(...toSqliteParams(params)) as Record<string, unknown>[]).map(fromSqliteRow),
@@ -49,6 +67,8 @@ export function wrapSqlite(db: BetterSqlite3.Database) {
     },
   };
 }
+
+const STATEMENT_CACHE_SIZE = 500;
 
 function* mapIterator(it: IterableIterator<Record<string, unknown>>) {
   for (const row of it) yield fromSqliteRow(row);

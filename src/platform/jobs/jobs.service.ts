@@ -14,6 +14,8 @@ export type JobHandler = (payload: any, job: JobRow) => Promise<void>;
 export interface JobOptions {
   /** Attempts before the job goes to the dead letters (default 5). */
   maxAttempts?: number;
+  /** The wait before the next attempt, given the attempts made so far; default: the queue's exponential back-off. */
+  retryDelayMs?: (attempts: number) => number;
 }
 
 export interface EnqueueOptions {
@@ -85,6 +87,7 @@ interface InFlight {
 interface Registered {
   handler: JobHandler;
   maxAttempts?: number;
+  retryDelayMs?: (attempts: number) => number;
 }
 
 /**
@@ -127,7 +130,7 @@ export class JobQueue {
   register(name: string, handler: JobHandler, options: JobOptions = {}): void {
     if (this.handlers.has(name)) throw new Error(`A handler for job "${name}" is already registered.`);
     if (options.maxAttempts !== undefined) checkAttempts(options.maxAttempts);
-    this.handlers.set(name, { handler, maxAttempts: options.maxAttempts });
+    this.handlers.set(name, { handler, maxAttempts: options.maxAttempts, retryDelayMs: options.retryDelayMs });
   }
 
   async enqueue(name: string, payload: unknown, options: EnqueueOptions = {}): Promise<{ id: string; created: boolean }> {
@@ -332,7 +335,7 @@ export class JobQueue {
         fenced = await repo.buryJob(this.db.k, claim, now, errorText(failure));
         this.log.error({ ...ctx, err: failure }, 'job failed on its last attempt; moved to the dead letters');
       } else {
-        const runAt = new Date(now.getTime() + backoffMs(job.attempts, this.backoffBaseMs, this.backoffMaxMs));
+        const runAt = new Date(now.getTime() + (registered.retryDelayMs?.(job.attempts) ?? backoffMs(job.attempts, this.backoffBaseMs, this.backoffMaxMs)));
         fenced = await repo.retryJob(this.db.k, claim, runAt, errorText(failure));
         this.log.warn({ ...ctx, err: failure, retryAt: runAt.toISOString() }, 'job failed; will retry');
       }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import Fastify from 'fastify';
+import '../../../src/modules/estate/index.js';
+import { permissionNames, requirePermissionOnEveryRoute } from '../../../src/platform/auth/auth.plugin.js';
 import { permissionsOf } from '../../../src/platform/auth/roles.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
@@ -15,11 +18,39 @@ const ALLOWED_WITHOUT_CREDENTIALS = [
   'POST /console/sign-in',
   'POST /console/sign-out',
   'GET /ngsi-ld/v1/jsonldContexts/weft',
+  // Messaging providers' webhooks carry no session or key: each request is authenticated by its
+  // signature (X-Twilio-Signature, Weft-Signature) or Notify's callback bearer token, checked
+  // against that provider's own secret before anything is read (receipts.service.ts).
+  'POST /api/v1/messaging/providers/:id/twilio/status',
+  'POST /api/v1/messaging/providers/:id/twilio/inbound',
+  'POST /api/v1/messaging/providers/:id/twilio/gather',
+  'POST /api/v1/messaging/providers/:id/notify/callback',
+  'POST /api/v1/messaging/providers/:id/webhook/receipts',
 ];
 const THIRD_PARTY_PUBLIC_PREFIXES = ['/assets/', '/api/docs'];
 
 function concrete(url: string): string {
   return url.replace(/:(\w+)/g, '01900000-0000-7000-8000-000000000000').replace(/\*$/, 'x');
+}
+
+test('a route may name a list of permissions, meaning any of them; every name must be known and the list not empty', async () => {
+  const app = Fastify();
+  requirePermissionOnEveryRoute(app);
+  app.get('/one', { config: { permission: 'estate:read' } }, async () => 'ok');
+  app.get('/any', { config: { permission: ['estate:manage', 'homes:manage'] } }, async () => 'ok');
+  assert.throws(() => app.get('/typo', { config: { permission: ['estate:manage', 'homes:mange'] } }, async () => 'no'), /names unknown permission homes:mange/);
+  assert.throws(() => app.get('/none', { config: { permission: [] } }, async () => 'no'), /must declare config.permission/);
+  await app.ready();
+  const listed = (url: string) => permissionNames(app.weftRoutes.find((r) => r.url === url && r.method === 'GET')?.permission);
+  assert.deepEqual(listed('/one'), ['estate:read']);
+  assert.deepEqual(listed('/any'), ['estate:manage', 'homes:manage']);
+  await app.close();
+});
+
+/** /v2/ authenticates as GOV.UK Notify does and refuses in Notify's words. */
+function assertNotifyRefusal(res: { statusCode: number; json: () => any }, r: { method: string; url: string }) {
+  assert.equal(res.statusCode, 401, `${r.method} ${r.url} should answer 401, got ${res.statusCode}`);
+  assert.deepEqual(res.json(), { status_code: 401, errors: [{ error: 'AuthError', message: 'Unauthorized: authentication token must be provided' }] });
 }
 
 forEachDialect('every route is authorised', (dialect) => {
@@ -43,6 +74,8 @@ forEachDialect('every route is authorised', (dialect) => {
       if (r.page) {
         assert.equal(res.statusCode, 303, `${r.method} ${r.url} should redirect`);
         assert.match(String(res.headers.location), /^\/console\/sign-in|^\/sign-in/, `${r.method} ${r.url} should redirect to sign in`);
+      } else if (r.url.startsWith('/v2/')) {
+        assertNotifyRefusal(res, r);
       } else {
         assert.equal(res.statusCode, 401, `${r.method} ${r.url} should answer 401, got ${res.statusCode}`);
         assert.equal(res.json().code, 'AUTH_REQUIRED');
@@ -55,16 +88,23 @@ forEachDialect('every route is authorised', (dialect) => {
 
   test('a signed-in person without the permission gets 403 on every route that needs one they lack, and each refusal is audited', async () => {
     const viewer = await t.signInAs(['viewer']);
+    const held = permissionsOf(['viewer']);
     let refused = 0;
     for (const r of t.app.weftRoutes) {
       // A viewer holds some permissions (console:access, estate:read, …): those routes are not refusals to test here.
-      if (r.public || r.method === 'HEAD' || permissionsOf(['viewer']).has(r.permission ?? '')) continue;
+      // A list of permissions means "any of these": skip the route when the viewer holds any one.
+      if (r.public || r.method === 'HEAD' || permissionNames(r.permission).some((p) => held.has(p))) continue;
       const res = await t.app.inject({
         method: r.method as 'GET',
         url: concrete(r.url),
         headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf },
         payload: r.method === 'GET' ? undefined : {},
       });
+      // The Notify-compatible API knows no sessions: a staff cookie is no credential there.
+      if (r.url.startsWith('/v2/')) {
+        assertNotifyRefusal(res, r);
+        continue;
+      }
       assert.equal(res.statusCode, 403, `${r.method} ${r.url} should answer 403, got ${res.statusCode}`);
       if (!r.page) assert.equal(res.json().code, 'FORBIDDEN');
       refused++;

@@ -1,0 +1,83 @@
+import { unseal } from '../../platform/auth/secrets.js';
+import type { JobQueue } from '../../platform/jobs/index.js';
+import type { Logger } from '../../services.js';
+import type { MessagingService } from './messaging.service.js';
+import { notifyTime } from './notify.mapping.js';
+
+export const CALLBACK_JOB = 'messaging.callback';
+export const CALLBACK_PURPOSE = 'weft messaging callback token';
+/** Notify's rule: five more tries, five minutes apart. */
+export const CALLBACK_ATTEMPTS = 6;
+export const CALLBACK_RETRY_MS = 5 * 60_000;
+const TIMEOUT_MS = 5000;
+/** Statuses a service is told about (Notify does not call back for pending). */
+const CALLBACK_STATUSES = new Set(['delivered', 'permanent-failure', 'temporary-failure', 'technical-failure']);
+
+export interface StatusChange {
+  id: string;
+  service_id: string;
+  status: string;
+}
+
+/** Thrown for an answer worth trying again: the job queue retries it. */
+class TryAgain extends Error {}
+
+/**
+ * Delivery-status callbacks, as GOV.UK Notify sends them: a POST of the notification's final
+ * status to the service's callback URL with its bearer token, through a durable job, retried
+ * five times five minutes apart on a timeout, a network error, a 5xx or a 429 (not on another 4xx).
+ */
+export class Callbacks {
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly jobs: JobQueue,
+    private readonly secret: string,
+    private readonly log: Logger,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
+    jobs.register(CALLBACK_JOB, (p: { id: string; serviceId: string }) => this.send(p), { maxAttempts: CALLBACK_ATTEMPTS, retryDelayMs: () => CALLBACK_RETRY_MS });
+  }
+
+  /** Queues a callback for each change that reached a final status, for services that asked for them. */
+  async statusChanged(changes: StatusChange[]): Promise<void> {
+    for (const c of changes) {
+      if (!CALLBACK_STATUSES.has(c.status)) continue;
+      const service = (await this.messaging.serviceForAuth(c.service_id))?.row;
+      if (!service?.callback_url) continue;
+      await this.jobs.enqueue(CALLBACK_JOB, { id: c.id, serviceId: c.service_id }, { idempotencyKey: `callback:${c.id}:${c.status}` });
+    }
+  }
+
+  private async send(p: { id: string; serviceId: string }): Promise<void> {
+    const service = await this.messaging.getServiceRow(p.serviceId);
+    const n = await this.messaging.getNotification(p.serviceId, p.id);
+    if (!service?.callback_url || !n) return;
+    const body = {
+      id: n.id,
+      reference: n.reference,
+      to: n.recipient,
+      status: n.status,
+      created_at: notifyTime(n.created_at),
+      completed_at: notifyTime(n.completed_at ?? n.updated_at),
+      sent_at: notifyTime(n.sent_at),
+      notification_type: n.type,
+      template_id: n.template_id,
+      template_version: n.template_version,
+    };
+    const token = service.callback_token_sealed ? unseal(this.secret, CALLBACK_PURPOSE, service.callback_token_sealed) : '';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(service.callback_url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new TryAgain(`The callback to ${service.name} failed: ${(err as Error).message}`);
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status >= 500 || res.status === 429) throw new TryAgain(`The callback to ${service.name} answered ${res.status}`);
+    if (res.status >= 400) this.log.warn({ service: service.id, notification: n.id, status: res.status }, 'delivery-status callback refused; not retried');
+  }
+}

@@ -1,0 +1,96 @@
+import type { Db, Executor } from '../../platform/db/database.js';
+
+export interface CampaignsTable {
+  id: string;
+  service_id: string;
+  template_id: string;
+  template_version: number;
+  name: string;
+  status: string;
+  recipient_count: number;
+  created_count: number;
+  rate_per_minute: number | null;
+  scheduled_for_at: Date | null;
+  created_by: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+export interface CampaignFilesTable {
+  campaign_id: string;
+  csv: string;
+}
+
+declare module '../../platform/db/tables.js' {
+  interface Tables {
+    campaigns: CampaignsTable;
+    campaign_files: CampaignFilesTable;
+  }
+}
+
+/** Campaigns and the bulk work on their notifications. */
+export class CampaignsRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(row: CampaignsTable, csv: string, ex: Executor): Promise<void> {
+    await ex.insertInto('campaigns').values(row).execute();
+    await ex.insertInto('campaign_files').values({ campaign_id: row.id, csv }).execute();
+  }
+
+  find(id: string, ex: Executor = this.db.k): Promise<CampaignsTable | undefined> {
+    return ex.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  list(serviceId?: string, limit = 100): Promise<CampaignsTable[]> {
+    let q = this.db.k.selectFrom('campaigns').selectAll();
+    if (serviceId) q = q.where('service_id', '=', serviceId);
+    return q.orderBy('created_at', 'desc').limit(limit).execute();
+  }
+
+  async update(id: string, fields: Partial<CampaignsTable>, ex: Executor = this.db.k): Promise<void> {
+    await ex.updateTable('campaigns').set(fields).where('id', '=', id).execute();
+  }
+
+  async file(id: string): Promise<string | undefined> {
+    return (await this.db.k.selectFrom('campaign_files').select('csv').where('campaign_id', '=', id).executeTakeFirst())?.csv;
+  }
+
+  async dropFile(id: string, ex: Executor): Promise<void> {
+    await ex.deleteFrom('campaign_files').where('campaign_id', '=', id).execute();
+  }
+
+  /** Notifications of a campaign by status. */
+  async progress(id: string): Promise<Record<string, number>> {
+    const rows = await this.db.k
+      .selectFrom('notifications')
+      .select(['status', (e) => e.fn.countAll<number>().as('n')])
+      .where('campaign_id', '=', id)
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Pause: the campaign's waiting notifications stop being due. */
+  async hold(id: string, ex: Executor): Promise<void> {
+    await ex.updateTable('notifications').set({ next_attempt_at: null }).where('campaign_id', '=', id).where('status', '=', 'created').where('locked_by', 'is', null).execute();
+  }
+
+  /** Resume: the held notifications are due again, spaced by the campaign's rate when it has one. */
+  async release(id: string, now: Date, ex: Executor): Promise<void> {
+    await ex.updateTable('notifications').set({ next_attempt_at: now }).where('campaign_id', '=', id).where('status', '=', 'created').where('next_attempt_at', 'is', null).execute();
+  }
+
+  /** Cancel: what has not gone yet never will. */
+  async cancelUnsent(id: string, now: Date, ex: Executor): Promise<number> {
+    const res = await ex
+      .updateTable('notifications')
+      .set({ status: 'cancelled', next_attempt_at: null, completed_at: now, updated_at: now })
+      .where('campaign_id', '=', id)
+      .where('status', '=', 'created')
+      .where('locked_by', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+}

@@ -1,0 +1,344 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { unseal } from '../../platform/auth/secrets.js';
+import type { Logger } from '../../services.js';
+import type { DueRow, MessagingRepository, MessageProvidersTable, NotificationsTable, Outcome } from './messaging.repository.js';
+import { type MessagingService, PROVIDER_PURPOSE } from './messaging.service.js';
+import { type Accepted, type OutgoingMessage, type Provider, ProviderError } from './providers/provider.js';
+import { CHANNELS } from './messaging.schema.js';
+import { SmtpProvider } from './providers/smtp.js';
+
+const BATCH = 500;
+const LOCK_MS = 5 * 60_000;
+const MAX_ATTEMPTS = 5;
+const SEND_CONCURRENCY = 16;
+const MIN_GAP_MS = 25;
+
+/** The development inbox: messages stay in Weft, readable in the console, marked delivered. */
+export const INBOX = 'inbox';
+
+/**
+ * Notify's documented test recipients. With a test key every message is simulated (these give
+ * failures, the rest are delivered); with any key the smoke-test recipients are simulated too.
+ */
+const TEST_KEY_OUTCOMES: Record<string, string> = {
+  '447700900003': 'temporary-failure',
+  '447700900002': 'permanent-failure',
+  'temp-fail@simulator.notify': 'temporary-failure',
+  'perm-fail@simulator.notify': 'permanent-failure',
+};
+const SMOKE_TEST_RECIPIENTS = new Set([
+  '447700900000',
+  '447700900111',
+  '447700900222',
+  'simulate-delivered@notifications.service.gov.uk',
+  'simulate-delivered-2@notifications.service.gov.uk',
+  'simulate-delivered-3@notifications.service.gov.uk',
+]);
+
+export function simulatedOutcome(row: Pick<NotificationsTable, 'key_type' | 'normalised_to'>): string | undefined {
+  if (row.key_type === 'test') return TEST_KEY_OUTCOMES[row.normalised_to] ?? 'delivered';
+  return SMOKE_TEST_RECIPIENTS.has(row.normalised_to) ? 'delivered' : undefined;
+}
+
+export type ProviderFactory = (row: MessageProvidersTable, secrets: Record<string, string>) => Provider;
+
+const FACTORIES: Record<string, ProviderFactory> = {
+  smtp: (row, secrets) => new SmtpProvider(row.id, row.name, { ...(row.settings_json as { host: string; port: number }), password: secrets.password }),
+};
+
+/** Other modules' provider kinds (Twilio-compatible, Notify relay, webhooks, print) register here. */
+export function registerProviderKind(kind: string, factory: ProviderFactory): void {
+  FACTORIES[kind] = factory;
+}
+
+export interface ProviderHealth {
+  id: string;
+  name: string;
+  kind: string;
+  channel: string;
+  sent: number;
+  failed: number;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+  lastSuccessAt: Date | null;
+}
+
+/**
+ * Takes due notifications from the table and hands them to providers. Each row is claimed
+ * (locked for LOCK_MS) and marked `sending` with its provider before the provider is called,
+ * so a worker that dies mid-send leaves a row that says where it went: the next claim asks that
+ * provider (lookup) instead of sending again, or, when the provider cannot be asked (SMTP),
+ * records a technical failure rather than risk a second copy.
+ */
+export class Delivery {
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private providers?: { at: number; byChannel: Map<string, Provider[]> };
+  readonly health = new Map<string, ProviderHealth>();
+  private loop?: Promise<void>;
+  private stopping = false;
+  private wakeUp?: () => void;
+  private woken = false;
+
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly repo: MessagingRepository,
+    private readonly secret: string,
+    private readonly log: Logger,
+    private readonly options: { pollMs?: number; timeoutMs?: number } = {},
+  ) {}
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.loop = this.work();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    this.loop = undefined;
+    for (const list of this.providers?.byChannel.values() ?? []) for (const p of list) await p.close?.();
+    this.providers = undefined;
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Providers changed: build them again at the next batch. */
+  reloadProviders(): void {
+    const old = this.providers;
+    this.providers = undefined;
+    for (const list of old?.byChannel.values() ?? []) for (const p of list) void p.close?.();
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopping) {
+      let handled = 0;
+      const started = Date.now();
+      try {
+        handled = await this.runOnce();
+      } catch (err) {
+        this.log.error({ err }, 'delivery batch failed');
+      }
+      if (handled >= BATCH || this.stopping) continue;
+      await this.sleep(this.options.pollMs ?? 250);
+      // Woken early by new work: let a little gather, so a busy API is delivered in batches, not a claim per message.
+      const gap = MIN_GAP_MS - (Date.now() - started);
+      if (gap > 0 && !this.stopping) await new Promise((resolve) => setTimeout(resolve, gap));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.woken = false;
+        done();
+      };
+    });
+  }
+
+  /** One batch: claims due notifications and delivers them. Returns how many it took. */
+  async runOnce(): Promise<number> {
+    const now = new Date();
+    const providers = await this.providersByChannel();
+    const toInbox = CHANNELS.filter((c) => !providers.get(c)?.length);
+    const inboxed = await this.repo.deliverDueToInbox(now, toInbox, [...SMOKE_TEST_RECIPIENTS], BATCH);
+    await this.messaging.onStatusChange(inboxed);
+    if (inboxed.length >= BATCH) return inboxed.length;
+    const batch = await this.repo.claimDue(this.workerId, now, new Date(now.getTime() + LOCK_MS), BATCH);
+    if (!batch.length) return inboxed.length;
+    const inPlace = new Map<string, string[]>();
+    const outcomes: Outcome[] = [];
+    const toSend: DueRow[] = [];
+    for (const row of batch) {
+      const simulated = simulatedOutcome(row);
+      if (simulated) {
+        outcomes.push({ id: row.id, status: simulated, provider: 'simulated', providerRef: row.id, sentAt: now, completedAt: now });
+        continue;
+      }
+      if (!providers.get(row.type)?.length) {
+        // Letters end "received" (by the print centre), the rest "delivered".
+        const status = row.type === 'letter' ? 'received' : 'delivered';
+        const ids = inPlace.get(status) ?? [];
+        ids.push(row.id);
+        inPlace.set(status, ids);
+      } else toSend.push(row);
+    }
+    for (const [status, ids] of inPlace) await this.repo.deliverInPlace(this.workerId, ids, INBOX, status, now);
+    await this.repo.recordOutcomes(this.workerId, outcomes, now);
+    const byId = new Map(batch.map((r) => [r.id, r]));
+    const changes = [...inPlace].flatMap(([status, ids]) => ids.map((id) => ({ id, service_id: (byId.get(id) as DueRow).service_id, status })));
+    await this.messaging.onStatusChange([...changes, ...outcomes.map((o) => ({ id: o.id, service_id: (byId.get(o.id) as DueRow).service_id, status: o.status }))]);
+    if (toSend.length) await this.sendAll(await this.repo.notificationsByIds(toSend.map((r) => r.id)), providers);
+    return inboxed.length + batch.length;
+  }
+
+  private async sendAll(rows: NotificationsTable[], providers: Map<string, Provider[]>): Promise<void> {
+    let next = 0;
+    const outcomes: Outcome[] = [];
+    await Promise.all(
+      Array.from({ length: Math.min(SEND_CONCURRENCY, rows.length) }, async () => {
+        while (next < rows.length) {
+          const row = rows[next++];
+          outcomes.push(await this.deliver(row, providers.get(row.type) ?? []));
+        }
+      }),
+    );
+    await this.repo.recordOutcomes(this.workerId, outcomes, new Date());
+    const serviceOf = new Map(rows.map((r) => [r.id, r.service_id]));
+    await this.messaging.onStatusChange(outcomes.map((o) => ({ id: o.id, service_id: serviceOf.get(o.id) as string, status: o.status })));
+  }
+
+  /** One notification through its channel's providers in order, reconciling a send left in doubt. */
+  private async deliver(row: NotificationsTable, providers: Provider[]): Promise<Outcome> {
+    const message = await this.message(row);
+    if (row.status === 'sending' && row.provider) {
+      const earlier = providers.find((p) => p.name === row.provider);
+      if (!earlier?.lookup)
+        return {
+          id: row.id,
+          status: 'technical-failure',
+          reason: `The last attempt through ${row.provider} stopped before it answered; not sent again in case it arrived.`,
+          provider: row.provider,
+          completedAt: new Date(),
+        };
+      const found = await this.reconcile(row, earlier, message);
+      if (found !== 'not found') return found;
+    }
+    let lastError = 'No provider is enabled for this channel.';
+    for (const provider of providers) {
+      await this.repo.markInFlight(this.workerId, [row.id], provider.name, new Date());
+      try {
+        const accepted = await provider.send(message);
+        this.note(provider, true);
+        return this.accepted(row, provider, accepted);
+      } catch (err) {
+        const e = err instanceof ProviderError ? err : new ProviderError(String((err as Error)?.message ?? err), 'temporary');
+        this.note(provider, false, e.message);
+        lastError = `${provider.name}: ${e.message}`;
+        if (e.kind === 'permanent') return { id: row.id, status: 'permanent-failure', reason: lastError, provider: provider.name, completedAt: new Date() };
+        if (e.kind === 'unknown' && provider.lookup) {
+          const found = await this.reconcile(row, provider, message);
+          if (found !== 'not found') return found;
+        } else if (e.kind === 'unknown') {
+          return { id: row.id, status: 'technical-failure', reason: `${lastError}. Not sent again in case it arrived.`, provider: provider.name, completedAt: new Date() };
+        }
+      }
+    }
+    const attempts = row.attempts + 1;
+    if (attempts >= MAX_ATTEMPTS) return { id: row.id, status: 'technical-failure', reason: lastError, provider: providers.at(-1)?.name ?? INBOX, completedAt: new Date() };
+    // Back to waiting, not "sending": nothing is out there.
+    return { id: row.id, status: 'created', reason: lastError, provider: providers.at(-1)?.name ?? INBOX, retryAt: new Date(Date.now() + 30_000 * 2 ** (attempts - 1)) };
+  }
+
+  /**
+   * Asks a provider whether it took a message whose answer was lost. When it cannot say (the
+   * lookup fails), the message stays in doubt and is asked about again later: never sent again
+   * on a guess.
+   */
+  private async reconcile(row: NotificationsTable, provider: Provider, message: OutgoingMessage): Promise<Outcome | 'not found'> {
+    try {
+      const found = await provider.lookup?.(row.id, message);
+      return found ? this.accepted(row, provider, found) : 'not found';
+    } catch (err) {
+      return {
+        id: row.id,
+        status: 'sending',
+        reason: `Checking with ${provider.name} whether it took the message: ${(err as Error).message}`,
+        provider: provider.name,
+        retryAt: new Date(Date.now() + 60_000),
+      };
+    }
+  }
+
+  private accepted(row: NotificationsTable, provider: Provider, a: Accepted): Outcome {
+    const now = new Date();
+    const final = a.status === 'delivered';
+    return { id: row.id, status: row.type === 'letter' && !final ? 'accepted' : a.status, provider: provider.name, providerRef: a.reference, sentAt: now, completedAt: final ? now : null };
+  }
+
+  private note(provider: Provider, ok: boolean, error?: string): void {
+    const h = this.health.get(provider.id) ?? {
+      id: provider.id,
+      name: provider.name,
+      kind: provider.kind,
+      channel: provider.channel,
+      sent: 0,
+      failed: 0,
+      lastError: null,
+      lastErrorAt: null,
+      lastSuccessAt: null,
+    };
+    if (ok) {
+      h.sent++;
+      h.lastSuccessAt = new Date();
+    } else {
+      h.failed++;
+      h.lastError = error ?? null;
+      h.lastErrorAt = new Date();
+    }
+    this.health.set(provider.id, h);
+  }
+
+  /** What a provider is given: the stored text, and for email the HTML rendered again from the template's version. */
+  private async message(row: NotificationsTable): Promise<OutgoingMessage> {
+    const service = (await this.messaging.serviceForAuth(row.service_id))?.row;
+    const m: OutgoingMessage = {
+      id: row.id,
+      channel: row.type,
+      to: row.normalised_to,
+      from: '',
+      text: row.body,
+      subject: row.subject ?? undefined,
+      reference: row.reference,
+      address: row.address_json ?? undefined,
+      language: row.language === 'cy' ? 'cy' : 'en',
+    };
+    if (row.type === 'voice' || row.type === 'rcs') {
+      const options = (await this.messaging.getTemplate(row.template_id, row.template_version)).options_json;
+      m.menu = options.menu;
+      m.suggestions = options.suggestions;
+    }
+    if (row.type === 'email') {
+      const template = await this.messaging.getTemplate(row.template_id, row.template_version);
+      const rendered = this.messaging.render(template, row.personalisation_json, row.language as 'en' | 'cy', { name: service?.name ?? '' });
+      m.html = rendered.html;
+      m.from = service ? `"${service.name.replace(/"/g, '')}" <${service.email_from}>` : '';
+      m.replyTo = service?.email_reply_to;
+      m.headers = { 'List-Unsubscribe': `<mailto:${service?.email_reply_to ?? service?.email_from}?subject=unsubscribe>` };
+    } else m.from = service?.sms_sender ?? '';
+    return m;
+  }
+
+  private async providersByChannel(): Promise<Map<string, Provider[]>> {
+    if (this.providers && Date.now() - this.providers.at < 60_000) return this.providers.byChannel;
+    const byChannel = new Map<string, Provider[]>();
+    for (const row of await this.repo.listProviders()) {
+      if (!row.is_enabled || row.kind === INBOX) continue;
+      const factory = FACTORIES[row.kind];
+      if (!factory) {
+        this.log.warn({ provider: row.name, kind: row.kind }, 'unknown provider kind');
+        continue;
+      }
+      const secrets = row.secrets_sealed ? (JSON.parse(unseal(this.secret, PROVIDER_PURPOSE, row.secrets_sealed)) as Record<string, string>) : {};
+      const list = byChannel.get(row.channel) ?? [];
+      list.push(factory(row, secrets));
+      byChannel.set(row.channel, list);
+    }
+    this.providers = { at: Date.now(), byChannel };
+    return byChannel;
+  }
+}

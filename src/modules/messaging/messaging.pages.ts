@@ -1,0 +1,1099 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config.js';
+import { can } from '../../platform/auth/actor.js';
+import { AppError, type FieldError, platformErrors } from '../../platform/errors.js';
+import { errorFor, errorList, serveAssets } from '../../platform/web/web.js';
+import { type Delivery, INBOX, type ProviderHealth } from './delivery.js';
+import type { NotificationsTable, TemplateRow } from './messaging.repository.js';
+import { CHANNELS, type Channel, FAILED_STATUSES, KEY_TYPES, KeyCreate, PROVIDER_KINDS, ProviderInput, type ProviderView, ServiceCreate, STATUSES, TemplateInput } from './messaging.schema.js';
+import { type MessagingService, PRECOMPILED_TEMPLATE } from './messaging.service.js';
+import {
+  addressLinesFromPersonalisation,
+  placeholderKey,
+  placeholders,
+  type RenderedSms,
+  renderLetter,
+  renderRcs,
+  renderSms,
+  renderVoice,
+  SMS_CHAR_COUNT_LIMIT,
+  smsCostPence,
+} from './render/index.js';
+import { renderFor, variant } from './rendering.js';
+
+export interface MessagingPagesDeps {
+  messaging: MessagingService;
+  delivery: Pick<Delivery, 'health'>;
+  config: Pick<Config, 'publicUrl'>;
+}
+
+const VIEWS = 'modules/messaging/views';
+const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), 'public');
+const readPage = { permission: 'messages:read', page: 'console' as const };
+const writePage = { permission: 'templates:manage', page: 'console' as const };
+const managePage = { permission: 'messaging:manage', page: 'console' as const };
+const PAGE_SIZE = 50;
+const DAY = 86_400_000;
+/** The cost estimate's price of a text message part when no SMS provider gives its own (settings.pencePerPart). */
+export const DEFAULT_PENCE_PER_PART = 2;
+
+export const CHANNEL_NAMES: Record<Channel, string> = { email: 'Email', sms: 'Text message', letter: 'Letter', voice: 'Voice call', rcs: 'RCS message' };
+const CHANNEL_PLURALS: Record<Channel, string> = { email: 'email', sms: 'text messages', letter: 'letters', voice: 'voice calls', rcs: 'RCS messages' };
+const STATUS_NAMES: Record<string, string> = {
+  created: 'Waiting to send',
+  sending: 'Sending',
+  pending: 'Pending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  'permanent-failure': 'Permanent failure',
+  'temporary-failure': 'Temporary failure',
+  'technical-failure': 'Technical failure',
+  accepted: 'Accepted for printing',
+  received: 'Received by the printer',
+  cancelled: 'Cancelled',
+};
+const STATUS_GROUPS = [
+  { text: 'Waiting', statuses: ['created'] },
+  { text: 'Sending', statuses: ['sending', 'pending', 'sent', 'accepted'] },
+  { text: 'Delivered', statuses: ['delivered', 'received'] },
+  { text: 'Failed', statuses: FAILED_STATUSES as string[] },
+  { text: 'Cancelled', statuses: ['cancelled'] },
+];
+const KEY_TYPE_TEXT: Record<string, { text: string; hint: string }> = {
+  normal: { text: 'Live', hint: 'Sends to anyone' },
+  team: { text: 'Team and guest list', hint: 'Sends only to the service’s team members: for trying things out' },
+  test: { text: 'Test', hint: 'Pretends to send: nothing leaves Weft and the messages show as delivered' },
+};
+const POSTAGE = [
+  { value: 'second', text: 'Second class' },
+  { value: 'first', text: 'First class' },
+  { value: 'economy', text: 'Economy' },
+];
+/** The address fields of a letter's personalisation, as in Notify's API; the preview fills them with a sample. */
+const ADDRESS_NAMES = ['address_line_1', 'address_line_2', 'address_line_3', 'address_line_4', 'address_line_5', 'address_line_6', 'postcode'];
+const SAMPLE_ADDRESS: Record<string, string> = { address_line_1: 'A Resident', address_line_2: '1 Example Street', address_line_3: 'Exampletown', postcode: 'SW1A 1AA' };
+const MAX_MENU_ROWS = 9;
+
+/** A provider kind on the form: the channels it sends and its settings (a `secret` goes to the sealed secrets). */
+interface SettingField {
+  key: string;
+  label: string;
+  hint?: string;
+  /** `service`: one of the messaging services, chosen from a list */
+  kind: 'text' | 'number' | 'yesno' | 'secret' | 'url' | 'service';
+  required?: boolean;
+  default?: string;
+}
+export const PROVIDER_KIND_FORMS: Record<ProviderKind, { text: string; hint: string; channels: Channel[]; fields: SettingField[] }> = {
+  smtp: {
+    text: 'SMTP email server',
+    hint: 'Email through your own mail server or an email service',
+    channels: ['email'],
+    fields: [
+      { key: 'host', label: 'Server name', hint: 'For example, smtp.example.gov.uk', kind: 'text', required: true },
+      { key: 'port', label: 'Port', hint: 'Usually 587, or 465 for TLS from the start', kind: 'number', required: true, default: '587' },
+      { key: 'secure', label: 'Use TLS from the start (port 465)', kind: 'yesno' },
+      { key: 'user', label: 'User name (optional)', kind: 'text' },
+      { key: 'password', label: 'Password (optional)', kind: 'secret' },
+    ],
+  },
+  twilio: {
+    text: 'Twilio, or a service with the same API',
+    hint: 'Text messages, voice calls and RCS',
+    channels: ['sms', 'voice', 'rcs'],
+    fields: [
+      { key: 'accountSid', label: 'Account SID', kind: 'text', required: true },
+      { key: 'from', label: 'Send from (optional)', hint: 'A phone number in international format, like +447700900123, or a sender name of up to 11 characters', kind: 'text' },
+      { key: 'messagingServiceSid', label: 'Messaging service SID (optional)', hint: 'Needed for RCS', kind: 'text' },
+      { key: 'baseUrl', label: 'API address (optional)', hint: 'Leave empty for https://api.twilio.com', kind: 'url' },
+      { key: 'statusCallbackUrl', label: 'Weft’s public address (optional)', hint: 'Twilio sends delivery receipts, replies and keypresses here. Without it there are no receipts.', kind: 'url' },
+      { key: 'inboundServiceId', label: 'Replies go to (optional)', hint: 'The messaging service that gets texts sent to this number. STOP works without one.', kind: 'service' },
+      { key: 'authToken', label: 'Auth token', kind: 'secret', required: true },
+    ],
+  },
+  notify: {
+    text: 'GOV.UK Notify',
+    hint: 'Relays email, text messages and letters through a GOV.UK Notify service',
+    channels: ['email', 'sms', 'letter'],
+    fields: [
+      { key: 'templateId', label: 'Notify template ID', hint: 'A template in your Notify service whose subject is ((subject)) and whose message is ((body))', kind: 'text', required: true },
+      { key: 'baseUrl', label: 'API address (optional)', hint: 'Leave empty for https://api.notifications.service.gov.uk', kind: 'url' },
+      { key: 'apiKey', label: 'API key', kind: 'secret', required: true },
+    ],
+  },
+  webhook: {
+    text: 'Signed webhook',
+    hint: 'Weft posts each message to your supplier’s address, signed',
+    channels: ['email', 'sms', 'letter', 'voice', 'rcs'],
+    fields: [
+      { key: 'url', label: 'Address to post messages to', hint: 'For example, https://supplier.example.com/messages', kind: 'url', required: true },
+      { key: 'signingSecret', label: 'Signing secret', hint: 'Shared with the supplier, who checks each message’s signature with it', kind: 'secret', required: true },
+    ],
+  },
+  print: { text: 'Print batch', hint: 'Letters are added to the daily print batch', channels: ['letter'], fields: [] },
+};
+
+const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
+const query = (r: FastifyRequest) => (r.query ?? {}) as Record<string, unknown>;
+const param = (r: FastifyRequest, name: string) => String((r.params as Record<string, string>)[name] ?? '');
+/** One value of a form or query field as text (the first, when it was sent more than once). */
+const str = (v: unknown): string => (Array.isArray(v) ? str(v[0]) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const perms = (r: FastifyRequest) => ({ canManage: can(r.actor, 'messaging:manage'), canWrite: can(r.actor, 'templates:manage') });
+
+function fieldErrors(fields: FieldError[], names: string[]) {
+  return Object.fromEntries(names.map((f) => [f, errorFor(fields, f)]));
+}
+
+/** A refusal from the service, as errors on the form's fields; anything else is not the form's to show. */
+function formError(err: unknown, field: string, rename: Record<string, string> = {}): FieldError[] {
+  if (err instanceof AppError && err.status < 500) return err.fields.length ? err.fields.map((f) => ({ field: rename[f.field] ?? f.field, message: f.message })) : [{ field, message: err.message }];
+  throw err;
+}
+
+/** Midnight in London on the day of `at`, as an instant (right across the clock changes). */
+export function startOfLondonDay(at: Date): Date {
+  const parts = (d: Date) =>
+    Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' })
+        .formatToParts(d)
+        .map((p) => [p.type, Number(p.value)]),
+    ) as Record<string, number>;
+  const offsetAt = (d: Date) => {
+    const p = parts(d);
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(d.getTime() / 1000) * 1000;
+  };
+  const p = parts(at);
+  const midnight = Date.UTC(p.year, p.month - 1, p.day);
+  return new Date(midnight - offsetAt(new Date(midnight - offsetAt(at))));
+}
+
+/** Pence as people write them: 2p, 4.54p, £1.20. */
+export function formatPence(pence: number): string {
+  if (pence >= 100) return `£${(pence / 100).toFixed(2)}`;
+  return `${Number(pence.toFixed(2))}p`;
+}
+
+/** What a text message takes, in words: characters, parts, the cost estimate and why it may be high. */
+export function smsSummary(r: RenderedSms, pencePerPart: number): string {
+  if (r.empty) return 'Your message is empty.';
+  const characters = `${r.characters.toLocaleString('en-GB')} ${r.characters === 1 ? 'character' : 'characters'}`;
+  const parts = `${r.fragments} text message ${r.fragments === 1 ? 'part' : 'parts'}`;
+  let s = `${characters}: ${parts}. Estimated cost ${formatPence(smsCostPence(r.fragments, pencePerPart))} a message, at ${formatPence(pencePerPart)} a part.`;
+  if (r.encoding === 'UCS-2') s += ` It has characters outside the standard text message alphabet (${r.nonGsmCharacters.join(' ')}), so each part holds fewer characters.`;
+  return r.tooLong ? `${r.tooLongMessage} ${s}` : s;
+}
+
+/** The price of a part from the first enabled text message provider that gives one. */
+function pencePerPart(providers: ProviderView[]): number {
+  for (const p of providers) {
+    const price = Number(p.settings.pencePerPart);
+    if (p.channel === 'sms' && p.enabled && Number.isFinite(price) && price > 0) return price;
+  }
+  return DEFAULT_PENCE_PER_PART;
+}
+
+function countTable(rows: { type: string; status: string; n: number }[]) {
+  const byChannel = CHANNELS.map((channel) => {
+    const mine = rows.filter((r) => r.type === channel);
+    const cells = STATUS_GROUPS.map((g) => mine.filter((r) => g.statuses.includes(r.status)).reduce((a, r) => a + r.n, 0));
+    return { channel, name: CHANNEL_NAMES[channel], cells, total: mine.reduce((a, r) => a + r.n, 0) };
+  });
+  return {
+    columns: STATUS_GROUPS.map((g) => g.text),
+    rows: byChannel,
+    totals: STATUS_GROUPS.map((_, i) => byChannel.reduce((a, r) => a + r.cells[i], 0)),
+    total: byChannel.reduce((a, r) => a + r.total, 0),
+  };
+}
+
+function channelProviders(providers: ProviderView[], health: Map<string, ProviderHealth>) {
+  return CHANNELS.map((channel) => {
+    const mine = providers.filter((p) => p.channel === channel).map((p) => ({ ...p, health: health.get(p.id) }));
+    return { channel, name: CHANNEL_NAMES[channel], providers: mine, enabled: mine.filter((p) => p.enabled).length };
+  });
+}
+
+export function messagingPages(deps: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    await serveAssets(app, { prefix: '/assets/messaging/', root: PUBLIC, files: ['messaging.css', 'sms-count.mjs'] });
+    await app.register(overviewPages(deps));
+    await app.register(servicePages(deps));
+    await app.register(templatePages(deps));
+    await app.register(notificationPages(deps));
+    await app.register(providerPages(deps));
+  };
+}
+
+// ---------------------------------------------------------------- overview
+
+function overviewPages({ messaging, delivery }: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/messaging', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const now = new Date();
+      const [services, providers, today, week] = await Promise.all([
+        messaging.listServices(),
+        messaging.listProviders(),
+        messaging.countByChannelAndStatus(startOfLondonDay(now)),
+        messaging.countByChannelAndStatus(startOfLondonDay(new Date(now.getTime() - 6 * DAY))),
+      ]);
+      return reply.page(`${VIEWS}/overview.njk`, {
+        pageTitle: 'Messaging',
+        services,
+        today: countTable(today),
+        week: countTable(week),
+        channels: channelProviders(providers, delivery.health),
+        ...perms(request),
+      });
+    });
+  };
+}
+
+// ---------------------------------------------------------------- services and their API keys
+
+const SERVICE_FIELDS = ['name', 'smsSender', 'emailFrom', 'emailReplyTo', 'teamMembers', 'rateLimitPerMinute', 'dailyLimit'];
+const SERVICE_MESSAGES: Record<string, string> = {
+  name: 'Enter a name of up to 120 characters',
+  smsSender: 'Enter a text message sender of 3 to 11 letters, numbers or spaces',
+  emailFrom: 'Enter the email address messages come from, like notifications@example.gov.uk',
+  emailReplyTo: 'Enter the reply-to email address, like contact@example.gov.uk',
+  teamMembers: 'Enter each team member’s email address or mobile number on its own line',
+  rateLimitPerMinute: 'Enter how many messages a minute the service may send, as a whole number from 1 to 10,000,000',
+  dailyLimit: 'Enter how many messages a day the service may send, as a whole number from 1 to 100,000,000',
+};
+const KEY_MESSAGES: Record<string, string> = {
+  name: 'Enter a name of up to 80 characters: letters, numbers, spaces, dots, hyphens and underscores',
+  keyType: 'Choose the type of key',
+};
+
+const WHOLE = /^\d+$/;
+const numberOr = (v: string) => (v === '' ? undefined : WHOLE.test(v) ? Number(v) : v);
+
+/** The form checked with the API's own schema, each field's error in plain words, in the order of the form. */
+function checkAgainst(schema: Parameters<typeof Value.Errors>[0], input: unknown, messages: Record<string, string>, order: string[]): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const e of Value.Errors(schema, input)) {
+    const field = e.path.replace(/^\//, '').split('/')[0] || order[0];
+    if (!errors.some((x) => x.field === field)) errors.push({ field, message: messages[field] ?? e.message });
+  }
+  return errors.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field));
+}
+
+function servicePages({ messaging, config }: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/messaging/services', { config: managePage, schema: { hide: true } }, async (request, reply) =>
+      reply.page(`${VIEWS}/services.njk`, { pageTitle: 'Messaging services', services: await messaging.listServices(), ...perms(request) }),
+    );
+
+    const showForm = (reply: FastifyReply, values: Record<string, string>, fields: FieldError[]) =>
+      reply.page(`${VIEWS}/service-form.njk`, { pageTitle: 'Add a messaging service', values, errors: errorList(fields), fieldErrors: fieldErrors(fields, SERVICE_FIELDS) }, fields.length ? 400 : 200);
+
+    app.get('/console/messaging/services/new', { config: managePage, schema: { hide: true } }, async (_request, reply) => showForm(reply, { rateLimitPerMinute: '3000', dailyLimit: '250000' }, []));
+
+    app.post('/console/messaging/services/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const values = Object.fromEntries(SERVICE_FIELDS.map((f) => [f, str(body[f]).trim()]));
+      const input: Record<string, unknown> = { name: values.name };
+      for (const f of ['smsSender', 'emailFrom', 'emailReplyTo']) if (values[f]) input[f] = values[f];
+      for (const f of ['rateLimitPerMinute', 'dailyLimit']) if (values[f]) input[f] = numberOr(values[f]);
+      const members = values.teamMembers
+        .split(/\r?\n/)
+        .map((m) => m.trim())
+        .filter(Boolean);
+      if (members.length) input.teamMembers = members;
+      const errors = checkAgainst(ServiceCreate, input, SERVICE_MESSAGES, SERVICE_FIELDS);
+      if (!values.name) {
+        const at = errors.findIndex((e) => e.field === 'name');
+        if (at >= 0) errors.splice(at, 1);
+        errors.unshift({ field: 'name', message: 'Enter a name for the service' });
+      }
+      if (errors.length) return showForm(reply, values, errors);
+      try {
+        request.audited = true;
+        const service = await messaging.createService(request.actor, input as ServiceCreate, origin(request));
+        return reply.redirect(`/console/messaging/services/${service.id}?saved=created`, 303);
+      } catch (err) {
+        return showForm(reply, values, formError(err, 'name'));
+      }
+    });
+
+    app.get('/console/messaging/services/:id', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const service = await messaging.getService(param(request, 'id'));
+      const [keys, templates] = await Promise.all([messaging.listKeys(service.id), messaging.listTemplates(service.id)]);
+      const saved = str(query(request).saved);
+      const flash = saved === 'created' ? 'Messaging service added.' : saved === 'revoked' ? 'API key revoked. It no longer works.' : undefined;
+      return reply.page(`${VIEWS}/service.njk`, {
+        pageTitle: service.name,
+        service,
+        keys,
+        templates: templates.length,
+        keyTypes: KEY_TYPE_TEXT,
+        flash,
+        publicUrl: config.publicUrl,
+        ...perms(request),
+      });
+    });
+
+    const showKeyForm = async (reply: FastifyReply, serviceId: string, values: Record<string, string>, fields: FieldError[]) => {
+      const service = await messaging.getService(serviceId);
+      return reply.page(
+        `${VIEWS}/key-form.njk`,
+        {
+          pageTitle: 'Create an API key',
+          service,
+          values,
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['name', 'keyType']),
+          typeItems: KEY_TYPES.map((k) => ({ value: k, text: KEY_TYPE_TEXT[k].text, hint: { text: KEY_TYPE_TEXT[k].hint }, checked: values.keyType === k })),
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    app.get('/console/messaging/services/:id/keys/new', { config: managePage, schema: { hide: true } }, async (request, reply) => showKeyForm(reply, param(request, 'id'), {}, []));
+
+    app.post('/console/messaging/services/:id/keys/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const values = { name: str(body.name).trim(), keyType: str(body.keyType) };
+      const errors = checkAgainst(KeyCreate, values, KEY_MESSAGES, ['name', 'keyType']);
+      if (errors.length) return showKeyForm(reply, param(request, 'id'), values, errors);
+      request.audited = true;
+      const { key, apiKey } = await messaging.createKey(request.actor, param(request, 'id'), values as KeyCreate, origin(request));
+      const service = await messaging.getService(param(request, 'id'));
+      // The whole key is shown on this page only: it is not kept anywhere it could be read again.
+      return reply.page(`${VIEWS}/key-created.njk`, { pageTitle: 'API key created', service, key, apiKey, keyType: KEY_TYPE_TEXT[key.keyType], publicUrl: config.publicUrl });
+    });
+
+    const liveKey = async (request: FastifyRequest) => {
+      const service = await messaging.getService(param(request, 'id'));
+      const key = (await messaging.listKeys(service.id)).find((k) => k.id === param(request, 'keyId').toLowerCase() && !k.revokedAt);
+      if (!key) throw platformErrors.NOT_FOUND('There is no API key with that id for this service, or it has already been revoked.');
+      return { service, key };
+    };
+
+    app.get('/console/messaging/services/:id/keys/:keyId/revoke', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const { service, key } = await liveKey(request);
+      return reply.page(`${VIEWS}/key-revoke.njk`, { pageTitle: `Revoke the API key ${key.name}`, service, key });
+    });
+
+    app.post('/console/messaging/services/:id/keys/:keyId/revoke', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const { service, key } = await liveKey(request);
+      request.audited = true;
+      await messaging.revokeKey(request.actor, service.id, key.id, origin(request));
+      return reply.redirect(`/console/messaging/services/${service.id}?saved=revoked`, 303);
+    });
+  };
+}
+
+// ---------------------------------------------------------------- templates
+
+const TEMPLATE_FIELDS = ['name', 'subject', 'body', 'menu', 'suggestions', 'postage', 'subjectCy', 'bodyCy'];
+const hasSubject = (type: string) => type === 'email' || type === 'letter';
+const BODY_HINTS: Record<Channel, string> = {
+  email: 'Put ((double brackets)) around what changes for each person, like ((first name)). Start a line with # for a heading, * for a bullet, ^ for inset text; --- on its own line draws a rule.',
+  sms: 'Put ((double brackets)) around what changes for each person, like ((first name)).',
+  voice: 'Put ((double brackets)) around what changes for each person. Each line is read as a sentence; web addresses are read out.',
+  rcs: 'Put ((double brackets)) around what changes for each person, like ((first name)).',
+  letter:
+    'Put ((double brackets)) around what changes for each person. Start a line with # for a heading or * for a bullet; --- on its own line starts a new page. The address comes from address_line_1 to address_line_6 and postcode.',
+};
+
+type Cells = Record<string, string>;
+
+function templateCells(body: Record<string, unknown>): Cells {
+  const text = (k: string) => str(body[k]).replace(/\r\n?/g, '\n');
+  const cells: Cells = {};
+  for (const f of ['name', 'subject', 'subjectCy', 'postage']) cells[f] = text(f).trim();
+  for (const f of ['body', 'bodyCy', 'suggestions']) cells[f] = text(f);
+  for (let i = 0; i < MAX_MENU_ROWS; i++) for (const p of ['key', 'label']) cells[`menu-${i}-${p}`] = text(`menu-${i}-${p}`).trim();
+  return cells;
+}
+
+function templateToCells(t: TemplateRow): Cells {
+  const cells: Cells = {
+    name: t.name,
+    subject: t.subject ?? '',
+    body: t.body,
+    subjectCy: t.subject_cy ?? '',
+    bodyCy: t.body_cy ?? '',
+    suggestions: (t.options_json.suggestions ?? []).join('\n'),
+    postage: t.options_json.postage ?? 'second',
+  };
+  (t.options_json.menu ?? []).forEach((m, i) => {
+    cells[`menu-${i}-key`] = m.key;
+    cells[`menu-${i}-label`] = m.label;
+  });
+  return cells;
+}
+
+/** The form as the API's TemplateInput and its errors: the schema's, and what Notify refuses when a template is saved. */
+function templateInput(type: Channel, cells: Cells): { input: TemplateInput; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const add = (field: string, message: string) => {
+    if (!errors.some((e) => e.field === field)) errors.push({ field, message });
+  };
+  const input: Record<string, unknown> = { name: cells.name, type, body: cells.body };
+  const subjectWord = type === 'email' ? 'subject line' : 'heading';
+  if (!cells.name) add('name', 'Enter a name for the template');
+  if (hasSubject(type)) {
+    input.subject = cells.subject;
+    if (!cells.subject) add('subject', `Enter a ${subjectWord}`);
+  }
+  if (!cells.body.trim()) add('body', 'Enter the message');
+  if (cells.bodyCy.trim()) {
+    input.bodyCy = cells.bodyCy;
+    if (hasSubject(type)) {
+      input.subjectCy = cells.subjectCy;
+      if (!cells.subjectCy) add('subjectCy', `Enter the Welsh ${subjectWord}, or clear the Welsh message`);
+    }
+  } else if (cells.subjectCy) add('bodyCy', `Enter the Welsh message, or clear the Welsh ${subjectWord}`);
+  const menuRows: number[] = [];
+  if (type === 'voice') {
+    const menu: { key: string; label: string }[] = [];
+    for (let i = 0; i < MAX_MENU_ROWS; i++) {
+      const key = cells[`menu-${i}-key`];
+      const label = cells[`menu-${i}-label`];
+      if (!key && !label) continue;
+      if (key && menu.some((m) => m.key === key)) add(`menu-${i}-key`, `Key ${key} is already used. Choose another key`);
+      if (!key) add(`menu-${i}-key`, 'Enter the key to press: a number from 0 to 9, * or #');
+      if (!label) add(`menu-${i}-label`, 'Enter what pressing the key does, like “confirm”');
+      menu.push({ key, label });
+      menuRows.push(i);
+    }
+    if (menu.length) input.menu = menu;
+  }
+  if (type === 'rcs') {
+    const suggestions = cells.suggestions
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (suggestions.length) input.suggestions = suggestions;
+  }
+  if (type === 'letter') input.postage = cells.postage || 'second';
+
+  for (const e of Value.Errors(TemplateInput, input)) {
+    const [prop, index, part] = e.path.replace(/^\//, '').split('/');
+    if (prop === 'menu' && index !== undefined && part) {
+      const i = menuRows[Number(index)];
+      add(`menu-${i}-${part}`, part === 'key' ? 'Enter the key to press: a number from 0 to 9, * or #' : 'Enter what pressing the key does, in up to 200 characters');
+    } else if (prop === 'menu') add('menu-0-key', `A menu can have at most ${MAX_MENU_ROWS} choices`);
+    else if (prop === 'suggestions') add('suggestions', 'Enter up to 11 suggested replies, one on each line, each of up to 25 characters');
+    else if (prop === 'name') add('name', 'Enter a name of up to 200 characters');
+    else if (prop === 'subject' || prop === 'subjectCy') add(prop, `Enter a ${subjectWord} of up to 1,000 characters`);
+    else if (prop === 'body' || prop === 'bodyCy') add(prop, 'The message must be 100,000 characters or fewer');
+    else if (prop === 'postage') add('postage', 'Choose first class, second class or economy');
+    else add(prop || 'body', e.message);
+  }
+  // As Notify's own template form: a text message over the limit cannot be saved.
+  if (type === 'sms')
+    for (const f of ['body', 'bodyCy']) {
+      const r = renderSms(cells[f]);
+      if (cells[f].trim() && r.tooLong) add(f, `Text messages cannot be longer than ${SMS_CHAR_COUNT_LIMIT} characters. This one is ${r.contentLength} characters long.`);
+    }
+  const order = [...TEMPLATE_FIELDS.slice(0, 3), ...Array.from({ length: MAX_MENU_ROWS }, (_, i) => [`menu-${i}-key`, `menu-${i}-label`]).flat(), ...TEMPLATE_FIELDS.slice(3)];
+  errors.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field));
+  return { input: input as TemplateInput, errors };
+}
+
+/** What the form's preview button shows: the template as written, placeholders left as they are. */
+function formPreview(type: Channel, cells: Cells, price: number, serviceName: string) {
+  const { input } = templateInput(type, cells);
+  const t = { type, subject: input.subject ?? null, body: input.body, options_json: { menu: input.menu, suggestions: input.suggestions, postage: input.postage } } as TemplateRow;
+  return renderedPreview(t, {}, 'en', price, serviceName);
+}
+
+/** A template rendered for the preview page, the form's preview and the inbox (letters and email HTML have routes of their own). */
+function renderedPreview(t: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', price: number, serviceName: string) {
+  const v = variant(t, language);
+  switch (t.type) {
+    case 'sms': {
+      const r = renderSms(v.body, personalisation);
+      return { type: t.type, text: r.text, summary: smsSummary(r, price), encoding: r.encoding, fragments: r.fragments, missing: r.missing };
+    }
+    case 'voice': {
+      const r = renderVoice(v.body, personalisation, { menu: t.options_json.menu, language });
+      return { type: t.type, text: r.speech, menu: r.menu.map((m) => m.sentence), problems: r.errors, missing: r.missing };
+    }
+    case 'rcs': {
+      const r = renderRcs(v.body, personalisation, { suggestions: t.options_json.suggestions });
+      return { type: t.type, text: r.text, suggestions: r.suggestions.map((s) => s.text), problems: r.errors, missing: r.missing };
+    }
+    default: {
+      // Email and letters: their plain text here; the HTML and the PDF have addresses of their own.
+      const r = renderFor(t, personalisation, language, { name: serviceName });
+      return { type: t.type, subject: r.subject, text: r.body, missing: r.missing };
+    }
+  }
+}
+
+/** The placeholders a preview asks for: a letter's address first, then the template's, each once. */
+function previewNames(t: TemplateRow): string[] {
+  const texts = [t.subject ?? '', t.body, t.subject_cy ?? '', t.body_cy ?? '', ...(t.options_json.menu ?? []).map((m) => m.label), ...(t.options_json.suggestions ?? [])];
+  const names = placeholders(texts);
+  if (t.type !== 'letter') return names;
+  const address = new Set(ADDRESS_NAMES.map(placeholderKey));
+  return [...ADDRESS_NAMES, ...names.filter((n) => !address.has(placeholderKey(n)))];
+}
+
+/**
+ * The preview's personalisation from the query: one field a placeholder, p0, p1… in the order
+ * of previewNames. On a first visit (no fields sent) a letter gets a sample address.
+ */
+function previewFields(t: TemplateRow, q: Record<string, unknown>) {
+  const names = previewNames(t);
+  const first = !names.some((_, i) => `p${i}` in q);
+  const fields = names.map((name, i) => ({ id: `p${i}`, name, value: first ? (SAMPLE_ADDRESS[name] ?? '') : str(q[`p${i}`]) }));
+  const personalisation = Object.fromEntries(fields.filter((f) => f.value !== '').map((f) => [f.name, f.value]));
+  const language: 'en' | 'cy' = str(q.language) === 'cy' && t.body_cy ? 'cy' : 'en';
+  const params = new URLSearchParams();
+  params.set('version', String(t.version));
+  if (language === 'cy') params.set('language', 'cy');
+  for (const f of fields) params.set(f.id, f.value);
+  return { fields, personalisation, language, query: params.toString() };
+}
+
+/** A version asked for in the query, or the current one. */
+function versionOf(q: Record<string, unknown>): number | undefined {
+  const v = str(q.version);
+  return /^\d{1,6}$/.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * Email HTML is shown in a sandboxed frame from an address of its own: its inline styles need
+ * a policy of their own (the console allows none), and it may run nothing and reach nothing.
+ */
+function sendEmailHtml(reply: FastifyReply, html: string) {
+  return reply
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox")
+    .header('x-frame-options', 'SAMEORIGIN')
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(html);
+}
+
+function sendPdf(reply: FastifyReply, pdf: Buffer, name: string) {
+  return reply.header('cache-control', 'no-store').header('content-disposition', `inline; filename="${name}.pdf"`).type('application/pdf').send(pdf);
+}
+
+const fileName = (s: string) =>
+  s
+    .replace(/[^A-Za-z0-9 _-]+/g, '')
+    .trim()
+    .replace(/\s+/g, '-')
+    .toLowerCase() || 'letter';
+
+function templatePages({ messaging }: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/messaging/templates', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const serviceId = str(query(request).serviceId);
+      const all = await messaging.listServices();
+      const services = serviceId ? all.filter((s) => s.id === serviceId.toLowerCase()) : all;
+      const groups = await Promise.all(services.map(async (service) => ({ service, templates: await messaging.listTemplates(service.id) })));
+      return reply.page(`${VIEWS}/templates.njk`, { pageTitle: 'Templates', groups, filtered: !!serviceId, channelNames: CHANNEL_NAMES, ...perms(request) });
+    });
+
+    const price = async () => pencePerPart(await messaging.listProviders());
+
+    const showForm = async (reply: FastifyReply, ctx: { serviceId: string; template: TemplateRow | null; type: Channel; values: Cells; fields: FieldError[]; preview?: boolean }) => {
+      const { template, type, values, fields } = ctx;
+      const service = await messaging.getService(ctx.serviceId);
+      const p = await price();
+      const filled = Math.max(-1, ...Array.from({ length: MAX_MENU_ROWS }, (_, i) => (values[`menu-${i}-key`] || values[`menu-${i}-label`] ? i : -1))) + 1;
+      const menuRows = Array.from({ length: Math.min(MAX_MENU_ROWS, Math.max(5, filled + 2)) }, (_, i) => {
+        const part = (name: string) => ({ id: `menu-${i}-${name}`, value: values[`menu-${i}-${name}`] ?? '', error: errorFor(fields, `menu-${i}-${name}`) });
+        return { number: i + 1, key: part('key'), label: part('label') };
+      });
+      const subjectLabel = type === 'email' ? 'Subject line' : 'Heading';
+      return reply.page(
+        `${VIEWS}/template-form.njk`,
+        {
+          pageTitle: template ? `Change ${template.name}` : `New ${CHANNEL_NAMES[type].toLowerCase()} template`,
+          service,
+          template,
+          type,
+          typeName: CHANNEL_NAMES[type],
+          action: template ? `/console/messaging/templates/${template.id}/edit` : `/console/messaging/services/${service.id}/templates/new`,
+          backUrl: template ? `/console/messaging/templates/${template.id}` : `/console/messaging/templates?serviceId=${service.id}`,
+          values,
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, TEMPLATE_FIELDS),
+          hasSubject: hasSubject(type),
+          subjectLabel,
+          bodyHint: BODY_HINTS[type],
+          menuRows,
+          postageItems: POSTAGE.map((o) => ({ ...o, checked: (values.postage || 'second') === o.value })),
+          welshOpen: !!(values.bodyCy?.trim() || values.subjectCy || fields.some((f) => f.field.endsWith('Cy'))),
+          counts: type === 'sms' ? { body: smsSummary(renderSms(values.body ?? ''), p), bodyCy: smsSummary(renderSms(values.bodyCy ?? ''), p) } : null,
+          preview: ctx.preview ? formPreview(type, values, p, service.name) : null,
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    app.get('/console/messaging/services/:id/templates/new', { config: writePage, schema: { hide: true } }, async (request, reply) => {
+      const service = await messaging.getService(param(request, 'id'));
+      const q = query(request);
+      const type = str(q.type);
+      if (CHANNELS.includes(type as Channel)) return showForm(reply, { serviceId: service.id, template: null, type: type as Channel, values: { postage: 'second' }, fields: [] });
+      const fields = 'type' in q ? [{ field: 'type', message: 'Choose the kind of message' }] : [];
+      return reply.page(
+        `${VIEWS}/template-type.njk`,
+        {
+          pageTitle: 'What kind of message is the template for?',
+          service,
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['type']),
+          typeItems: CHANNELS.map((c) => ({ value: c, text: CHANNEL_NAMES[c] })),
+        },
+        fields.length ? 400 : 200,
+      );
+    });
+
+    app.post('/console/messaging/services/:id/templates/new', { config: writePage, schema: { hide: true } }, async (request, reply) => {
+      const service = await messaging.getService(param(request, 'id'));
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const type = str(body.type) as Channel;
+      if (!CHANNELS.includes(type)) return reply.redirect(`/console/messaging/services/${service.id}/templates/new?type=`, 303);
+      const values = templateCells(body);
+      if (str(body.action) === 'preview') {
+        request.audited = true; // a preview changes nothing
+        return showForm(reply, { serviceId: service.id, template: null, type, values, fields: [], preview: true });
+      }
+      const { input, errors } = templateInput(type, values);
+      if (errors.length) return showForm(reply, { serviceId: service.id, template: null, type, values, fields: errors });
+      try {
+        request.audited = true;
+        const template = await messaging.createTemplate(request.actor, service.id, input, origin(request));
+        return reply.redirect(`/console/messaging/templates/${template.id}?saved=created`, 303);
+      } catch (err) {
+        return showForm(reply, { serviceId: service.id, template: null, type, values, fields: formError(err, 'body', { menu: 'menu-0-key' }) });
+      }
+    });
+
+    app.get('/console/messaging/templates/:id', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const template = await messaging.getTemplate(param(request, 'id'), versionOf(q));
+      const [service, versions] = await Promise.all([messaging.getService(template.service_id), messaging.templateVersions(template.id)]);
+      const saved = str(q.saved);
+      const flash = saved === 'created' ? 'Template saved.' : saved === 'changed' ? `Saved as version ${template.version}.` : undefined;
+      return reply.page(`${VIEWS}/template.njk`, {
+        pageTitle: template.name,
+        template,
+        service,
+        versions,
+        current: versions[0]?.version ?? template.version,
+        typeName: CHANNEL_NAMES[template.type as Channel],
+        postageName: POSTAGE.find((p) => p.value === template.options_json.postage)?.text ?? template.options_json.postage,
+        flash,
+        ...perms(request),
+      });
+    });
+
+    app.get('/console/messaging/templates/:id/edit', { config: writePage, schema: { hide: true } }, async (request, reply) => {
+      const template = await messaging.getTemplate(param(request, 'id'));
+      return showForm(reply, { serviceId: template.service_id, template, type: template.type as Channel, values: templateToCells(template), fields: [] });
+    });
+
+    app.post('/console/messaging/templates/:id/edit', { config: writePage, schema: { hide: true } }, async (request, reply) => {
+      const template = await messaging.getTemplate(param(request, 'id'));
+      const type = template.type as Channel;
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const values = templateCells(body);
+      const ctx = { serviceId: template.service_id, template, type, values };
+      if (str(body.action) === 'preview') {
+        request.audited = true; // a preview changes nothing
+        return showForm(reply, { ...ctx, fields: [], preview: true });
+      }
+      const { input, errors } = templateInput(type, values);
+      if (errors.length) return showForm(reply, { ...ctx, fields: errors });
+      try {
+        request.audited = true;
+        await messaging.updateTemplate(request.actor, template.id, input, origin(request));
+        return reply.redirect(`/console/messaging/templates/${template.id}?saved=changed`, 303);
+      } catch (err) {
+        return showForm(reply, { ...ctx, fields: formError(err, 'body', { menu: 'menu-0-key' }) });
+      }
+    });
+
+    app.get('/console/messaging/templates/:id/preview', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const template = await messaging.getTemplate(param(request, 'id'), versionOf(q));
+      const service = await messaging.getService(template.service_id);
+      const f = previewFields(template, q);
+      const base = `/console/messaging/templates/${template.id}`;
+      let letter: { pages: number; problems: string[]; missing: string[] } | null = null;
+      if (template.type === 'letter') {
+        const r = await letterOf(template, f.personalisation, f.language, service.name, new Date());
+        letter = { pages: r.pages, problems: [...r.address.errors, ...(r.tooManyPagesMessage ? [r.tooManyPagesMessage] : [])], missing: r.missing };
+      }
+      const rendered = renderedPreview(template, f.personalisation, f.language, await price(), service.name);
+      return reply.page(`${VIEWS}/template-preview.njk`, {
+        pageTitle: `Preview ${template.name}`,
+        template,
+        service,
+        fields: f.fields,
+        language: f.language,
+        languageItems: template.body_cy
+          ? [
+              { value: 'en', text: 'English', checked: f.language === 'en' },
+              { value: 'cy', text: 'Welsh (Cymraeg)', checked: f.language === 'cy' },
+            ]
+          : null,
+        preview: rendered,
+        letter,
+        emailUrl: `${base}/email.html?${f.query}`,
+        pdfUrl: `${base}/letter.pdf?${f.query}`,
+        typeName: CHANNEL_NAMES[template.type as Channel],
+      });
+    });
+
+    app.get('/console/messaging/templates/:id/email.html', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const template = await messaging.getTemplate(param(request, 'id'), versionOf(q));
+      if (template.type !== 'email') throw platformErrors.NOT_FOUND('Only email templates have an HTML version.');
+      const service = await messaging.getService(template.service_id);
+      const f = previewFields(template, q);
+      return sendEmailHtml(reply, messaging.render(template, f.personalisation, f.language, service).html ?? '');
+    });
+
+    app.get('/console/messaging/templates/:id/letter.pdf', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const template = await messaging.getTemplate(param(request, 'id'), versionOf(q));
+      if (template.type !== 'letter') throw platformErrors.NOT_FOUND('Only letter templates print as a PDF.');
+      const service = await messaging.getService(template.service_id);
+      const f = previewFields(template, q);
+      const r = await letterOf(template, f.personalisation, f.language, service.name, new Date());
+      return sendPdf(reply, r.pdf, fileName(template.name));
+    });
+
+    // The counter under a text message as it is typed (sms-count.mjs). It changes nothing: no audit row.
+    app.post(
+      '/console/messaging/sms-count',
+      {
+        config: { permission: 'templates:manage' },
+        schema: {
+          hide: true,
+          body: Type.Object({ body: Type.String({ maxLength: 100_000 }) }, { additionalProperties: false }),
+        },
+      },
+      async (request) => {
+        request.audited = true;
+        const r = renderSms((request.body as { body: string }).body.replace(/\r\n?/g, '\n'));
+        return { summary: smsSummary(r, await price()), characters: r.characters, fragments: r.fragments, encoding: r.encoding, tooLong: r.tooLong };
+      },
+    );
+  };
+}
+
+/** A letter as it prints: the template's variant filled in, the address from the personalisation. */
+function letterOf(t: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', serviceName: string, date: Date, address?: string[] | null) {
+  const v = variant(t, language);
+  return renderLetter({ subject: v.subject ?? '', body: v.body }, personalisation, address ?? addressLinesFromPersonalisation(personalisation), { serviceName, date, language });
+}
+
+// ---------------------------------------------------------------- sent messages and the development inbox
+
+function notificationPages({ messaging }: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    const serviceNames = async () => Object.fromEntries((await messaging.listServices()).map((s) => [s.id, s.name]));
+    const channelItems = (selected: string) => [{ value: '', text: 'Any' }, ...CHANNELS.map((c) => ({ value: c, text: CHANNEL_NAMES[c], selected: c === selected }))];
+    const pager = (path: string, raw: Record<string, string>, rows: NotificationsTable[]) => {
+      const { after, ...rest } = raw;
+      const keep = Object.fromEntries(Object.entries(rest).filter(([, v]) => v));
+      return {
+        next: rows.length === PAGE_SIZE ? `${path}?${new URLSearchParams({ ...keep, after: rows[rows.length - 1].id })}` : null,
+        first: after ? `${path}${Object.keys(keep).length ? `?${new URLSearchParams(keep)}` : ''}` : null,
+      };
+    };
+    const after = (v: string) => (UUID.test(v) ? v.toLowerCase() : undefined);
+
+    app.get('/console/messaging/inbox', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const raw = { channel: str(q.channel), after: str(q.after) };
+      const channel = CHANNELS.includes(raw.channel as Channel) ? raw.channel : '';
+      const rows = await messaging.findNotifications({ provider: INBOX, type: channel || undefined, olderThanId: after(raw.after), limit: PAGE_SIZE });
+      return reply.page(`${VIEWS}/inbox.njk`, {
+        pageTitle: 'Development inbox',
+        rows,
+        channel,
+        invalid: !!raw.channel && !channel,
+        channelItems: channelItems(channel),
+        channelNames: CHANNEL_NAMES,
+        services: await serviceNames(),
+        ...pager('/console/messaging/inbox', { ...raw, channel }, rows),
+        ...perms(request),
+      });
+    });
+
+    app.get('/console/messaging/notifications', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const raw = { serviceId: str(q.serviceId), channel: str(q.channel), status: str(q.status), reference: str(q.reference).trim(), after: str(q.after) };
+      const services = await messaging.listServices();
+      const serviceId = services.some((s) => s.id === raw.serviceId) ? raw.serviceId : '';
+      const channel = CHANNELS.includes(raw.channel as Channel) ? raw.channel : '';
+      const status = raw.status === 'failed' || STATUSES.includes(raw.status as never) ? raw.status : '';
+      const invalid = (!!raw.serviceId && !serviceId) || (!!raw.channel && !channel) || (!!raw.status && !status);
+      const clean = { serviceId, channel, status, reference: raw.reference, after: raw.after };
+      const rows = await messaging.findNotifications({
+        serviceId: serviceId || undefined,
+        type: channel || undefined,
+        statuses: status === 'failed' ? (FAILED_STATUSES as string[]) : status ? [status] : undefined,
+        reference: raw.reference || undefined,
+        olderThanId: after(raw.after),
+        limit: PAGE_SIZE,
+      });
+      return reply.page(`${VIEWS}/notifications.njk`, {
+        pageTitle: 'Sent messages',
+        rows,
+        query: clean,
+        invalid,
+        serviceItems: [{ value: '', text: 'Any' }, ...services.map((s) => ({ value: s.id, text: s.name, selected: s.id === serviceId }))],
+        channelItems: channelItems(channel),
+        statusItems: [
+          { value: '', text: 'Any' },
+          { value: 'failed', text: 'Any failure', selected: status === 'failed' },
+          ...STATUSES.map((s) => ({ value: s, text: STATUS_NAMES[s], selected: s === status })),
+        ],
+        channelNames: CHANNEL_NAMES,
+        statusNames: STATUS_NAMES,
+        services: Object.fromEntries(services.map((s) => [s.id, s.name])),
+        ...pager('/console/messaging/notifications', clean, rows),
+        ...perms(request),
+      });
+    });
+
+    const found = async (request: FastifyRequest, inbox: boolean) => {
+      const n = await messaging.notificationById(param(request, 'id'));
+      if (!n || (inbox && n.provider !== INBOX)) throw platformErrors.NOT_FOUND(inbox ? 'There is no message with that id in the development inbox.' : 'There is no message with that id.');
+      return n;
+    };
+
+    /** The template version a notification was sent with, when it has one still. */
+    const templateOf = (n: NotificationsTable) => (n.template_id === PRECOMPILED_TEMPLATE ? Promise.resolve(null) : messaging.getTemplate(n.template_id, n.template_version).catch(() => null));
+
+    const showNotification = async (request: FastifyRequest, reply: FastifyReply, inbox: boolean) => {
+      const n = await found(request, inbox);
+      const [service, template] = await Promise.all([messaging.getService(n.service_id), templateOf(n)]);
+      const base = `/console/messaging/notifications/${n.id}`;
+      // What was sent is what is stored; RCS suggestions and a voice menu come from the template version.
+      let extras: { suggestions?: string[] } = {};
+      if (n.type === 'rcs' && template)
+        extras = {
+          suggestions: renderRcs(variant(template, n.language as 'en' | 'cy').body, n.personalisation_json, { suggestions: template.options_json.suggestions }).suggestions.map((s) => s.text),
+        };
+      return reply.page(`${VIEWS}/notification.njk`, {
+        pageTitle: `Message to ${n.recipient}`,
+        n,
+        inbox,
+        service,
+        template,
+        extras,
+        sms: n.type === 'sms' ? renderSms(n.body) : null,
+        channelName: CHANNEL_NAMES[n.type as Channel] ?? n.type,
+        statusNames: STATUS_NAMES,
+        emailUrl: `${base}/email.html`,
+        pdfUrl: `${base}/letter.pdf`,
+        ...perms(request),
+      });
+    };
+
+    app.get('/console/messaging/inbox/:id', { config: readPage, schema: { hide: true } }, async (request, reply) => showNotification(request, reply, true));
+    app.get('/console/messaging/notifications/:id', { config: readPage, schema: { hide: true } }, async (request, reply) => showNotification(request, reply, false));
+
+    app.get('/console/messaging/notifications/:id/email.html', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const n = await found(request, false);
+      const template = n.type === 'email' ? await templateOf(n) : null;
+      if (!template) throw platformErrors.NOT_FOUND('This message has no HTML version.');
+      const service = await messaging.getService(n.service_id);
+      // As delivery does: the HTML is rendered again from the template version the message was sent with.
+      return sendEmailHtml(reply, messaging.render(template, n.personalisation_json, n.language as 'en' | 'cy', service).html ?? '');
+    });
+
+    app.get('/console/messaging/notifications/:id/letter.pdf', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const n = await found(request, false);
+      if (n.type !== 'letter') throw platformErrors.NOT_FOUND('Only letters print as a PDF.');
+      const file = await messaging.letterFile(n.id);
+      if (file) return sendPdf(reply, file, `letter-${n.id}`);
+      const template = await templateOf(n);
+      if (!template) throw platformErrors.NOT_FOUND('The letter’s file is not available.');
+      const service = await messaging.getService(n.service_id);
+      const r = await letterOf(template, n.personalisation_json, n.language as 'en' | 'cy', service.name, n.created_at, n.address_json);
+      return sendPdf(reply, r.pdf, `letter-${n.id}`);
+    });
+  };
+}
+
+// ---------------------------------------------------------------- providers
+
+function providerPages({ messaging, delivery, config }: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/messaging/providers', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const providers = await messaging.listProviders();
+      const saved = str(query(request).saved);
+      const flash = saved === 'created' ? 'Provider added.' : saved === 'enabled' ? 'Provider turned on.' : saved === 'disabled' ? 'Provider turned off.' : undefined;
+      return reply.page(`${VIEWS}/providers.njk`, {
+        pageTitle: 'Delivery providers',
+        channels: channelProviders(providers, delivery.health),
+        kindNames: Object.fromEntries(PROVIDER_KINDS.map((k) => [k, PROVIDER_KIND_FORMS[k].text])),
+        settingsText: Object.fromEntries(providers.map((p) => [p.id, settingsText(p)])),
+        flash,
+        ...perms(request),
+      });
+    });
+
+    /** Step one: what it sends and what kind of provider it is. Step two: that kind's settings. */
+    const showChoice = (reply: FastifyReply, values: Record<string, string>, fields: FieldError[]) =>
+      reply.page(
+        `${VIEWS}/provider-choice.njk`,
+        {
+          pageTitle: 'Add a delivery provider',
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['channel', 'kind']),
+          channelItems: CHANNELS.map((c) => ({ value: c, text: CHANNEL_NAMES[c], checked: values.channel === c })),
+          kindItems: PROVIDER_KINDS.map((k) => {
+            const form = PROVIDER_KIND_FORMS[k];
+            return { value: k, text: form.text, hint: { text: `${form.hint}. Sends ${listed(form.channels.map((c) => CHANNEL_PLURALS[c]))}.` }, checked: values.kind === k };
+          }),
+        },
+        fields.length ? 400 : 200,
+      );
+
+    const showForm = async (reply: FastifyReply, values: Record<string, string>, fields: FieldError[]) => {
+      const kind = values.kind as ProviderKind;
+      const form = PROVIDER_KIND_FORMS[kind];
+      const services = await messaging.listServices();
+      const settings = form.fields.map((f) => {
+        const id = `${kind}-${f.key}`;
+        // Twilio calls Weft back at its public address: offered, not assumed.
+        const fallback = f.key === 'statusCallbackUrl' ? config.publicUrl : (f.default ?? '');
+        // Secrets are never written back into a page, not even after an error.
+        const value = f.kind === 'secret' ? '' : (values[id] ?? fallback);
+        return {
+          ...f,
+          id,
+          value,
+          checked: values[id] === 'yes',
+          items: f.kind === 'service' ? [{ value: '', text: 'None' }, ...services.map((s) => ({ value: s.id, text: s.name, selected: s.id === value }))] : undefined,
+          error: errorFor(fields, id),
+        };
+      });
+      return reply.page(
+        `${VIEWS}/provider-form.njk`,
+        {
+          pageTitle: `Add a provider for ${CHANNEL_PLURALS[values.channel as Channel]}`,
+          values,
+          kind,
+          kindName: form.text,
+          channelName: CHANNEL_NAMES[values.channel as Channel],
+          settings,
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['name', 'priority', 'pencePerPart']),
+          secretsTyped: fields.length > 0,
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    app.get('/console/messaging/providers/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const values = { channel: str(q.channel), kind: str(q.kind), priority: '1' };
+      if (!('channel' in q) && !('kind' in q)) return showChoice(reply, values, []);
+      const errors = providerChoice(values);
+      return errors.length ? showChoice(reply, values, errors) : showForm(reply, values, []);
+    });
+
+    app.post('/console/messaging/providers/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const values: Record<string, string> = {};
+      for (const [k, v] of Object.entries(body)) values[k] = str(v).trim();
+      const choice = providerChoice(values);
+      if (choice.length) return showChoice(reply, values, choice);
+      const { input, errors } = providerInput(
+        values,
+        (await messaging.listServices()).map((s) => s.id),
+      );
+      if (errors.length) return showForm(reply, values, errors);
+      try {
+        request.audited = true;
+        await messaging.createProvider(request.actor, input, origin(request));
+        return reply.redirect('/console/messaging/providers?saved=created', 303);
+      } catch (err) {
+        return showForm(reply, values, formError(err, 'name'));
+      }
+    });
+
+    app.post('/console/messaging/providers/:id/enabled', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const enabled = str((request.body as Record<string, unknown> | undefined)?.enabled) === 'yes';
+      request.audited = true;
+      await messaging.setProviderEnabled(request.actor, param(request, 'id'), enabled, origin(request));
+      return reply.redirect(`/console/messaging/providers?saved=${enabled ? 'enabled' : 'disabled'}`, 303);
+    });
+  };
+}
+
+/** A provider's settings as one line (secrets are sealed and never shown). */
+function settingsText(p: ProviderView): string {
+  const parts = Object.entries(p.settings).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  if (p.hasSecrets) parts.push('secrets stored');
+  return parts.join(', ') || 'None';
+}
+
+type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** "a, b and c" */
+const listed = (items: string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
+
+/** The first step's choice: a channel, and a kind of provider that can send it. */
+function providerChoice(values: Record<string, string>): FieldError[] {
+  const errors: FieldError[] = [];
+  const channel = values.channel as Channel;
+  const kind = values.kind as ProviderKind;
+  if (!CHANNELS.includes(channel)) errors.push({ field: 'channel', message: 'Choose what the provider sends' });
+  if (!PROVIDER_KINDS.includes(kind)) errors.push({ field: 'kind', message: 'Choose the kind of provider' });
+  else if (CHANNELS.includes(channel) && !PROVIDER_KIND_FORMS[kind].channels.includes(channel))
+    errors.push({ field: 'kind', message: `This kind of provider cannot send ${CHANNEL_PLURALS[channel]}. Choose one that can, or another channel` });
+  return errors;
+}
+
+/** What a required setting's error asks for: "Enter the server name", "Enter the API key". */
+const enterThe = (label: string) => `Enter the ${label.replace(/ \(optional\)$/, '').replace(/^(?!Notify)[A-Z][a-z]/, (s) => s.toLowerCase())}`;
+
+/** The second step as the API's ProviderInput: the kind's settings, its secrets apart, errors in the order of the form. */
+function providerInput(values: Record<string, string>, serviceIds: string[]): { input: ProviderInput; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const channel = values.channel as Channel;
+  const kind = values.kind as ProviderKind;
+  if (!values.name) errors.push({ field: 'name', message: 'Enter a name for the provider' });
+  else if (values.name.length > 80) errors.push({ field: 'name', message: 'Enter a name of up to 80 characters' });
+  const settings: Record<string, unknown> = {};
+  const secrets: Record<string, string> = {};
+  for (const f of PROVIDER_KIND_FORMS[kind].fields) {
+    const id = `${kind}-${f.key}`;
+    const v = values[id] ?? '';
+    if (f.kind === 'yesno') settings[f.key] = v === 'yes';
+    else if (!v) {
+      if (f.required) errors.push({ field: id, message: enterThe(f.label) });
+    } else if (f.kind === 'number' && !(WHOLE.test(v) && Number(v) >= 1 && Number(v) <= 65535))
+      errors.push({ field: id, message: `Enter the ${f.label.toLowerCase()} as a whole number from 1 to 65535` });
+    else if (f.kind === 'url' && !/^https?:\/\/\S+$/.test(v)) errors.push({ field: id, message: 'Enter a web address starting https://' });
+    else if (f.kind === 'service' && !serviceIds.includes(v)) errors.push({ field: id, message: 'Choose one of the messaging services' });
+    else if (f.kind === 'secret') secrets[f.key] = v;
+    else if (f.key === 'templateId') settings.templateIds = { [channel]: v };
+    else settings[f.key] = f.kind === 'number' ? Number(v) : v;
+  }
+  const priority = values.priority || '1';
+  if (!WHOLE.test(priority) || Number(priority) < 1 || Number(priority) > 99) errors.push({ field: 'priority', message: 'Enter the priority as a whole number from 1 to 99' });
+  if (values.pencePerPart) {
+    const price = Number(values.pencePerPart);
+    if (!/^\d+(\.\d+)?$/.test(values.pencePerPart) || price <= 0 || price > 100) errors.push({ field: 'pencePerPart', message: 'Enter the price of a part in pence, like 2.3, or leave it empty' });
+    else settings.pencePerPart = price;
+  }
+  const input: ProviderInput = { channel, kind, name: values.name, priority: Number(priority), settings, secrets, enabled: true };
+  if (!errors.length && !Value.Check(ProviderInput, input)) errors.push({ field: 'name', message: 'The provider settings are not valid. Check each field' });
+  return { input, errors };
+}

@@ -1,0 +1,674 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import type { Db, Executor } from '../../platform/db/database.js';
+import { toJson } from '../../platform/db/dialect.js';
+
+export interface MessageServicesTable {
+  id: string;
+  name: string;
+  sms_sender: string;
+  email_from: string;
+  email_reply_to: string | null;
+  team_members_json: string[];
+  rate_limit_per_minute: number;
+  daily_limit: number;
+  callback_url: string | null;
+  callback_token_sealed: string | null;
+  inbound_callback_url: string | null;
+  inbound_callback_token_sealed: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface MessageKeysTable {
+  id: string;
+  service_id: string;
+  name: string;
+  key_type: string;
+  secret_sealed: string;
+  created_by: string;
+  created_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export interface TemplatesTable {
+  id: string;
+  service_id: string;
+  name: string;
+  type: string;
+  version: number;
+  is_archived: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TemplateVersionsTable {
+  template_id: string;
+  version: number;
+  name: string;
+  subject: string | null;
+  body: string;
+  subject_cy: string | null;
+  body_cy: string | null;
+  options_json: TemplateOptions;
+  created_by: string;
+  created_at: Date;
+}
+
+export interface TemplateOptions {
+  /** voice: keypad choices read at the end */
+  menu?: { key: string; label: string }[];
+  /** RCS: suggested replies */
+  suggestions?: string[];
+  /** letters: first or second class, or europe/rest-of-world */
+  postage?: string;
+}
+
+export interface NotificationsTable {
+  id: string;
+  service_id: string;
+  key_id: string | null;
+  key_type: string;
+  template_id: string;
+  template_version: number;
+  type: string;
+  recipient: string;
+  normalised_to: string;
+  address_json: string[] | null;
+  reference: string | null;
+  personalisation_json: Record<string, unknown>;
+  language: string;
+  subject: string | null;
+  body: string;
+  billable_units: number;
+  postage: string | null;
+  status: string;
+  status_reason: string | null;
+  provider: string | null;
+  provider_ref: string | null;
+  attempts: number;
+  next_attempt_at: Date | null;
+  locked_until: Date | null;
+  locked_by: string | null;
+  campaign_id: string | null;
+  row_number: number | null;
+  created_by_name: string | null;
+  created_at: Date;
+  scheduled_for_at: Date | null;
+  sent_at: Date | null;
+  completed_at: Date | null;
+  updated_at: Date;
+  /** the resident it went to, when sent by preference */
+  resident_id: string | null;
+  /** channels still to try if this one fails: [{channel, templateId}] */
+  fallback_json: { channel: string; templateId: string }[] | null;
+  /** the notification this one follows after a failure */
+  fallback_of: string | null;
+}
+
+export interface MessageProvidersTable {
+  id: string;
+  channel: string;
+  kind: string;
+  name: string;
+  priority: number;
+  settings_json: Record<string, unknown>;
+  secrets_sealed: string | null;
+  is_enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface LetterFilesTable {
+  notification_id: string;
+  pdf: Buffer;
+  created_at: Date;
+}
+
+export interface OptOutsTable {
+  normalised_to: string;
+  keyword: string;
+  created_at: Date;
+}
+
+export interface ReceivedTextsTable {
+  id: string;
+  service_id: string;
+  user_number: string;
+  notify_number: string;
+  content: string;
+  provider: string;
+  provider_ref: string | null;
+  created_at: Date;
+}
+
+declare module '../../platform/db/tables.js' {
+  interface Tables {
+    message_services: MessageServicesTable;
+    message_keys: MessageKeysTable;
+    templates: TemplatesTable;
+    template_versions: TemplateVersionsTable;
+    notifications: NotificationsTable;
+    message_providers: MessageProvidersTable;
+    opt_outs: OptOutsTable;
+    letter_files: LetterFilesTable;
+    received_texts: ReceivedTextsTable;
+  }
+}
+
+const DUE_COLUMNS = ['id', 'service_id', 'type', 'key_type', 'normalised_to', 'status', 'provider', 'attempts'] as const;
+/** What delivery routes a claimed notification by. */
+export type DueRow = Pick<NotificationsTable, (typeof DUE_COLUMNS)[number]>;
+
+export type TemplateRow = TemplatesTable & Omit<TemplateVersionsTable, 'template_id' | 'version' | 'name' | 'created_at'> & { version_created_at: Date };
+
+export interface NotificationFilter {
+  serviceId: string;
+  type?: string;
+  statuses?: string[];
+  reference?: string;
+  olderThanId?: string;
+  /** Notify lists only notifications sent with keys of the caller's type */
+  keyType?: string;
+  limit: number;
+}
+
+export interface Outcome {
+  id: string;
+  status: string;
+  reason?: string | null;
+  provider: string;
+  providerRef?: string | null;
+  sentAt?: Date;
+  completedAt?: Date | null;
+  /** when to try again; undefined: nothing more to do */
+  retryAt?: Date;
+}
+
+/** The console's list of notifications: any service unless one is named. */
+export interface ConsoleNotificationFilter {
+  serviceId?: string;
+  type?: string;
+  statuses?: string[];
+  reference?: string;
+  provider?: string;
+  olderThanId?: string;
+  limit: number;
+}
+
+/** The smallest UUID v7 of an instant: every id made at or after it sorts at or after this one. */
+const lowestIdAt = (at: Date) => {
+  const h = Math.max(0, at.getTime()).toString(16).padStart(12, '0');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-0000-0000-000000000000`;
+};
+
+/** Rows carry JSON columns as values; the database gets them as text (jsonb on PostgreSQL parses it). */
+const jsonColumns = <T extends object>(_db: Db, row: T): T => {
+  const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+  for (const key of Object.keys(out)) if (key.endsWith('_json') && out[key] !== null && out[key] !== undefined) out[key] = toJson(out[key]);
+  return out as T;
+};
+
+/** The notifications columns in insert order, with their PostgreSQL types for unnest. */
+const COLUMNS: [keyof NotificationsTable, string][] = [
+  ['id', 'uuid'],
+  ['service_id', 'uuid'],
+  ['key_id', 'uuid'],
+  ['key_type', 'text'],
+  ['template_id', 'uuid'],
+  ['template_version', 'int'],
+  ['type', 'text'],
+  ['recipient', 'text'],
+  ['normalised_to', 'text'],
+  ['address_json', 'jsonb'],
+  ['reference', 'text'],
+  ['personalisation_json', 'jsonb'],
+  ['language', 'text'],
+  ['subject', 'text'],
+  ['body', 'text'],
+  ['billable_units', 'int'],
+  ['postage', 'text'],
+  ['status', 'text'],
+  ['status_reason', 'text'],
+  ['provider', 'text'],
+  ['provider_ref', 'text'],
+  ['attempts', 'int'],
+  ['next_attempt_at', 'timestamptz'],
+  ['locked_until', 'timestamptz'],
+  ['locked_by', 'text'],
+  ['campaign_id', 'uuid'],
+  ['row_number', 'int'],
+  ['created_by_name', 'text'],
+  ['created_at', 'timestamptz'],
+  ['scheduled_for_at', 'timestamptz'],
+  ['sent_at', 'timestamptz'],
+  ['completed_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+  ['resident_id', 'uuid'],
+  ['fallback_json', 'jsonb'],
+  ['fallback_of', 'uuid'],
+];
+
+/** Per column, how a value goes to the driver: JSON as text, and on SQLite times as epoch ms. */
+function converters(forSqlite: boolean): ((row: NotificationsTable) => unknown)[] {
+  return COLUMNS.map(([c, type]) => {
+    if (type === 'jsonb') return (row) => (row[c] === null || row[c] === undefined ? null : toJson(row[c]));
+    if (type === 'timestamptz' && forSqlite) return (row) => (row[c] as Date | null)?.getTime() ?? null;
+    return (row) => row[c] ?? null;
+  });
+}
+const SQLITE_CELLS = converters(true);
+const PG_CELLS = converters(false);
+
+/** Every statement of the messaging module. */
+export class MessagingRepository {
+  private insertStmt?: BetterSqlite3.Statement;
+
+  constructor(private readonly db: Db) {}
+
+  // ---- services and keys
+
+  async insertService(row: MessageServicesTable, ex: Executor = this.db.k): Promise<void> {
+    await ex.insertInto('message_services').values(jsonColumns(this.db, row)).execute();
+  }
+
+  findService(id: string): Promise<MessageServicesTable | undefined> {
+    return this.db.k.selectFrom('message_services').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listServices(): Promise<MessageServicesTable[]> {
+    return this.db.k.selectFrom('message_services').selectAll().orderBy('name').execute();
+  }
+
+  async updateService(id: string, fields: Partial<MessageServicesTable>, ex: Executor = this.db.k): Promise<void> {
+    await ex.updateTable('message_services').set(jsonColumns(this.db, fields)).where('id', '=', id).execute();
+  }
+
+  async insertKey(row: MessageKeysTable, ex: Executor = this.db.k): Promise<void> {
+    await ex.insertInto('message_keys').values(row).execute();
+  }
+
+  keysOf(serviceId: string): Promise<MessageKeysTable[]> {
+    return this.db.k.selectFrom('message_keys').selectAll().where('service_id', '=', serviceId).orderBy('created_at').execute();
+  }
+
+  async revokeKey(serviceId: string, id: string, at: Date, ex: Executor = this.db.k): Promise<boolean> {
+    const res = await ex.updateTable('message_keys').set({ revoked_at: at }).where('service_id', '=', serviceId).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  // ---- templates
+
+  async insertTemplate(template: TemplatesTable, version: TemplateVersionsTable, ex: Executor): Promise<void> {
+    await ex.insertInto('templates').values(template).execute();
+    await ex.insertInto('template_versions').values(jsonColumns(this.db, version)).execute();
+  }
+
+  async insertTemplateVersion(version: TemplateVersionsTable, fields: Partial<TemplatesTable>, ex: Executor): Promise<void> {
+    await ex.insertInto('template_versions').values(jsonColumns(this.db, version)).execute();
+    await ex.updateTable('templates').set(fields).where('id', '=', version.template_id).execute();
+  }
+
+  private templateQuery() {
+    return this.db.k
+      .selectFrom('templates as t')
+      .innerJoin('template_versions as v', (j) => j.onRef('v.template_id', '=', 't.id'))
+      .selectAll('t')
+      .select(['v.subject', 'v.body', 'v.subject_cy', 'v.body_cy', 'v.options_json', 'v.created_by', 'v.created_at as version_created_at']);
+  }
+
+  /** A template at a version (its current one by default). */
+  async findTemplate(id: string, version?: number): Promise<TemplateRow | undefined> {
+    const q = this.templateQuery().where('t.id', '=', id);
+    return version === undefined
+      ? q.whereRef('v.version', '=', 't.version').executeTakeFirst()
+      : q
+          .where('v.version', '=', version)
+          .executeTakeFirst()
+          .then((r) => r && { ...r, version });
+  }
+
+  listTemplates(serviceId: string, type?: string): Promise<TemplateRow[]> {
+    let q = this.templateQuery().where('t.service_id', '=', serviceId).where('t.is_archived', '=', false).whereRef('v.version', '=', 't.version');
+    if (type) q = q.where('t.type', '=', type);
+    return q.orderBy('t.name').execute();
+  }
+
+  templateVersions(id: string): Promise<TemplateVersionsTable[]> {
+    return this.db.k.selectFrom('template_versions').selectAll().where('template_id', '=', id).orderBy('version', 'desc').execute();
+  }
+
+  // ---- notifications
+
+  /**
+   * Inserts notifications in bulk: a prepared statement a row on SQLite, one unnest statement on
+   * PostgreSQL. A campaign row already made (same campaign and row number) is skipped, so a
+   * chunk run again after a crash adds nothing twice. Given a transaction, runs inside it;
+   * otherwise in a transaction of its own.
+   */
+  async insertNotifications(rows: NotificationsTable[], trx?: Executor): Promise<void> {
+    if (!rows.length) return;
+    if (this.db.dialect === 'sqlite') {
+      const raw = this.db.driver.sqlite as BetterSqlite3.Database;
+      this.insertStmt ??= raw.prepare(
+        `INSERT INTO notifications (${COLUMNS.map(([c]) => c).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (campaign_id, row_number) DO NOTHING`,
+      );
+      const stmt = this.insertStmt;
+      const insertAll = () => {
+        const values = new Array(SQLITE_CELLS.length);
+        for (const row of rows) {
+          for (let i = 0; i < SQLITE_CELLS.length; i++) values[i] = SQLITE_CELLS[i](row);
+          stmt.run(values);
+        }
+      };
+      // The raw handle is the connection a transaction holds, so inside one this joins it; alone,
+      // holding Kysely's connection keeps it out of anyone else's transaction.
+      if (trx) insertAll();
+      else await this.db.k.connection().execute(async () => raw.transaction(insertAll)());
+      return;
+    }
+    const arrays = COLUMNS.map(([, type], i) => sql`${rows.map(PG_CELLS[i])}::${sql.raw(type === 'jsonb' ? 'text' : type)}[]`);
+    const names = COLUMNS.map(([c]) => c).join(', ');
+    const selected = COLUMNS.map(([c, type]) => sql.raw(type === 'jsonb' ? `u.${c}::jsonb` : `u.${c}`));
+    await sql`INSERT INTO notifications (${sql.raw(names)})
+      SELECT ${sql.join(selected)} FROM unnest(${sql.join(arrays)}) AS u(${sql.raw(names)})
+      ON CONFLICT (campaign_id, row_number) DO NOTHING`.execute(trx ?? this.db.k);
+  }
+
+  findNotification(serviceId: string, id: string): Promise<NotificationsTable | undefined> {
+    return this.db.k.selectFrom('notifications').selectAll().where('service_id', '=', serviceId).where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Newest first, in pages of `limit`, after `olderThanId` when given (ids are time-ordered). */
+  listNotifications(f: NotificationFilter): Promise<NotificationsTable[]> {
+    let q = this.db.k.selectFrom('notifications').selectAll().where('service_id', '=', f.serviceId);
+    if (f.type) q = q.where('type', '=', f.type);
+    if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
+    if (f.reference !== undefined) q = q.where('reference', '=', f.reference);
+    if (f.olderThanId) q = q.where('id', '<', f.olderThanId);
+    if (f.keyType) q = q.where('key_type', '=', f.keyType);
+    return q.orderBy('id', 'desc').limit(f.limit).execute();
+  }
+
+  async countSentSince(serviceId: string, since: Date, type: string): Promise<number> {
+    const row = await this.db.k
+      .selectFrom('notifications')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('service_id', '=', serviceId)
+      .where('created_at', '>=', since)
+      .where('type', '=', type)
+      .where('key_type', '!=', 'test')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Claims up to `limit` due notifications for this worker until `lockedUntil`: those whose
+   * next attempt has come and that nobody holds (or whose holder's lock ran out). Returns what
+   * routing needs; the rest of a row is read only when it goes to a provider.
+   */
+  async claimDue(workerId: string, now: Date, lockedUntil: Date, limit: number): Promise<DueRow[]> {
+    const due = this.db.k
+      .selectFrom('notifications')
+      .select('id')
+      .where('next_attempt_at', '<=', now)
+      .where((e) => e.or([e('locked_until', 'is', null), e('locked_until', '<', now)]))
+      .orderBy('next_attempt_at')
+      .limit(limit);
+    const picked = this.db.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+    return this.db.k.updateTable('notifications').set({ locked_by: workerId, locked_until: lockedUntil }).where('id', 'in', picked).returning(DUE_COLUMNS).execute();
+  }
+
+  /**
+   * The development inbox's fast path: due notifications on channels with no provider, from
+   * live and team keys (test keys and Notify's smoke-test recipients are simulated instead),
+   * delivered where they lie in one statement, claim and outcome at once. Returns what changed.
+   */
+  async deliverDueToInbox(now: Date, channels: string[], simulated: string[], limit: number): Promise<{ id: string; service_id: string; status: string }[]> {
+    if (!channels.length) return [];
+    let due = this.db.k
+      .selectFrom('notifications')
+      .select('id')
+      .where('next_attempt_at', '<=', now)
+      .where((e) => e.or([e('locked_until', 'is', null), e('locked_until', '<', now)]))
+      .where('type', 'in', channels)
+      .where('key_type', '!=', 'test')
+      .where('normalised_to', 'not in', simulated)
+      .orderBy('next_attempt_at')
+      .limit(limit);
+    if (this.db.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    return this.db.k
+      .updateTable('notifications')
+      .set({
+        status: sql`CASE WHEN type = 'letter' THEN 'received' ELSE 'delivered' END`,
+        provider: 'inbox',
+        provider_ref: sql`id`,
+        attempts: sql`attempts + 1`,
+        sent_at: now,
+        completed_at: now,
+        next_attempt_at: null,
+        locked_by: null,
+        locked_until: null,
+        updated_at: now,
+      })
+      .where('id', 'in', due)
+      .returning(['id', 'service_id', 'status'])
+      .execute();
+  }
+
+  notificationsByIds(ids: string[]): Promise<NotificationsTable[]> {
+    return ids.length ? this.db.k.selectFrom('notifications').selectAll().where('id', 'in', ids).execute() : Promise.resolve([]);
+  }
+
+  /** Marks claimed rows as handed to a provider whose answer is awaited (see delivery.ts). */
+  async markInFlight(workerId: string, ids: string[], provider: string, at: Date): Promise<void> {
+    if (!ids.length) return;
+    await this.db.k.updateTable('notifications').set({ status: 'sending', provider, attempts: sql`attempts + 1`, updated_at: at }).where('id', 'in', ids).where('locked_by', '=', workerId).execute();
+  }
+
+  /** Records what became of claimed rows; fenced on this worker's lock. */
+  async recordOutcomes(workerId: string, outcomes: Outcome[], at: Date): Promise<void> {
+    if (!outcomes.length) return;
+    await this.db.transaction(async (trx) => {
+      for (const o of outcomes) {
+        await trx
+          .updateTable('notifications')
+          .set({
+            // A receipt can land while the send is still being recorded: a final status it wrote stays.
+            status: sql`CASE WHEN status IN ('delivered', 'permanent-failure', 'temporary-failure', 'received') THEN status ELSE ${o.status} END`,
+            status_reason: o.reason ?? null,
+            provider: o.provider,
+            provider_ref: o.providerRef ?? null,
+            sent_at: o.sentAt ?? null,
+            completed_at: sql`CASE WHEN status IN ('delivered', 'permanent-failure', 'temporary-failure', 'received') THEN completed_at ELSE ${o.completedAt ?? null} END`,
+            next_attempt_at: o.retryAt ?? null,
+            locked_by: null,
+            locked_until: null,
+            updated_at: at,
+          })
+          .where('id', '=', o.id)
+          .where('locked_by', '=', workerId)
+          .execute();
+      }
+    });
+  }
+
+  /** The development inbox (and test keys): a batch handed over in one statement, delivered at once. */
+  async deliverInPlace(workerId: string, ids: string[], provider: string, status: string, at: Date): Promise<void> {
+    if (!ids.length) return;
+    await this.db.k
+      .updateTable('notifications')
+      .set({ status, provider, provider_ref: sql`id`, attempts: sql`attempts + 1`, sent_at: at, completed_at: at, next_attempt_at: null, locked_by: null, locked_until: null, updated_at: at })
+      .where('id', 'in', ids)
+      .where('locked_by', '=', workerId)
+      .execute();
+  }
+
+  /** A delivery receipt: the provider's later word on a notification it accepted. */
+  async applyReceipt(provider: string, providerRef: string, status: string, at: Date): Promise<NotificationsTable | undefined> {
+    const row = await this.db.k.selectFrom('notifications').selectAll().where('provider', '=', provider).where('provider_ref', '=', providerRef).executeTakeFirst();
+    if (!row) return undefined;
+    await this.db.k.updateTable('notifications').set({ status, completed_at: at, updated_at: at }).where('id', '=', row.id).execute();
+    return { ...row, status, completed_at: at };
+  }
+
+  inbox(limit: number, olderThanId?: string): Promise<NotificationsTable[]> {
+    let q = this.db.k.selectFrom('notifications').selectAll().where('provider', '=', 'inbox');
+    if (olderThanId) q = q.where('id', '<', olderThanId);
+    return q.orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async insertLetterFile(row: LetterFilesTable, ex: Executor = this.db.k): Promise<void> {
+    await ex.insertInto('letter_files').values(row).execute();
+  }
+
+  async letterFile(notificationId: string): Promise<Buffer | undefined> {
+    const row = await this.db.k.selectFrom('letter_files').select('pdf').where('notification_id', '=', notificationId).executeTakeFirst();
+    return row ? Buffer.from(row.pdf) : undefined;
+  }
+
+  // ---- providers
+
+  listProviders(channel?: string): Promise<MessageProvidersTable[]> {
+    let q = this.db.k.selectFrom('message_providers').selectAll();
+    if (channel) q = q.where('channel', '=', channel);
+    return q.orderBy('channel').orderBy('priority').execute();
+  }
+
+  async insertProvider(row: MessageProvidersTable, ex: Executor = this.db.k): Promise<void> {
+    await ex.insertInto('message_providers').values(jsonColumns(this.db, row)).execute();
+  }
+
+  async updateProvider(id: string, fields: Partial<MessageProvidersTable>, ex: Executor = this.db.k): Promise<void> {
+    await ex.updateTable('message_providers').set(jsonColumns(this.db, fields)).where('id', '=', id).execute();
+  }
+
+  // ---- opt-outs and received texts
+
+  async optedOut(normalisedTo: string[]): Promise<Set<string>> {
+    if (!normalisedTo.length) return new Set();
+    const rows = await this.db.k.selectFrom('opt_outs').select('normalised_to').where('normalised_to', 'in', normalisedTo).execute();
+    return new Set(rows.map((r) => r.normalised_to));
+  }
+
+  async insertOptOut(row: OptOutsTable, ex: Executor = this.db.k): Promise<void> {
+    await ex
+      .insertInto('opt_outs')
+      .values(row)
+      .onConflict((oc) => oc.column('normalised_to').doNothing())
+      .execute();
+  }
+
+  async insertReceivedText(row: ReceivedTextsTable, ex: Executor = this.db.k): Promise<void> {
+    await ex.insertInto('received_texts').values(row).execute();
+  }
+
+  listReceivedTexts(serviceId: string, olderThanId: string | undefined, limit: number): Promise<ReceivedTextsTable[]> {
+    let q = this.db.k.selectFrom('received_texts').selectAll().where('service_id', '=', serviceId);
+    if (olderThanId) q = q.where('id', '<', olderThanId);
+    return q.orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  // ---- the console
+
+  /**
+   * Notifications created since `since`, counted by channel and status. Ids are time-ordered,
+   * so the primary key bounds the scan to the period.
+   */
+  async countByChannelAndStatus(since: Date): Promise<{ type: string; status: string; n: number }[]> {
+    const rows = await this.db.k
+      .selectFrom('notifications')
+      .select(['type', 'status', (e) => e.fn.countAll<number>().as('n')])
+      .where('id', '>=', lowestIdAt(since))
+      .where('created_at', '>=', since)
+      .groupBy(['type', 'status'])
+      .execute();
+    return rows.map((r) => ({ type: r.type, status: r.status, n: Number(r.n) }));
+  }
+
+  /** Notifications of every service (or one), newest first, in pages of `limit` after `olderThanId`. */
+  findNotifications(f: ConsoleNotificationFilter): Promise<NotificationsTable[]> {
+    let q = this.db.k.selectFrom('notifications').selectAll();
+    if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
+    if (f.type) q = q.where('type', '=', f.type);
+    if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
+    if (f.reference) q = q.where('reference', '=', f.reference);
+    if (f.provider) q = q.where('provider', '=', f.provider);
+    if (f.olderThanId) q = q.where('id', '<', f.olderThanId);
+    return q.orderBy('id', 'desc').limit(f.limit).execute();
+  }
+
+  findNotificationById(id: string): Promise<NotificationsTable | undefined> {
+    return this.db.k.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  // ---- provider receipts, keypresses and inbound texts (receipts.service.ts)
+
+  findProvider(id: string): Promise<MessageProvidersTable | undefined> {
+    return this.db.k.selectFrom('message_providers').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The notification a receipt is about, sent through one of `providers` (by name): by the provider's reference, or by Weft's id (which the provider was given). */
+  findSentThrough(providers: string[], match: { providerRef?: string; id?: string }): Promise<NotificationsTable | undefined> {
+    const { providerRef, id } = match;
+    if ((!providerRef && !id) || !providers.length) return Promise.resolve(undefined);
+    return this.db.k
+      .selectFrom('notifications')
+      .selectAll()
+      .where('provider', 'in', providers)
+      .where((e) => e.or([...(providerRef ? [e('provider_ref', '=', providerRef)] : []), ...(id ? [e('id', '=', id)] : [])]))
+      .executeTakeFirst();
+  }
+
+  /**
+   * A delivery receipt: moves a notification sent through `provider` to `status`, but only
+   * from one of the statuses in `from` (so receipts arriving out of order never take a final
+   * status back). A final status records completed_at and stops any retry that was waiting;
+   * the provider's reference is kept when the receipt beat delivery's own record of it.
+   * Returns the updated row, or undefined when nothing changed.
+   */
+  async recordReceipt(
+    r: { id: string; provider: string; status: string; reason?: string | null; providerRef?: string; final: boolean; at: Date },
+    from: readonly string[],
+  ): Promise<NotificationsTable | undefined> {
+    if (!from.length) return undefined;
+    const fields: Record<string, unknown> = { status: r.status, updated_at: r.at };
+    if (r.reason) fields.status_reason = r.reason;
+    if (r.final) Object.assign(fields, { completed_at: r.at, next_attempt_at: null });
+    if (r.providerRef) fields.provider_ref = sql`coalesce(provider_ref, ${r.providerRef})`;
+    return this.db.k
+      .updateTable('notifications')
+      .set(fields as Partial<NotificationsTable>)
+      .where('id', '=', r.id)
+      .where('provider', '=', r.provider)
+      .where('status', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Notifications sent through `provider` still waiting for a final status, least recently updated first (receipts by polling). */
+  awaitingReceipts(provider: string, statuses: readonly string[], limit: number): Promise<NotificationsTable[]> {
+    return this.db.k
+      .selectFrom('notifications')
+      .selectAll()
+      .where('provider', '=', provider)
+      .where('status', 'in', [...statuses])
+      .where('provider_ref', 'is not', null)
+      .where('locked_by', 'is', null)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** What a person did in reply on a voice call (the key pressed), kept as the notification's status reason. */
+  async recordKeypress(id: string, provider: string, text: string, at: Date): Promise<boolean> {
+    const res = await this.db.k.updateTable('notifications').set({ status_reason: text, updated_at: at }).where('id', '=', id).where('provider', '=', provider).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async removeOptOut(normalisedTo: string, ex: Executor = this.db.k): Promise<boolean> {
+    const res = await ex.deleteFrom('opt_outs').where('normalised_to', '=', normalisedTo).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+}

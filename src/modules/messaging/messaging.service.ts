@@ -1,0 +1,576 @@
+import { randomUUID } from 'node:crypto';
+import type { Actor } from '../../platform/auth/actor.js';
+import { seal, unseal } from '../../platform/auth/secrets.js';
+import type { AuditService } from '../../platform/audit/audit.service.js';
+import type { Db } from '../../platform/db/database.js';
+import { isUniqueViolation } from '../../platform/db/dialect.js';
+import type { EventBus } from '../../platform/events/index.js';
+import { newId } from '../../platform/ids.js';
+import { messagingErrors } from './messaging.errors.js';
+import { type MessageProvidersTable, type MessageServicesTable, MessagingRepository, type NotificationsTable, type TemplateRow, type TemplateVersionsTable } from './messaging.repository.js';
+import type { Channel, KeyCreate, KeyView, ProviderInput, ProviderView, ServiceCreate, ServiceView, TemplateInput } from './messaging.schema.js';
+import { type KeyForAuth, type KeyType, type ServiceForAuth, serviceActor, tokenIssuer, verifyToken } from './notify.auth.js';
+import { CALLBACK_PURPOSE, type StatusChange } from './callbacks.js';
+import { type Rendered, renderFor } from './rendering.js';
+
+const KEY_PURPOSE = 'weft messaging api key';
+export const PROVIDER_PURPOSE = 'weft messaging provider secrets';
+const AUTH_CACHE_MS = 10_000;
+const TEMPLATE_CACHE_MS = 10_000;
+export const CHANGED_EVENT = 'messaging.changed';
+/** The template id precompiled letters carry (they have none). */
+export const PRECOMPILED_TEMPLATE = '00000000-0000-0000-0000-000000000000';
+
+export interface Origin {
+  ip?: string;
+  requestId?: string;
+}
+
+/** One message to send, already checked by the caller (the /v2 API, a campaign, a rule). */
+export interface NewNotification {
+  serviceId: string;
+  keyId: string | null;
+  keyType: KeyType;
+  template: TemplateRow;
+  recipient: string;
+  normalisedTo: string;
+  address?: string[] | null;
+  personalisation: Record<string, unknown>;
+  rendered: Rendered;
+  reference?: string | null;
+  language?: 'en' | 'cy';
+  scheduledFor?: Date | null;
+  campaignId?: string | null;
+  rowNumber?: number | null;
+  createdByName?: string | null;
+  residentId?: string | null;
+  fallback?: { channel: string; templateId: string }[] | null;
+  fallbackOf?: string | null;
+}
+
+/**
+ * Messaging: sending services and their Notify-style API keys, templates with versions,
+ * and notifications. Delivery (delivery.ts) takes notifications from the table.
+ */
+export class MessagingService {
+  readonly repo: MessagingRepository;
+  private authCache = new Map<string, { at: number; service: (ServiceForAuth & { row: MessageServicesTable }) | undefined }>();
+  private templateCache = new Map<string, { at: number; template: TemplateRow | undefined }>();
+  /** Called after notifications are stored, so delivery starts at once in this process. */
+  onQueued: () => void = () => {};
+  /**
+   * Called when notifications reach a new status (delivery, receipts): the composition root
+   * points it at delivery-status callbacks. Accepts one change or several.
+   */
+  onStatusChange: (changes: StatusChange | StatusChange[]) => Promise<void> = async () => {};
+  /** Called when services, keys, templates or providers change (here or in another process). */
+  onChanged: () => void = () => {};
+  private readonly off: () => void;
+  /** Concurrent sends share a transaction: each caller hears back only once its rows are committed. */
+  private readonly writer = new GroupWriter<NotificationsTable>((rows) => this.repo.insertNotifications(rows));
+
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly events: EventBus,
+    private readonly secret: string,
+  ) {
+    this.repo = new MessagingRepository(db);
+    this.off = events.on(CHANGED_EVENT, () => this.forget());
+  }
+
+  close(): void {
+    this.off();
+  }
+
+  private forget(): void {
+    this.authCache.clear();
+    this.templateCache.clear();
+    this.onChanged();
+  }
+
+  private async changed(): Promise<void> {
+    this.forget();
+    await this.events.emit(CHANGED_EVENT, {});
+  }
+
+  // ---------------------------------------------------------------- services and keys
+
+  async createService(actor: Actor, input: ServiceCreate, origin: Origin = {}): Promise<ServiceView> {
+    const now = new Date();
+    const row: MessageServicesTable = {
+      id: randomUUID(),
+      name: input.name.trim(),
+      sms_sender: input.smsSender?.trim() || 'WEFT',
+      email_from: input.emailFrom ?? 'notifications@weft.invalid',
+      email_reply_to: input.emailReplyTo ?? null,
+      team_members_json: (input.teamMembers ?? []).map((m) => m.trim()).filter(Boolean),
+      rate_limit_per_minute: input.rateLimitPerMinute ?? 3000,
+      daily_limit: input.dailyLimit ?? 250_000,
+      callback_url: null,
+      callback_token_sealed: null,
+      inbound_callback_url: null,
+      inbound_callback_token_sealed: null,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.db.transaction(async (trx) => {
+        await this.repo.insertService(row, trx);
+        await this.audit.record({ actor, action: 'messaging.service_create', summary: `Created messaging service ${row.name}`, targetType: 'message_service', targetId: row.id, ...origin }, trx);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw messagingErrors.MESSAGE_SERVICE_NAME_TAKEN();
+      throw err;
+    }
+    return this.getService(row.id);
+  }
+
+  async getService(id: string): Promise<ServiceView> {
+    const row = isUuid(id) ? await this.repo.findService(id.toLowerCase()) : undefined;
+    if (!row) throw messagingErrors.MESSAGE_SERVICE_NOT_FOUND();
+    return toServiceView(row);
+  }
+
+  getServiceRow(id: string): Promise<MessageServicesTable | undefined> {
+    return isUuid(id) ? this.repo.findService(id.toLowerCase()) : Promise.resolve(undefined);
+  }
+
+  /**
+   * Where the service is told of each notification's final status (Notify's delivery-status
+   * callback): an https URL (http only to this machine, for development) and a bearer token of
+   * at least 10 characters, sealed at rest. No URL turns callbacks off.
+   */
+  async setCallback(actor: Actor, serviceId: string, input: { url: string | null; bearerToken?: string }, origin: Origin = {}): Promise<ServiceView> {
+    const service = await this.getService(serviceId);
+    const fields: Partial<MessageServicesTable> = { updated_at: new Date() };
+    if (input.url) {
+      if (!isCallbackUrl(input.url)) throw messagingErrors.CALLBACK_INVALID(undefined, [{ field: 'url', message: 'Enter a URL that starts with https://' }]);
+      if (!input.bearerToken || input.bearerToken.length < 10)
+        throw messagingErrors.CALLBACK_INVALID(undefined, [{ field: 'bearerToken', message: 'The bearer token must be at least 10 characters' }]);
+      fields.callback_url = input.url;
+      fields.callback_token_sealed = seal(this.secret, CALLBACK_PURPOSE, input.bearerToken);
+    } else {
+      fields.callback_url = null;
+      fields.callback_token_sealed = null;
+    }
+    await this.db.transaction(async (trx) => {
+      await this.repo.updateService(service.id, fields, trx);
+      await this.audit.record(
+        {
+          actor,
+          action: 'messaging.callback_set',
+          summary: input.url ? `Set the delivery-status callback of ${service.name}` : `Turned off the delivery-status callback of ${service.name}`,
+          targetType: 'message_service',
+          targetId: service.id,
+          ...origin,
+        },
+        trx,
+      );
+    });
+    await this.changed();
+    return this.getService(service.id);
+  }
+
+  async listServices(): Promise<ServiceView[]> {
+    return (await this.repo.listServices()).map(toServiceView);
+  }
+
+  /** A new key; the whole key, `{name}-{service id}-{secret}`, is returned this once. */
+  async createKey(actor: Actor, serviceId: string, input: KeyCreate, origin: Origin = {}): Promise<{ key: KeyView; apiKey: string }> {
+    const service = await this.getService(serviceId);
+    const secret = randomUUID();
+    const now = new Date();
+    const row = {
+      id: newId(),
+      service_id: service.id,
+      name: input.name.trim(),
+      key_type: input.keyType,
+      secret_sealed: seal(this.secret, KEY_PURPOSE, secret),
+      created_by: actor.label,
+      created_at: now,
+      revoked_at: null,
+      last_used_at: null,
+    };
+    await this.db.transaction(async (trx) => {
+      await this.repo.insertKey(row, trx);
+      await this.audit.record(
+        { actor, action: 'messaging.key_create', summary: `Created ${input.keyType} API key ${row.name} for ${service.name}`, targetType: 'message_key', targetId: row.id, ...origin },
+        trx,
+      );
+    });
+    await this.changed();
+    const slug = row.name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+    return { key: toKeyView(row), apiKey: `${slug}-${service.id}-${secret}` };
+  }
+
+  async listKeys(serviceId: string): Promise<KeyView[]> {
+    const service = await this.getService(serviceId);
+    return (await this.repo.keysOf(service.id)).map(toKeyView);
+  }
+
+  async revokeKey(actor: Actor, serviceId: string, keyId: string, origin: Origin = {}): Promise<void> {
+    const service = await this.getService(serviceId);
+    await this.db.transaction(async (trx) => {
+      if (!isUuid(keyId) || !(await this.repo.revokeKey(service.id, keyId.toLowerCase(), new Date(), trx))) throw messagingErrors.MESSAGE_KEY_NOT_FOUND();
+      await this.audit.record({ actor, action: 'messaging.key_revoke', summary: `Revoked an API key of ${service.name}`, targetType: 'message_key', targetId: keyId, ...origin }, trx);
+    });
+    await this.changed();
+  }
+
+  /** The actor for a Notify-style bearer token, or Notify's AuthError. */
+  async actorForToken(token: string): Promise<Actor> {
+    const service = await this.serviceForAuth(tokenIssuer(token));
+    const key = verifyToken(token, service);
+    return serviceActor(service as ServiceForAuth, key);
+  }
+
+  /** A service with its keys' secrets opened, cached briefly (and dropped when keys change). */
+  async serviceForAuth(serviceId: string): Promise<(ServiceForAuth & { row: MessageServicesTable }) | undefined> {
+    const hit = this.authCache.get(serviceId);
+    if (hit && Date.now() - hit.at < AUTH_CACHE_MS) return hit.service;
+    const row = await this.repo.findService(serviceId);
+    let service: (ServiceForAuth & { row: MessageServicesTable }) | undefined;
+    if (row) {
+      const keys: KeyForAuth[] = (await this.repo.keysOf(row.id)).map((k) => ({
+        id: k.id,
+        name: k.name,
+        keyType: k.key_type as KeyType,
+        secret: unseal(this.secret, KEY_PURPOSE, k.secret_sealed),
+        revoked: k.revoked_at !== null,
+      }));
+      service = { id: row.id, name: row.name, keys, row };
+    }
+    this.authCache.set(serviceId, { at: Date.now(), service });
+    return service;
+  }
+
+  // ---------------------------------------------------------------- providers
+
+  /** A delivery provider; its secrets (passwords, tokens) are sealed, never shown again. */
+  async createProvider(actor: Actor, input: ProviderInput, origin: Origin = {}): Promise<ProviderView> {
+    const now = new Date();
+    const row: MessageProvidersTable = {
+      id: newId(),
+      channel: input.channel,
+      kind: input.kind,
+      name: input.name.trim(),
+      priority: input.priority ?? 1,
+      settings_json: input.settings ?? {},
+      secrets_sealed: input.secrets && Object.keys(input.secrets).length ? seal(this.secret, PROVIDER_PURPOSE, JSON.stringify(input.secrets)) : null,
+      is_enabled: input.enabled ?? true,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.transaction(async (trx) => {
+      await this.repo.insertProvider(row, trx);
+      await this.audit.record(
+        { actor, action: 'messaging.provider_create', summary: `Added ${input.kind} provider ${row.name} for ${input.channel}`, targetType: 'message_provider', targetId: row.id, ...origin },
+        trx,
+      );
+    });
+    await this.changed();
+    return toProviderView(row);
+  }
+
+  async setProviderEnabled(actor: Actor, id: string, enabled: boolean, origin: Origin = {}): Promise<void> {
+    const row = (await this.repo.listProviders()).find((p) => p.id === id);
+    if (!row) throw messagingErrors.PROVIDER_NOT_FOUND();
+    await this.db.transaction(async (trx) => {
+      await this.repo.updateProvider(id, { is_enabled: enabled, updated_at: new Date() }, trx);
+      await this.audit.record(
+        { actor, action: 'messaging.provider_update', summary: `${enabled ? 'Enabled' : 'Disabled'} provider ${row.name}`, targetType: 'message_provider', targetId: id, ...origin },
+        trx,
+      );
+    });
+    await this.changed();
+  }
+
+  async listProviders(): Promise<ProviderView[]> {
+    return (await this.repo.listProviders()).map(toProviderView);
+  }
+
+  // ---------------------------------------------------------------- templates
+
+  async createTemplate(actor: Actor, serviceId: string, input: TemplateInput, origin: Origin = {}): Promise<TemplateRow> {
+    const service = await this.getService(serviceId);
+    checkTemplate(input);
+    const now = new Date();
+    const id = randomUUID();
+    await this.db.transaction(async (trx) => {
+      await this.repo.insertTemplate(
+        { id, service_id: service.id, name: input.name.trim(), type: input.type, version: 1, is_archived: false, created_at: now, updated_at: now },
+        versionRow(id, 1, input, actor, now),
+        trx,
+      );
+      await this.audit.record({ actor, action: 'messaging.template_create', summary: `Created ${input.type} template ${input.name}`, targetType: 'template', targetId: id, ...origin }, trx);
+    });
+    return (await this.repo.findTemplate(id)) as TemplateRow;
+  }
+
+  /** Saves a new version; notifications keep the version they were sent with. */
+  async updateTemplate(actor: Actor, id: string, input: TemplateInput, origin: Origin = {}): Promise<TemplateRow> {
+    const before = await this.getTemplate(id);
+    if (input.type !== before.type)
+      throw messagingErrors.TEMPLATE_INVALID('A template’s type cannot change. Make a new template instead.', [{ field: 'type', message: 'A template’s type cannot change' }]);
+    checkTemplate(input);
+    const now = new Date();
+    const version = before.version + 1;
+    await this.db.transaction(async (trx) => {
+      await this.repo.insertTemplateVersion(versionRow(before.id, version, input, actor, now), { version, name: input.name.trim(), updated_at: now }, trx);
+      await this.audit.record(
+        { actor, action: 'messaging.template_update', summary: `Saved version ${version} of template ${input.name}`, targetType: 'template', targetId: before.id, ...origin },
+        trx,
+      );
+    });
+    await this.changed();
+    return this.getTemplate(before.id);
+  }
+
+  async getTemplate(id: string, version?: number): Promise<TemplateRow> {
+    const row = isUuid(id) ? await this.repo.findTemplate(id.toLowerCase(), version) : undefined;
+    if (!row) throw messagingErrors.TEMPLATE_NOT_FOUND();
+    return row;
+  }
+
+  /** The current version, cached briefly: sending looks it up on every request. */
+  async currentTemplate(id: string): Promise<TemplateRow | undefined> {
+    const hit = this.templateCache.get(id);
+    if (hit && Date.now() - hit.at < TEMPLATE_CACHE_MS) return hit.template;
+    const template = isUuid(id) ? await this.repo.findTemplate(id.toLowerCase()) : undefined;
+    this.templateCache.set(id, { at: Date.now(), template });
+    return template;
+  }
+
+  listTemplates(serviceId: string, type?: string): Promise<TemplateRow[]> {
+    return this.repo.listTemplates(serviceId, type);
+  }
+
+  // ---------------------------------------------------------------- notifications
+
+  /** Stores notifications ready for delivery (each row is its own queue entry) and wakes delivery. */
+  async queue(items: NewNotification[], options: { store?: boolean } = {}): Promise<NotificationsTable[]> {
+    const now = new Date();
+    const rows = items.map((n) => notificationRow(n, now));
+    if (options.store === false) return rows;
+    await this.writer.add(rows);
+    this.onQueued();
+    return rows;
+  }
+
+  /**
+   * A letter sent as a finished PDF (Notify's precompiled letter): stored with its file in one
+   * transaction. It has no template; the nil id stands in, as Notify's hidden template does.
+   */
+  async queuePrecompiledLetter(actor: Actor, reference: string, pdf: Buffer, postage: string): Promise<NotificationsTable> {
+    const now = new Date();
+    const template = { id: PRECOMPILED_TEMPLATE, version: 1, type: 'letter' } as TemplateRow;
+    const row = notificationRow(
+      {
+        serviceId: actor.serviceId as string,
+        keyId: actor.id,
+        keyType: actor.keyType as KeyType,
+        template,
+        recipient: 'Precompiled letter',
+        normalisedTo: '',
+        personalisation: {},
+        rendered: { body: '', billableUnits: 1, postage, missing: [] },
+        reference,
+      },
+      now,
+    );
+    await this.db.transaction(async (trx) => {
+      await this.repo.insertNotifications([row], trx);
+      await this.repo.insertLetterFile({ notification_id: row.id, pdf, created_at: now }, trx);
+    });
+    this.onQueued();
+    return row;
+  }
+
+  getNotification(serviceId: string, id: string): Promise<NotificationsTable | undefined> {
+    return isUuid(id) ? this.repo.findNotification(serviceId, id.toLowerCase()) : Promise.resolve(undefined);
+  }
+
+  render(template: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', service: { name: string }, address?: string[]): Rendered {
+    return renderFor(template, personalisation, language, service, address);
+  }
+
+  // ---------------------------------------------------------------- the console's reads
+
+  /** Notifications created since `since`, counted by channel and status. */
+  countByChannelAndStatus(since: Date): Promise<{ type: string; status: string; n: number }[]> {
+    return this.repo.countByChannelAndStatus(since);
+  }
+
+  /** Notifications of every service, or of one, newest first: the console's lists and the development inbox. */
+  findNotifications(filter: Parameters<MessagingRepository['findNotifications']>[0]): Promise<NotificationsTable[]> {
+    return this.repo.findNotifications(filter);
+  }
+
+  /** A notification of any service, by id. */
+  notificationById(id: string): Promise<NotificationsTable | undefined> {
+    return isUuid(id) ? this.repo.findNotificationById(id.toLowerCase()) : Promise.resolve(undefined);
+  }
+
+  /** A precompiled letter's file; other letters are rendered again from their template. */
+  letterFile(notificationId: string): Promise<Buffer | undefined> {
+    return this.repo.letterFile(notificationId);
+  }
+
+  /** Every saved version of a template, newest first. */
+  templateVersions(templateId: string): Promise<TemplateVersionsTable[]> {
+    return this.repo.templateVersions(templateId);
+  }
+}
+
+/**
+ * Group commit: rows handed in while a write is in flight go together in the next one, so a
+ * busy API writes hundreds of notifications a transaction instead of one. If a group fails,
+ * each caller's rows are tried alone, so one bad row fails only its own request.
+ */
+export class GroupWriter<T> {
+  private pending: { rows: T[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(private readonly write: (rows: T[]) => Promise<void>) {}
+
+  add(rows: T[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ rows, resolve, reject });
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const group = this.pending;
+      this.pending = [];
+      try {
+        await this.write(group.flatMap((g) => g.rows));
+        for (const g of group) g.resolve();
+      } catch {
+        for (const g of group) await this.write(g.rows).then(g.resolve, g.reject);
+      }
+    }
+    this.writing = false;
+  }
+}
+
+/** The row a notification starts as: waiting for delivery (or for its time, when scheduled). */
+export function notificationRow(n: NewNotification, now: Date): NotificationsTable {
+  const scheduled = n.scheduledFor && n.scheduledFor > now ? n.scheduledFor : null;
+  return {
+    id: newId(now.getTime()),
+    service_id: n.serviceId,
+    key_id: n.keyId,
+    key_type: n.keyType,
+    template_id: n.template.id,
+    template_version: n.template.version,
+    type: n.template.type,
+    recipient: n.recipient,
+    normalised_to: n.normalisedTo,
+    address_json: n.address ?? null,
+    reference: n.reference ?? null,
+    personalisation_json: n.personalisation,
+    language: n.language ?? 'en',
+    subject: n.rendered.subject ?? null,
+    body: n.rendered.body,
+    billable_units: n.rendered.billableUnits,
+    postage: n.rendered.postage ?? null,
+    status: 'created',
+    status_reason: null,
+    provider: null,
+    provider_ref: null,
+    attempts: 0,
+    next_attempt_at: scheduled ?? now,
+    locked_until: null,
+    locked_by: null,
+    campaign_id: n.campaignId ?? null,
+    row_number: n.rowNumber ?? null,
+    created_by_name: n.createdByName ?? null,
+    created_at: now,
+    scheduled_for_at: scheduled,
+    sent_at: null,
+    completed_at: null,
+    updated_at: now,
+    resident_id: n.residentId ?? null,
+    fallback_json: n.fallback?.length ? n.fallback : null,
+    fallback_of: n.fallbackOf ?? null,
+  };
+}
+
+function versionRow(templateId: string, version: number, input: TemplateInput, actor: Actor, now: Date): TemplateVersionsTable {
+  return {
+    template_id: templateId,
+    version,
+    name: input.name.trim(),
+    subject: input.subject?.trim() || null,
+    body: input.body,
+    subject_cy: input.subjectCy?.trim() || null,
+    body_cy: input.bodyCy || null,
+    options_json: { menu: input.menu, suggestions: input.suggestions, postage: input.postage },
+    created_by: actor.label,
+    created_at: now,
+  };
+}
+
+function checkTemplate(input: TemplateInput): void {
+  const needsSubject = input.type === 'email' || input.type === 'letter';
+  if (needsSubject && !input.subject?.trim())
+    throw messagingErrors.TEMPLATE_INVALID(undefined, [{ field: 'subject', message: `A ${input.type === 'email' ? 'subject line' : 'heading'} is required` }]);
+  if (!needsSubject && input.subject?.trim()) throw messagingErrors.TEMPLATE_INVALID(undefined, [{ field: 'subject', message: `A ${input.type} template has no subject` }]);
+  if (input.bodyCy !== undefined && needsSubject && !input.subjectCy?.trim() && input.bodyCy.trim())
+    throw messagingErrors.TEMPLATE_INVALID(undefined, [{ field: 'subjectCy', message: 'The Welsh version needs a subject too' }]);
+  if (input.menu && input.type !== 'voice') throw messagingErrors.TEMPLATE_INVALID(undefined, [{ field: 'menu', message: 'Only voice templates have a keypad menu' }]);
+  if (input.suggestions && input.type !== 'rcs') throw messagingErrors.TEMPLATE_INVALID(undefined, [{ field: 'suggestions', message: 'Only RCS templates have suggested replies' }]);
+}
+
+function isCallbackUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname));
+  } catch {
+    return false;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string) => UUID.test(s);
+
+export const channelOf = (t: TemplateRow) => t.type as Channel;
+
+function toServiceView(r: MessageServicesTable): ServiceView {
+  return {
+    id: r.id,
+    name: r.name,
+    smsSender: r.sms_sender,
+    emailFrom: r.email_from,
+    emailReplyTo: r.email_reply_to,
+    teamMembers: r.team_members_json,
+    rateLimitPerMinute: r.rate_limit_per_minute,
+    dailyLimit: r.daily_limit,
+    callbackUrl: r.callback_url,
+    createdAt: r.created_at,
+  };
+}
+
+function toKeyView(r: { id: string; name: string; key_type: string; created_by: string; created_at: Date; revoked_at: Date | null }): KeyView {
+  return { id: r.id, name: r.name, keyType: r.key_type, createdBy: r.created_by, createdAt: r.created_at, revokedAt: r.revoked_at };
+}
+
+function toProviderView(r: MessageProvidersTable): ProviderView {
+  return {
+    id: r.id,
+    channel: r.channel,
+    kind: r.kind,
+    name: r.name,
+    priority: r.priority,
+    settings: r.settings_json,
+    hasSecrets: r.secrets_sealed !== null,
+    enabled: r.is_enabled,
+    createdAt: r.created_at,
+  };
+}

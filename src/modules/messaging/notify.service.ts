@@ -1,0 +1,184 @@
+import type { Actor } from '../../platform/auth/actor.js';
+import { newId } from '../../platform/ids.js';
+import { messagingErrors, NOTIFY_MESSAGES } from './messaging.errors.js';
+import type { MessageServicesTable, NotificationsTable, TemplateRow } from './messaging.repository.js';
+import type { Channel } from './messaging.schema.js';
+import type { MessagingService } from './messaging.service.js';
+import type { KeyType } from './notify.auth.js';
+import { checkEmail, checkPhone, type Checked } from './recipients.js';
+import type { Rendered } from './rendering.js';
+import { addressLinesFromPersonalisation, checkPostalAddress, missingPersonalisationMessage } from './render/index.js';
+
+/** Notify's smoke-test recipients: checked and answered like any other, never stored or sent. */
+const SMOKE_TEST = new Set([
+  '447700900000',
+  '447700900111',
+  '447700900222',
+  'simulate-delivered@notifications.service.gov.uk',
+  'simulate-delivered-2@notifications.service.gov.uk',
+  'simulate-delivered-3@notifications.service.gov.uk',
+]);
+
+export interface SendRequest {
+  channel: Channel;
+  templateId: string;
+  /** email address or phone number; letters take their address from the personalisation */
+  to?: string;
+  personalisation: Record<string, unknown>;
+  reference?: string | null;
+  language?: 'en' | 'cy';
+}
+
+export interface Sent {
+  row: NotificationsTable;
+  service: MessageServicesTable;
+  /** smoke-test recipients: answered, not stored */
+  stored: boolean;
+}
+
+/** Notify's token bucket: refills rate/60 a second, holds a third of a minute's worth. */
+class TokenBucket {
+  private tokens: number;
+  private at = Date.now();
+  constructor(
+    readonly perMinute: number,
+    private readonly capacity = Math.ceil(perMinute / 3) + 1,
+  ) {
+    this.tokens = capacity;
+  }
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 60_000) * this.perMinute);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/**
+ * Sending through the Notify-compatible API: every check Notify makes, in Notify's order and
+ * words, then the notification is stored for delivery. Rate and daily limits are counted in
+ * this process (like the API's other rate limits): behind a load balancer each process allows
+ * the full limit.
+ */
+export class NotifySending {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly daily = new Map<string, { day: string; count: number }>();
+
+  constructor(private readonly messaging: MessagingService) {}
+
+  /** Notify checks the rate limit before it reads the body. */
+  checkRateLimit(actor: Actor, service: MessageServicesTable): void {
+    const key = `${service.id}:${actor.keyType}`;
+    let bucket = this.buckets.get(key);
+    if (!bucket || bucket.perMinute !== service.rate_limit_per_minute) {
+      bucket = new TokenBucket(service.rate_limit_per_minute);
+      this.buckets.set(key, bucket);
+    }
+    if (!bucket.take()) {
+      const shown = actor.keyType === 'normal' ? 'LIVE' : String(actor.keyType).toUpperCase();
+      throw messagingErrors.NOTIFY_RATE_LIMITED(`Exceeded rate limit for key type ${shown} of ${service.rate_limit_per_minute} requests per 60 seconds`);
+    }
+  }
+
+  async send(actor: Actor, req: SendRequest): Promise<Sent> {
+    const auth = await this.messaging.serviceForAuth(actor.serviceId as string);
+    if (!auth) throw messagingErrors.NOTIFY_AUTH_INVALID('Invalid token: service not found');
+    const service = auth.row;
+    const keyType = actor.keyType as KeyType;
+    if (keyType !== 'test') await this.checkDailyLimit(service, req.channel);
+    // Notify's order: the body's formats (schema), then the template, then who may be sent to.
+    const checked = req.channel === 'letter' ? undefined : this.checkRecipient(req.channel, req.to ?? '');
+    const { template, rendered } = await this.template(service, req);
+    const language = req.language ?? 'en';
+    let recipient: string;
+    let normalised: string;
+    let address: string[] | null = null;
+    if (req.channel === 'letter') {
+      if (keyType === 'team') throw messagingErrors.NOTIFY_LETTER_REFUSED(NOTIFY_MESSAGES.teamLetters);
+      const check = checkPostalAddress(addressLinesFromPersonalisation(req.personalisation));
+      if (!check.ok) throw messagingErrors.NOTIFY_VALIDATION(check.errors[0], [{ field: 'personalisation', message: check.errors[0] }]);
+      address = check.lines;
+      recipient = check.lines[0];
+      normalised = check.lines.join(', ').toLowerCase();
+    } else {
+      if (!checked?.ok) throw messagingErrors.NOTIFY_INVALID_PHONE(checked?.message);
+      recipient = (req.to ?? '').trim();
+      normalised = checked.normalised;
+      if (keyType === 'team' && !SMOKE_TEST.has(normalised) && !this.teamMembers(service).has(normalised))
+        throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
+    }
+    if (rendered.problem) throw messagingErrors.NOTIFY_BAD_REQUEST(rendered.problem);
+    if ((req.channel === 'sms' || req.channel === 'voice' || req.channel === 'rcs') && (await this.messaging.repo.optedOut([normalised])).has(normalised))
+      throw messagingErrors.NOTIFY_BAD_REQUEST('This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.');
+    const item = {
+      serviceId: service.id,
+      keyId: actor.id,
+      keyType,
+      template,
+      recipient,
+      normalisedTo: normalised,
+      address,
+      personalisation: req.personalisation,
+      rendered,
+      reference: req.reference ?? null,
+      language,
+    };
+    if (SMOKE_TEST.has(normalised)) {
+      const [row] = await this.messaging.queue([item], { store: false });
+      return { row: { ...row, id: newId() }, service, stored: false };
+    }
+    const [row] = await this.messaging.queue([item]);
+    if (keyType !== 'test') this.countSent(service, req.channel);
+    return { row, service, stored: true };
+  }
+
+  /** The template checks, in Notify's order; the message is rendered once, here. */
+  private async template(service: MessageServicesTable, req: SendRequest): Promise<{ template: TemplateRow; rendered: Rendered }> {
+    const template = await this.messaging.currentTemplate(req.templateId);
+    if (!template || template.service_id !== service.id) throw messagingErrors.NOTIFY_BAD_REQUEST('Template not found');
+    if (template.type !== req.channel) throw messagingErrors.NOTIFY_BAD_REQUEST(`${template.type} template is not suitable for ${req.channel} notification`);
+    if (template.is_archived) throw messagingErrors.NOTIFY_BAD_REQUEST('Template has been deleted');
+    const rendered = this.messaging.render(template, req.personalisation, req.language ?? 'en', { name: service.name });
+    if (rendered.missing.length) throw messagingErrors.NOTIFY_BAD_REQUEST(missingPersonalisationMessage(rendered.missing));
+    return { template, rendered };
+  }
+
+  /** The schema stage's checks; a number that is not a UK mobile is refused later, as Notify refuses it at the permission stage. */
+  private checkRecipient(channel: Channel, to: string): Checked {
+    const field = channel === 'email' ? 'email_address' : 'phone_number';
+    const checked: Checked = channel === 'email' ? checkEmail(to) : checkPhone(to);
+    if (!checked.ok && checked.message !== 'Not a UK mobile number') throw messagingErrors.NOTIFY_VALIDATION(`${field} ${checked.message}`, [{ field, message: `${field} ${checked.message}` }]);
+    return checked;
+  }
+
+  private teamMembers(service: MessageServicesTable): Set<string> {
+    const out = new Set<string>();
+    for (const m of service.team_members_json) {
+      const c = m.includes('@') ? checkEmail(m) : checkPhone(m);
+      if (c.ok) out.add(c.normalised);
+    }
+    return out;
+  }
+
+  private dayKey(service: MessageServicesTable, channel: Channel) {
+    return `${service.id}:${channel}`;
+  }
+
+  private async checkDailyLimit(service: MessageServicesTable, channel: Channel): Promise<void> {
+    const today = new Date().toISOString().slice(0, 10);
+    const key = this.dayKey(service, channel);
+    let counter = this.daily.get(key);
+    if (!counter || counter.day !== today) {
+      counter = { day: today, count: await this.messaging.repo.countSentSince(service.id, new Date(`${today}T00:00:00Z`), channel) };
+      this.daily.set(key, counter);
+    }
+    if (counter.count + 1 > service.daily_limit) throw messagingErrors.NOTIFY_DAILY_LIMIT(`Exceeded send limits (${channel}: ${service.daily_limit}) for today`);
+  }
+
+  private countSent(service: MessageServicesTable, channel: Channel): void {
+    const counter = this.daily.get(this.dayKey(service, channel));
+    if (counter) counter.count++;
+  }
+}
