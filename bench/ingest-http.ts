@@ -14,10 +14,10 @@
  * Prints one JSON object. On PostgreSQL it works in a temporary schema of WEFT_BENCH_PG_URL (default: the
  * test database) and drops it afterwards.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
+import { runChild } from './lib/child.js';
+import { runIfMain } from './lib/cli.js';
 import { benchPgUrl, scratchDatabase } from './lib/scratch.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
@@ -143,18 +143,7 @@ function post(token, text) {
 `;
 
 function runClient(cfg: object): Promise<{ ms: number; requests: number; accepted: number; duplicates: number; quarantined: number }> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['-e', CLIENT, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (c) => {
-      out += c;
-    });
-    child.stderr?.on('data', (c) => {
-      err += c;
-    });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the ingest client failed: ${err}`))));
-  });
+  return runChild(CLIENT, cfg, 'the ingest client');
 }
 
 function rate(readings: number, ms: number): Rate {
@@ -342,40 +331,7 @@ export async function main(options: IngestBenchOptions = {}): Promise<IngestBenc
   }
 }
 
-function parseArgs(argv: string[]): IngestBenchOptions {
-  const out: IngestBenchOptions = {};
-  const usage = 'usage: bench/ingest-http.ts [--dialect sqlite|postgres] [--readings N] [--devices N] [--concurrency N] [--latest-devices N] [--query-runs N]';
-  for (let i = 0; i < argv.length; i++) {
-    const value = argv[i + 1];
-    const flag = argv[i];
-    if (flag === '--dialect') {
-      if (value !== 'sqlite' && value !== 'postgres') throw new Error('--dialect must be sqlite or postgres');
-      out.dialect = value;
-      i++;
-      continue;
-    }
-    const keys: Record<string, keyof IngestBenchOptions> = {
-      '--readings': 'readings',
-      '--devices': 'devices',
-      '--concurrency': 'concurrency',
-      '--latest-devices': 'latestDevices',
-      '--query-runs': 'queryRuns',
-    };
-    const key = keys[flag];
-    if (!key) throw new Error(`unknown argument ${flag}; ${usage}`);
-    const num = Number(value?.replaceAll('_', ''));
-    if (!Number.isInteger(num) || num < 1) throw new Error(`${flag} must be a whole number of at least 1`);
-    (out as Record<string, number>)[key] = num;
-    i++;
-  }
-  return out;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(parseArgs(process.argv.slice(2)))
-    .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
-    .catch((err) => {
-      process.stderr.write(`${(err as Error).stack ?? err}\n`);
-      process.exitCode = 1;
-    });
-}
+runIfMain(import.meta.url, main, {
+  usage: 'bench/ingest-http.ts [--dialect sqlite|postgres] [--readings N] [--devices N] [--concurrency N] [--latest-devices N] [--query-runs N]',
+  numbers: { '--readings': 'readings', '--devices': 'devices', '--concurrency': 'concurrency', '--latest-devices': 'latestDevices', '--query-runs': 'queryRuns' },
+});

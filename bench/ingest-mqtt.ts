@@ -30,9 +30,9 @@ import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
+import { runIfMain } from './lib/cli.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -448,58 +448,17 @@ export async function main(options: MqttBenchOptions = {}): Promise<MqttBenchRes
   }
 }
 
-function parseArgs(argv: string[]): MqttBenchOptions {
-  const out: MqttBenchOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const value = argv[i + 1];
-    switch (argv[i]) {
-      case '--dialect':
-        if (value !== 'sqlite' && value !== 'postgres') throw new Error('--dialect must be sqlite or postgres');
-        out.dialect = value;
-        i++;
-        break;
-      case '--qos':
-        if (!['0', '1', 'both'].includes(value)) throw new Error('--qos must be 0, 1 or both');
-        out.qos = value === 'both' ? [0, 1] : [Number(value) as 0 | 1];
-        i++;
-        break;
-      case '--no-tuned':
-        out.tuned = false;
-        break;
-      case '--no-pre-encoded':
-        out.preEncoded = false;
-        break;
-      case '--mosquitto':
-        out.mosquittoUrl = value;
-        i++;
-        break;
-      case '--messages':
-      case '--publishers':
-      case '--window': {
-        const num = Number(value);
-        if (!Number.isInteger(num) || num < 1) throw new Error(`${argv[i]} must be a whole number of at least 1`);
-        if (argv[i] === '--messages') out.messages = num;
-        else if (argv[i] === '--publishers') out.publishers = num;
-        else out.window = num;
-        i++;
-        break;
-      }
-      default:
-        throw new Error(
-          `unknown argument ${argv[i]}; usage: bench/ingest-mqtt.ts [--dialect sqlite|postgres] [--messages N] [--publishers N] [--qos 0|1|both] [--window N] [--mosquitto URL] [--no-tuned] [--no-pre-encoded]`,
-        );
-    }
-  }
-  return out;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(parseArgs(process.argv.slice(2)))
-    .then((result) => {
-      // Exit once the figures are written: a pipe takes them asynchronously.
-      process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
-    })
-    .catch((err) => {
-      process.stderr.write(`${(err as Error).stack ?? (err as Error).message}\n`, () => process.exit(1));
-    });
-}
+runIfMain(import.meta.url, main, {
+  usage: 'bench/ingest-mqtt.ts [--dialect sqlite|postgres] [--messages N] [--publishers N] [--qos 0|1|both] [--window N] [--mosquitto URL] [--no-tuned] [--no-pre-encoded]',
+  numbers: { '--messages': 'messages', '--publishers': 'publishers', '--window': 'window' },
+  strings: { '--mosquitto': 'mosquittoUrl' },
+  switches: { '--no-tuned': ['tuned', false], '--no-pre-encoded': ['preEncoded', false] },
+  custom: {
+    '--qos': (value: string, out: Record<string, unknown>) => {
+      if (!['0', '1', 'both'].includes(value)) throw new Error('--qos must be 0, 1 or both');
+      out.qos = value === 'both' ? [0, 1] : [Number(value)];
+    },
+  },
+  // Brokers and sockets can keep the process alive: exit once the figures are written.
+  exitWhenDone: true,
+});

@@ -10,7 +10,7 @@
  * Prints one JSON object on stdout. On PostgreSQL it works in a temporary schema of
  * WEFT_BENCH_PG_URL (default: the test database) and drops it afterwards.
  */
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './lib/cli.js';
 import { benchPgUrl, scratchDatabase } from './lib/scratch.js';
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../src/platform/db/dialect.js';
@@ -137,37 +137,7 @@ export async function main(options: JobsBenchOptions = {}): Promise<JobsBenchRes
   }
 }
 
-function parseArgs(argv: string[]): JobsBenchOptions {
-  const out: JobsBenchOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const value = argv[i + 1];
-    switch (argv[i]) {
-      case '--dialect':
-        if (value !== 'sqlite' && value !== 'postgres') throw new Error('--dialect must be sqlite or postgres');
-        out.dialect = value;
-        i++;
-        break;
-      case '--jobs':
-      case '--concurrency': {
-        const num = Number(value);
-        if (!Number.isInteger(num) || num < 1) throw new Error(`${argv[i]} must be a whole number of at least 1`);
-        if (argv[i] === '--jobs') out.jobs = num;
-        else out.concurrency = num;
-        i++;
-        break;
-      }
-      default:
-        throw new Error(`unknown argument ${argv[i]}; usage: bench/jobs.ts [--dialect sqlite|postgres] [--jobs N] [--concurrency N]`);
-    }
-  }
-  return out;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(parseArgs(process.argv.slice(2)))
-    .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
-    .catch((err) => {
-      process.stderr.write(`${(err as Error).message}\n`);
-      process.exitCode = 1;
-    });
-}
+runIfMain(import.meta.url, main, {
+  usage: 'bench/jobs.ts [--dialect sqlite|postgres] [--jobs N] [--concurrency N]',
+  numbers: { '--jobs': 'jobs', '--concurrency': 'concurrency' },
+});

@@ -19,7 +19,6 @@
  * Prints one JSON object. On PostgreSQL it works in a temporary schema of WEFT_BENCH_PG_URL (default: the
  * test database) and drops it afterwards.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -32,6 +31,7 @@ import { systemActor } from '../src/platform/auth/actor.js';
 import type { Dialect } from '../src/platform/db/dialect.js';
 import { newId } from '../src/platform/ids.js';
 import { createServices } from '../src/services.js';
+import { runChild } from './lib/child.js';
 import { runIfMain } from './lib/cli.js';
 import { benchPgUrl, scratchDatabase } from './lib/scratch.js';
 
@@ -94,18 +94,7 @@ function post(i) {
 `;
 
 function runClient(cfg: object): Promise<{ ms: number; requests: number; p50: number; p99: number }> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['-e', CLIENT, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (c) => {
-      out += c;
-    });
-    child.stderr?.on('data', (c) => {
-      err += c;
-    });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the load client failed: ${err}`))));
-  });
+  return runChild(CLIENT, cfg, 'the load client');
 }
 
 const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);

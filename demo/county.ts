@@ -3,6 +3,7 @@ import type { StaffRole } from '../src/platform/auth/roles.js';
 import { systemActor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
 import { type LoadedEstate, loadEstate } from './estate.js';
+import { type LoadedMessaging, loadMessaging } from './messaging.js';
 import { writeDevicesFile } from './simulator.js';
 
 /**
@@ -28,6 +29,8 @@ export const DEMO_SEED = 'wealdmoor';
 export interface LoadOptions {
   /** load the estate (wards, sites, devices) too; default true */
   estate?: boolean;
+  /** load messaging (services, templates, residents, some messages) too; default true */
+  messaging?: boolean;
   /** where to write the devices' credentials for the simulator; default <data folder>/devices.json */
   devicesFile?: string;
 }
@@ -35,6 +38,7 @@ export interface LoadOptions {
 export interface LoadedCounty {
   estate?: LoadedEstate;
   devicesFile?: string;
+  messaging?: LoadedMessaging;
 }
 
 /**
@@ -49,9 +53,10 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   for (const person of DEMO_STAFF) {
     await services.staff.createUser(actor, { ...person, password: DEMO_PASSWORD });
   }
-  if (options.estate === false) return {};
+  const messaging = options.messaging === false ? undefined : await loadMessaging(services, actor, DEMO_SEED);
+  if (options.estate === false) return { messaging };
   const estate = await loadEstate(services.estate, actor, DEMO_SEED);
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
   writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);
-  return { estate, devicesFile };
+  return { estate, devicesFile, messaging };
 }

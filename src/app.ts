@@ -11,8 +11,8 @@ import sjson from 'secure-json-parse';
 import { contextRoutes } from './modules/context/index.js';
 import { estateRoutes } from './modules/estate/index.js';
 import { lorawanRoutes } from './modules/lorawan/index.js';
-import { bearerToken, campaignRoutes, messagingPages, messagingRoutes, notifyRoutes, receiptsRoutes } from './modules/messaging/index.js';
-import { residentsRoutes } from './modules/residents/index.js';
+import { bearerToken, campaignRoutes, inboundCallbackRoutes, messagingPages, messagingRoutes, notifyRoutes, paymentsRoutes, printRoutes, receiptsRoutes } from './modules/messaging/index.js';
+import { residentsPages, residentsRoutes } from './modules/residents/index.js';
 import { staffRoutes } from './modules/staff/index.js';
 import { telemetryRoutes } from './modules/telemetry/index.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
@@ -94,10 +94,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(contextRoutes({ context: services.context, publicUrl: config.publicUrl }));
   await app.register(notifyRoutes({ messaging: services.messaging, sending: services.notify, residentSending: services.residentSending, publicUrl: config.publicUrl }));
   await app.register(residentsRoutes({ residents: services.residents }));
-  await app.register(messagingPages({ messaging: services.messaging, delivery: services.delivery, config }));
+  await app.register(residentsPages({ residents: services.residents, messaging: services.messaging }));
+  await app.register(messagingPages({ messaging: services.messaging, delivery: services.delivery, campaigns: services.campaigns, config }));
   await app.register(receiptsRoutes({ receipts: services.receipts }));
   await app.register(messagingRoutes({ messaging: services.messaging, delivery: services.delivery }));
   await app.register(campaignRoutes({ campaigns: services.campaigns, importBodyLimit: config.importBodyLimit }));
+  await app.register(printRoutes({ print: services.print }));
+  await app.register(inboundCallbackRoutes({ messaging: services.messaging }));
+  await app.register(paymentsRoutes({ payments: services.payments, messaging: services.messaging, sending: services.notify, publicUrl: config.publicUrl }));
   await app.register(shellRoutes);
 
   return app;

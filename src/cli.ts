@@ -130,6 +130,16 @@ export function program(): Command {
         }
         lines.push('');
       }
+      if (county.messaging && running.url) {
+        const mm = county.messaging;
+        lines.push(
+          `Messaging: ${mm.services} services, ${mm.templates} templates, ${mm.residents} residents; ${mm.sent} messages sent to the development inbox (${running.url}/console/messaging/inbox): no provider is set up, so nothing leaves this machine.`,
+          `  GOV.UK Notify's clients work against ${running.url} with this demo API key (Wealdmoor Libraries):`,
+          `  ${mm.librariesKey}`,
+          `  e.g. new NotifyClient('${running.url}', key).sendSms('${mm.librariesBookReadyTemplate}', '07700 900123', { personalisation: { name: 'Sam', title: 'Middlemarch', library: 'Northtown Library', date: 'Saturday' } })`,
+          '',
+        );
+      }
       lines.push('Press Ctrl+C to stop.');
       console.log(lines.join('\n'));
     });

@@ -8,7 +8,19 @@ import { OrganisationService } from './platform/organisation/organisation.servic
 import { ContextService } from './modules/context/index.js';
 import { EstateService } from './modules/estate/index.js';
 import { LorawanService } from './modules/lorawan/index.js';
-import { Callbacks, Campaigns, Delivery, MessagingService, NotifySending, ReceiptsService, ResidentSending } from './modules/messaging/index.js';
+import {
+  Callbacks,
+  Campaigns,
+  Delivery,
+  InboundCallbacks,
+  MessagingService,
+  NotifySending,
+  PAY_RECONCILE_JOB,
+  Payments,
+  PrintBatches,
+  ReceiptsService,
+  ResidentSending,
+} from './modules/messaging/index.js';
 import { ResidentsService } from './modules/residents/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
@@ -41,6 +53,8 @@ export interface Services {
   campaigns: Campaigns;
   residents: ResidentsService;
   residentSending: ResidentSending;
+  print: PrintBatches;
+  payments: Payments;
   jobs: JobQueue;
   events: EventBus;
   close(graceMs?: number): Promise<void>;
@@ -62,7 +76,11 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const notify = new NotifySending(messaging);
   const delivery = new Delivery(messaging, messaging.repo, config.secret, log);
   messaging.onQueued = () => delivery.wake();
-  messaging.onChanged = () => delivery.reloadProviders();
+  const print = new PrintBatches(messaging, db, audit, jobs, config.dataDir, log);
+  messaging.onChanged = () => {
+    delivery.reloadProviders();
+    print.providersChanged();
+  };
   const callbacks = new Callbacks(messaging, jobs, config.secret, log);
   const residents = new ResidentsService(db, audit);
   const residentSending = new ResidentSending(messaging, residents);
@@ -72,7 +90,13 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     await residentSending.statusChanged(list);
   };
   const receipts = new ReceiptsService(messaging, db, audit, config.secret, config.publicUrl, log);
+  const inboundCallbacks = new InboundCallbacks(messaging, jobs, config.secret, log);
+  receipts.onTextsReceived = (texts) => inboundCallbacks.received(texts);
   const campaigns = new Campaigns(db, audit, messaging, jobs);
+  const payments = new Payments(db, audit, messaging, config.secret, config.publicUrl, log);
+  jobs.register(PAY_RECONCILE_JOB, async () => {
+    await payments.reconcile();
+  });
 
   jobs.register('auth.purge_sessions', async () => {
     await auth.purgeExpiredSessions();
@@ -108,6 +132,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     campaigns,
     residents,
     residentSending,
+    print,
+    payments,
     jobs,
     events,
     async close(graceMs = 0) {
@@ -129,4 +155,8 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.jobs.schedule('telemetry.retention', '23 3 * * *', 'telemetry.retention', {});
   if (services.db.dialect === 'postgres') await services.jobs.schedule('telemetry.partitions', '7 */6 * * *', 'telemetry.partitions', {});
   await services.jobs.schedule('estate.device_health', '* * * * *', 'estate.device_health', {});
+  // Pay links: ask GOV.UK Pay about payments in progress whose webhook has not come.
+  await services.jobs.schedule(PAY_RECONCILE_JOB, '*/5 * * * *', PAY_RECONCILE_JOB, {});
+  // The daily letter print batch: one schedule per print provider, at its cron (15:30 UK time by default).
+  await services.print.schedule();
 }

@@ -15,6 +15,8 @@ export interface CliSpec {
   switches?: Record<string, [string, unknown]>;
   /** --flag → parser of its value, for anything else */
   custom?: Record<string, (value: string, out: Record<string, unknown>) => void>;
+  /** exit the process once the result is written (for benchmarks whose clients keep it alive) */
+  exitWhenDone?: boolean;
 }
 
 export function parseOptions<T>(argv: string[], spec: CliSpec): T {
@@ -51,7 +53,7 @@ export function runIfMain<T>(metaUrl: string, main: (options: T) => Promise<unkn
   if (!process.argv[1] || metaUrl !== pathToFileURL(process.argv[1]).href) return;
   Promise.resolve()
     .then(() => main(parseOptions<T>(process.argv.slice(2), spec)))
-    .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
+    .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`, () => spec.exitWhenDone && process.exit(0)))
     .catch((err) => {
       process.stderr.write(`${(err as Error).stack ?? err}\n`);
       process.exitCode = 1;

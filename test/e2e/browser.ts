@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import type { AxeResults, Result } from 'axe-core';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Locator, type Page, type Response } from 'playwright-core';
 import { systemActor } from '../../src/platform/auth/actor.js';
@@ -248,4 +249,26 @@ export function text(locator: Locator): Promise<string> {
 /** The visible text of the page's <main>, whitespace collapsed. */
 export async function mainText(page: Page): Promise<string> {
   return (await text(page.locator('main'))).replace(/\s+/g, ' ');
+}
+
+/**
+ * In a describe(): one Chromium for its tests, closed after them, and pages opened signed in as
+ * an account (each in its own context), with JavaScript on or off.
+ */
+export function browserFor(live: LiveApp) {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    browser: () => browser,
+    async signedIn(account: { email: string; password: string }, javaScriptEnabled = true) {
+      const { context, page } = await newPage(browser, live.baseUrl, { javaScriptEnabled });
+      await signInByCookie(context, live, account.email, account.password);
+      return { context, page };
+    },
+  };
 }

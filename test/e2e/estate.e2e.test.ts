@@ -5,10 +5,9 @@
  * without console errors, CSP violations or failed requests.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { systemActor } from '../../src/platform/auth/actor.js';
-import { checkPage, createStaff, launchBrowser, mainText, newPage, signInByCookie, startApp, submit, text, visit } from './browser.js';
+import { browserFor, checkPage, createStaff, mainText, startApp, submit, text, visit } from './browser.js';
 
 const live = await startApp();
 const officer = await createStaff(live, ['officer'], 'Olu Officer');
@@ -48,19 +47,7 @@ const home = await live.services.estate.createSite(system, { type: 'home', name:
 await live.services.estate.createDevice(system, { name: 'Hub at home', serial: 'TC-E2E-1', profile: 'telecare-hub', siteId: home.id });
 
 describe('estate console in a browser', () => {
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-
-  async function signedIn(account: { email: string; password: string }, javaScriptEnabled = true) {
-    const { context, page } = await newPage(browser, live.baseUrl, { javaScriptEnabled });
-    await signInByCookie(context, live, account.email, account.password);
-    return { context, page };
-  }
+  const { signedIn } = browserFor(live);
 
   test('an officer adds a site: errors first, then the site, then a device with its credentials', async () => {
     const { context, page } = await signedIn(officer);

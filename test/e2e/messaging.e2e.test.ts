@@ -1,16 +1,16 @@
 /**
  * The messaging console in a real browser: the overview, a text message template written with
  * its counter updating as it is typed, previews (the email in a sandboxed frame, the phone
- * bubble), the development inbox, services with an API key shown once, and providers. Then the
- * same work with JavaScript turned off. Every page must pass axe and load without console
+ * bubble), the development inbox, services with an API key shown once, and providers; a campaign
+ * from a CSV file (errors by row, the check, sending followed in place, pause, resume, cancel) and
+ * the delivery dashboard. Then the same work with JavaScript turned off. Every page must pass axe and load without console
  * errors, CSP violations or failed requests.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { signToken, splitApiKey } from '../../src/modules/messaging/notify.auth.js';
 import { systemActor } from '../../src/platform/auth/actor.js';
-import { checkPage, createStaff, launchBrowser, mainText, newPage, signInByCookie, startApp, submit, text, visit } from './browser.js';
+import { browserFor, checkPage, createStaff, mainText, startApp, submit, text, visit } from './browser.js';
 
 const live = await startApp();
 const admin = await createStaff(live, ['admin'], 'Ada Admin');
@@ -27,6 +27,7 @@ const emailTemplate = await m.createTemplate(system, service.id, {
 });
 const letterTemplate = await m.createTemplate(system, service.id, { name: 'Membership', type: 'letter', subject: 'Welcome to the library', body: 'Dear ((name)),\n\nWelcome.' });
 const voiceTemplate = await m.createTemplate(system, service.id, { name: 'Bin day call', type: 'voice', body: 'Your bin is collected tomorrow.', menu: [{ key: '1', label: 'confirm' }] });
+const fineTemplate = await m.createTemplate(system, service.id, { name: 'Parking fine', type: 'sms', body: 'Hello ((name)), your parking fine ((ref)) is due. Pay at https://example.gov.uk/pay' });
 {
   const { secret } = splitApiKey((await m.createKey(system, service.id, { name: 'e2e', keyType: 'normal' })).apiKey);
   const send = async (path: string, payload: object) => {
@@ -42,19 +43,7 @@ const voiceTemplate = await m.createTemplate(system, service.id, { name: 'Bin da
 }
 
 describe('messaging console in a browser', () => {
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-
-  async function signedIn(account: { email: string; password: string }, javaScriptEnabled = true) {
-    const { context, page } = await newPage(browser, live.baseUrl, { javaScriptEnabled });
-    await signInByCookie(context, live, account.email, account.password);
-    return { context, page };
-  }
+  const { signedIn } = browserFor(live);
 
   test('the comms team writes a text message template: the counter follows the typing, then it is saved and previewed', async () => {
     const { context, page } = await signedIn(comms);
@@ -230,6 +219,140 @@ describe('messaging console in a browser', () => {
       assert.equal(await signedInAdmin.page.locator('#pencePerPart').isVisible(), true);
     } finally {
       await signedInAdmin.context.close();
+    }
+  });
+
+  const phones = (n: number) => Array.from({ length: n }, (_, i) => `0770090${String(2000 + i)}`);
+  const drain = async () => {
+    for (;;) {
+      const jobs = await live.services.jobs.runOnce();
+      const sent = await live.services.delivery.runOnce();
+      if (!jobs && !sent) return;
+    }
+  };
+
+  test('a campaign: a bad file with its rows listed, a good one checked, sent now and followed in place; then pause, resume and cancel', async () => {
+    const { context, page } = await signedIn(comms);
+    try {
+      await visit(page, '/console/messaging/campaigns');
+      await submit(page, () => page.getByRole('button', { name: 'Start a new campaign' }).click());
+      await checkPage(page);
+      if (/Which service/.test(await mainText(page))) {
+        assert.equal(await submit(page, () => page.getByRole('button', { name: 'Continue' }).click()), 400, 'a choice is needed');
+        await checkPage(page);
+        await page.getByLabel('Wealdmoor Libraries', { exact: true }).check();
+        await submit(page, () => page.getByRole('button', { name: 'Continue' }).click());
+        await checkPage(page);
+      }
+      await page.getByLabel(fineTemplate.name, { exact: true }).check();
+      await submit(page, () => page.getByRole('button', { name: 'Continue' }).click());
+      await checkPage(page);
+      assert.match(await text(page.locator('#columns')), /phone number\s+name\s+ref/);
+
+      await page.locator('#name').fill('Parking fines, March');
+      const bad = ['phone number,name,ref', '07700900123,Sam,A1', '0770090,Jo,A2', '07700900124,,A3'].join('\r\n');
+      await page.locator('#file').setInputFiles({ name: 'fines.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Upload and check' }).click()), 400);
+      await checkPage(page);
+      assert.match(await text(page.locator('.govuk-error-summary')), /The file has 2 rows with a problem/);
+      assert.match(await text(page.locator('#row-errors')), /3\s+phone number: Not enough digits\s+4\s+name: Missing/);
+
+      const good = ['phone number,name,ref', ...phones(30).map((p, i) => `${p},Person ${i},PCN${i}`)].join('\r\n');
+      await page.locator('#file').setInputFiles({ name: 'fines.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Upload and check' }).click()), 200);
+      await checkPage(page);
+      assert.match(await text(page.locator('#campaign-summary')), /^30 text messages to 30 recipients, 1 text message part each, costing about 60p at 2p a part\.$/);
+      assert.match(await text(page.locator('.weft-bubble')), /^Hello Person 0, your parking fine PCN0 is due\./);
+
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Send now' }).click()), 200);
+      await checkPage(page);
+      assert.match(await mainText(page), /Campaign started/);
+      assert.equal(await page.locator('#campaign-progress[data-weft-refresh]').count(), 1);
+      // The progress is replaced in place while the worker sends: the page itself is not reloaded.
+      await page.evaluate(() => {
+        (window as unknown as { stayed: boolean }).stayed = true;
+      });
+      await drain();
+      await page.waitForFunction(() => /30 of 30 messages finished \(100%\)/.test(document.querySelector('#campaign-state')?.textContent ?? ''), undefined, { timeout: 15_000 });
+      assert.equal(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed), true, 'updated without a reload');
+      assert.equal(await page.locator('#campaign-progress[data-weft-refresh]').count(), 0, 'no longer followed once finished');
+      await checkPage(page);
+
+      // A second campaign with messages still waiting: pause, resume and cancel by the buttons.
+      const csv = ['phone number,name,ref', ...phones(8).map((p, i) => `${p},Held ${i},H${i}`)].join('\n');
+      const held = await live.services.campaigns.create(system, service.id, { templateId: fineTemplate.id, name: 'Held fines', csv });
+      await live.services.campaigns.start(system, held.id);
+      await live.services.jobs.runOnce();
+      await visit(page, `/console/messaging/campaigns/${held.id}`);
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Pause' }).click()), 200);
+      await checkPage(page);
+      assert.match(await mainText(page), /Campaign paused.*Paused: 8 messages are held\./);
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Resume' }).click()), 200);
+      await checkPage(page);
+      assert.match(await mainText(page), /Campaign resumed/);
+      await submit(page, () => page.getByRole('button', { name: 'Cancel campaign' }).click());
+      await checkPage(page);
+      assert.match(await mainText(page), /Are you sure you want to cancel the campaign ‘Held fines’\?/);
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Yes, cancel the campaign' }).click()), 200);
+      await checkPage(page);
+      assert.match(await mainText(page), /Campaign cancelled\./);
+      assert.match(await text(page.locator('#campaign-counts')), /0\s+0\s+0\s+0\s+8\s+8/);
+
+      await visit(page, '/console/messaging/campaigns');
+      assert.match(await text(page.locator('#campaigns')), /Held fines[\s\S]*Cancelled/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the delivery dashboard: charts with their tables, filtered by service and period', async () => {
+    const { context, page } = await signedIn(comms);
+    try {
+      await visit(page, '/console/messaging');
+      await page.getByRole('link', { name: 'Delivery dashboard' }).click();
+      await page.waitForURL('**/console/messaging/dashboard');
+      await checkPage(page);
+      assert.equal(await page.locator('svg.weft-chart').count(), 3);
+      assert.ok((await page.locator('svg.weft-chart rect').count()) > 0, 'the charts have bars');
+      await page.locator('#serviceId').selectOption({ label: 'Wealdmoor Libraries' });
+      await page.locator('#days').selectOption('30');
+      await submit(page, () => page.getByRole('button', { name: 'Show' }).click());
+      await checkPage(page);
+      assert.match(await mainText(page), /in the last 30 days from Wealdmoor Libraries/);
+      assert.equal(await page.locator('#by-day-status-table tbody tr').count(), 31);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('without JavaScript: a campaign checked and scheduled, with errors on the date first', async () => {
+    const { context, page } = await signedIn(comms, false);
+    try {
+      await visit(page, `/console/messaging/campaigns/new?templateId=${fineTemplate.id}`);
+      await page.locator('#name').fill('Reminders for April');
+      const csv = ['phone number,name,ref', ...phones(3).map((p, i) => `${p},Later ${i},L${i}`)].join('\n');
+      await page.locator('#file').setInputFiles({ name: 'april.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Upload and check' }).click()), 200);
+      await checkPage(page);
+      assert.equal(await page.locator('#schedule-day').isVisible(), true);
+      await page.locator('#schedule-day').fill('31');
+      await page.locator('#schedule-month').fill('2');
+      await page.locator('#schedule-year').fill('2030');
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Schedule' }).click()), 400);
+      await checkPage(page);
+      assert.match(await text(page.locator('.govuk-error-summary')), /The date must be a real date[\s\S]*Enter the time to send the campaign/);
+      const when = new Date(Date.now() + 5 * 86_400_000);
+      const [day, month, year] = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'numeric', year: 'numeric' }).format(when).split('/');
+      await page.locator('#schedule-day').fill(day);
+      await page.locator('#schedule-month').fill(month);
+      await page.locator('#schedule-year').fill(year);
+      await page.locator('#schedule-time').fill('9:30am');
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Schedule' }).click()), 200);
+      await checkPage(page);
+      assert.match(await mainText(page), /Campaign scheduled\..*Scheduled to start at .*09:30/);
+      await visit(page, '/console/messaging/dashboard');
+    } finally {
+      await context.close();
     }
   });
 });

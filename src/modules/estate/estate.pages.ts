@@ -5,7 +5,6 @@ import { AppError, type FieldError } from '../../platform/errors.js';
 import type { UploadedFile } from '../../platform/web/forms.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
 import { BUILTIN_DECODERS } from '../telemetry/index.js';
-import { rolloutChart } from './chart.js';
 import { estateErrors } from './estate.errors.js';
 import { filterFrom, origin, type EstateRouteDeps } from './estate.routes.js';
 import {
@@ -29,7 +28,7 @@ import {
 } from './estate.schema.js';
 import { deviceInput, rowErrors, SITE_COLUMNS, siteInput } from './imports.js';
 import { isPersonalType } from './mapping.js';
-import { rolloutTables } from './rollout.js';
+import { rolloutChart, rolloutTables } from './rollout.js';
 
 const VIEWS = 'modules/estate/views';
 const readPage = { permission: 'estate:read', page: 'console' as const };

@@ -1,3 +1,4 @@
+import { stackedBarChart } from '../../platform/web/chart.js';
 import type { AreaView, SiteType } from './estate.schema.js';
 import { CONNECTIVITY_TECHNOLOGIES, SITE_TYPE_NAMES, SITE_TYPES, TECHNOLOGY_NAMES } from './estate.schema.js';
 
@@ -68,4 +69,26 @@ function byArea(rows: RolloutRow[], areas: AreaView[]) {
   const lines = areas.map((a) => line(a.id, a.name));
   if (rows.some((r) => r.areaId === null)) lines.push(line(null, 'Not in any area'));
   return lines.filter((l) => l.total > 0);
+}
+
+const SEGMENTS = [...FIBRE_STAGES, 'other'] as const;
+export const SEGMENT_NAMES: Record<(typeof SEGMENTS)[number], string> = {
+  live: 'Full fibre: live',
+  installed: 'Full fibre: installed',
+  ordered: 'Full fibre: ordered',
+  planned: 'Full fibre: planned',
+  fault: 'Full fibre: fault',
+  other: 'Other technology or none',
+};
+
+/** Full-fibre stages by site type as a stacked bar chart (colours from estate.css); the page's table has the same numbers. */
+export function rolloutChart(lines: TypeLine[]): { svg: string; segments: { key: string; name: string }[] } {
+  const segments = SEGMENTS.map((key) => ({ key, name: SEGMENT_NAMES[key] }));
+  const svg = stackedBarChart({
+    id: 'rollout-chart',
+    title: 'Sites by type and full-fibre stage (the table below has the same numbers)',
+    segments,
+    bars: lines.map((l) => ({ label: l.name, values: SEGMENTS.map((seg) => (seg === 'other' ? l.other : l.fibre[seg])) })),
+  });
+  return { svg, segments };
 }

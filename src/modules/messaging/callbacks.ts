@@ -51,7 +51,8 @@ export class Callbacks {
   private async send(p: { id: string; serviceId: string }): Promise<void> {
     const service = await this.messaging.getServiceRow(p.serviceId);
     const n = await this.messaging.getNotification(p.serviceId, p.id);
-    if (!service?.callback_url || !n) return;
+    // Notify calls back for emails and text messages (and Weft for calls and RCS), not for letters.
+    if (!service?.callback_url || !n || n.type === 'letter') return;
     const body = {
       id: n.id,
       reference: n.reference,
@@ -65,19 +66,30 @@ export class Callbacks {
       template_version: n.template_version,
     };
     const token = service.callback_token_sealed ? unseal(this.secret, CALLBACK_PURPOSE, service.callback_token_sealed) : '';
-    let res: Response;
-    try {
-      res = await this.fetchImpl(service.callback_url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw new TryAgain(`The callback to ${service.name} failed: ${(err as Error).message}`);
-    }
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status >= 500 || res.status === 429) throw new TryAgain(`The callback to ${service.name} answered ${res.status}`);
-    if (res.status >= 400) this.log.warn({ service: service.id, notification: n.id, status: res.status }, 'delivery-status callback refused; not retried');
+    const refused = await postCallback(this.fetchImpl, { url: service.callback_url, token, name: service.name }, body);
+    if (refused) this.log.warn({ service: service.id, notification: n.id, status: refused }, 'delivery-status callback refused; not retried');
   }
+}
+
+/**
+ * POSTs one callback as Notify does (JSON, the bearer token, a 5-second timeout). Throws on a
+ * timeout, a network error, a 5xx or a 429, so the job queue tries again; returns the status of
+ * any other refusal (4xx), which is not retried, or undefined when the service took it. Shared by
+ * delivery-status and received-text callbacks (inbound-callbacks.ts).
+ */
+export async function postCallback(fetchImpl: typeof fetch, to: { url: string; token: string; name: string }, body: unknown): Promise<number | undefined> {
+  let res: Response;
+  try {
+    res = await fetchImpl(to.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${to.token}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new TryAgain(`The callback to ${to.name} failed: ${(err as Error).message}`);
+  }
+  await res.arrayBuffer().catch(() => undefined);
+  if (res.status >= 500 || res.status === 429) throw new TryAgain(`The callback to ${to.name} answered ${res.status}`);
+  return res.status >= 400 ? res.status : undefined;
 }

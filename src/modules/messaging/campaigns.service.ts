@@ -159,17 +159,20 @@ export class Campaigns {
     return this.get(c.id);
   }
 
+  /** Releases what pause held; a campaign paused before its time goes back to waiting for it. */
   async resume(actor: Actor, id: string, origin: Origin = {}): Promise<CampaignView> {
     const c = await this.get(id);
     if (c.status !== 'paused') throw messagingErrors.CAMPAIGN_STATE(`This campaign is ${c.status}: only a paused campaign can be resumed.`);
     const now = new Date();
     const expanded = c.createdCount >= c.recipientCount;
+    const later = !c.startedAt && c.scheduledFor && c.scheduledFor > now ? c.scheduledFor : null;
+    const status = expanded ? 'sent' : later ? 'scheduled' : 'sending';
     await this.db.transaction(async (trx) => {
-      await this.repo.update(c.id, { status: expanded ? 'sent' : 'sending', started_at: c.startedAt ?? now, updated_at: now }, trx);
+      await this.repo.update(c.id, { status, started_at: later ? null : (c.startedAt ?? now), updated_at: now }, trx);
       await this.repo.release(c.id, now, trx);
       await this.audit.record({ actor, action: 'messaging.campaign_resume', summary: `Resumed campaign ${c.name}`, targetType: 'campaign', targetId: c.id, ...origin }, trx);
     });
-    if (!expanded) await this.jobs.enqueue(EXPAND_JOB, { id: c.id }, { idempotencyKey: `campaign:${c.id}:resume:${now.getTime()}` });
+    if (!expanded) await this.jobs.enqueue(EXPAND_JOB, { id: c.id }, { runAt: later ?? now, idempotencyKey: `campaign:${c.id}:resume:${now.getTime()}` });
     this.messaging.onQueued();
     return this.get(c.id);
   }

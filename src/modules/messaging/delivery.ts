@@ -6,7 +6,9 @@ import type { DueRow, MessagingRepository, MessageProvidersTable, NotificationsT
 import { type MessagingService, PROVIDER_PURPOSE } from './messaging.service.js';
 import { type Accepted, type OutgoingMessage, type Provider, ProviderError } from './providers/provider.js';
 import { CHANNELS } from './messaging.schema.js';
+import { SMOKE_TEST_RECIPIENTS, TEST_KEY_OUTCOMES } from './recipients.js';
 import { SmtpProvider } from './providers/smtp.js';
+import { TokenBucket } from './token-bucket.js';
 
 const BATCH = 500;
 const LOCK_MS = 5 * 60_000;
@@ -17,25 +19,7 @@ const MIN_GAP_MS = 25;
 /** The development inbox: messages stay in Weft, readable in the console, marked delivered. */
 export const INBOX = 'inbox';
 
-/**
- * Notify's documented test recipients. With a test key every message is simulated (these give
- * failures, the rest are delivered); with any key the smoke-test recipients are simulated too.
- */
-const TEST_KEY_OUTCOMES: Record<string, string> = {
-  '447700900003': 'temporary-failure',
-  '447700900002': 'permanent-failure',
-  'temp-fail@simulator.notify': 'temporary-failure',
-  'perm-fail@simulator.notify': 'permanent-failure',
-};
-const SMOKE_TEST_RECIPIENTS = new Set([
-  '447700900000',
-  '447700900111',
-  '447700900222',
-  'simulate-delivered@notifications.service.gov.uk',
-  'simulate-delivered-2@notifications.service.gov.uk',
-  'simulate-delivered-3@notifications.service.gov.uk',
-]);
-
+/** With a test key every message is simulated; with any key, Notify's smoke-test recipients are (they are not even stored from the API). */
 export function simulatedOutcome(row: Pick<NotificationsTable, 'key_type' | 'normalised_to'>): string | undefined {
   if (row.key_type === 'test') return TEST_KEY_OUTCOMES[row.normalised_to] ?? 'delivered';
   return SMOKE_TEST_RECIPIENTS.has(row.normalised_to) ? 'delivered' : undefined;
@@ -75,6 +59,8 @@ export class Delivery {
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private providers?: { at: number; byChannel: Map<string, Provider[]> };
   readonly health = new Map<string, ProviderHealth>();
+  /** Providers' sending rates (settings.ratePerSecond), in this process. */
+  private rates = new Map<string, TokenBucket>();
   private loop?: Promise<void>;
   private stopping = false;
   private wakeUp?: () => void;
@@ -220,6 +206,9 @@ export class Delivery {
     }
     let lastError = 'No provider is enabled for this channel.';
     for (const provider of providers) {
+      // A provider with a sending rate: over it, the message waits its turn (no failover: nothing failed).
+      const bucket = this.rates.get(provider.id);
+      if (bucket && !bucket.take()) return { id: row.id, status: 'created', reason: null, provider: provider.name, retryAt: new Date(Date.now() + Math.max(bucket.wait(), 50)) };
       await this.repo.markInFlight(this.workerId, [row.id], provider.name, new Date());
       try {
         const accepted = await provider.send(message);
@@ -317,9 +306,11 @@ export class Delivery {
       const rendered = this.messaging.render(template, row.personalisation_json, row.language as 'en' | 'cy', { name: service?.name ?? '' });
       m.html = rendered.html;
       m.from = service ? `"${service.name.replace(/"/g, '')}" <${service.email_from}>` : '';
-      m.replyTo = service?.email_reply_to;
-      m.headers = { 'List-Unsubscribe': `<mailto:${service?.email_reply_to ?? service?.email_from}?subject=unsubscribe>` };
-    } else m.from = service?.sms_sender ?? '';
+      m.replyTo = row.reply_to ?? service?.email_reply_to;
+      const mailto = `<mailto:${row.reply_to ?? service?.email_reply_to ?? service?.email_from}?subject=unsubscribe>`;
+      // With the sender's one-click link, mail clients can unsubscribe in one step (RFC 8058).
+      m.headers = row.unsubscribe_url ? { 'List-Unsubscribe': `<${row.unsubscribe_url}>, ${mailto}`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : { 'List-Unsubscribe': mailto };
+    } else m.from = row.reply_to ?? service?.sms_sender ?? '';
     return m;
   }
 
@@ -336,6 +327,8 @@ export class Delivery {
       const secrets = row.secrets_sealed ? (JSON.parse(unseal(this.secret, PROVIDER_PURPOSE, row.secrets_sealed)) as Record<string, string>) : {};
       const list = byChannel.get(row.channel) ?? [];
       list.push(factory(row, secrets));
+      const rate = Number((row.settings_json as { ratePerSecond?: unknown }).ratePerSecond);
+      if (rate > 0 && this.rates.get(row.id)?.perMinute !== rate * 60) this.rates.set(row.id, new TokenBucket(rate * 60, Math.max(1, Math.ceil(rate))));
       byChannel.set(row.channel, list);
     }
     this.providers = { at: Date.now(), byChannel };

@@ -13,6 +13,8 @@ consoleNav.push({ href: '/console/messaging', text: 'Messaging', permission: 'me
 
 export { Callbacks } from './callbacks.js';
 export { Delivery, INBOX, registerProviderKind } from './delivery.js';
+export { InboundCallbacks } from './inbound-callbacks.js';
+export { inboundCallbackRoutes } from './inbound-callbacks.routes.js';
 export { Campaigns } from './campaigns.service.js';
 export { campaignRoutes, messagingRoutes } from './messaging.routes.js';
 export { messagingPages } from './messaging.pages.js';
@@ -20,8 +22,12 @@ export { MessagingService } from './messaging.service.js';
 export { bearerToken } from './notify.auth.js';
 export { notifyRoutes } from './notify.routes.js';
 export { NotifySending } from './notify.service.js';
+export { PAY_RECONCILE_JOB, Payments } from './payments.js';
+export { paymentsRoutes } from './payments.routes.js';
+export { PrintBatches } from './print.js';
+export { printRoutes } from './print.routes.js';
 export { ResidentSending } from './resident-sending.js';
 export { receiptsRoutes } from './receipts.routes.js';
 export { ReceiptsService } from './receipts.service.js';
-// The HTTP provider kinds (Twilio-compatible, GOV.UK Notify relay, signed webhook) register with delivery.
+// The provider kinds beyond SMTP (Twilio-compatible, GOV.UK Notify relay, signed webhook, print) register with delivery.
 import './providers/index.js';

@@ -26,11 +26,16 @@ export const messagingErrors = defineErrors('messaging', {
   CAMPAIGN_STATE: { status: 409, message: 'The campaign cannot do that in its present state.' },
   CAMPAIGN_OVER_DAILY_LIMIT: { status: 409, message: 'The campaign would take the service past its daily limit.' },
   PROVIDER_NOT_FOUND: { status: 404, message: 'There is no provider with that id.' },
+  SENDER_INVALID: { status: 400, message: 'The sender is not valid.' },
   CALLBACK_INVALID: { status: 400, message: 'The callback settings are not valid. Check the fields named in "errors".' },
   PROVIDER_SIGNATURE_INVALID: { status: 403, message: 'The request is not signed with this provider’s secret. Check the signature header and the secret set in Weft.' },
   PROVIDER_CALLBACK_TOKEN_INVALID: { status: 401, message: 'Send the callback bearer token set for this provider in the Authorization header.' },
   RECEIPT_INVALID: { status: 400, message: 'The receipt is not valid. Check the fields named in "errors".' },
   RECEIPT_NOT_FOUND: { status: 404, message: 'No notification sent through this provider matches the receipt.' },
+  PRINT_BATCH_NOT_FOUND: { status: 404, message: 'There is no print batch with that id.' },
+  PRINT_BATCH_NOT_READY: { status: 409, message: 'The batch’s files are still being made. Try again in a few minutes.' },
+  PRINT_BATCH_DISPATCHED: { status: 409, message: 'The batch has already been marked dispatched.' },
+  PRINT_BATCH_POSTAGE_INVALID: { status: 400, message: 'Choose a postage class the batch has letters for: the batch lists its files.' },
 });
 
 /** Notify's error name for each /v2 code. */

@@ -6,10 +6,27 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { can } from '../../platform/auth/actor.js';
 import { AppError, type FieldError, platformErrors } from '../../platform/errors.js';
+import { stackedBarChart } from '../../platform/web/chart.js';
+import type { UploadedFile } from '../../platform/web/forms.js';
 import { errorFor, errorList, serveAssets } from '../../platform/web/web.js';
+import { isBlankRow, parseCsv } from '../estate/csv.js';
+import type { Campaigns, CampaignView } from './campaigns.service.js';
 import { type Delivery, INBOX, type ProviderHealth } from './delivery.js';
 import type { NotificationsTable, TemplateRow } from './messaging.repository.js';
-import { CHANNELS, type Channel, FAILED_STATUSES, KEY_TYPES, KeyCreate, PROVIDER_KINDS, ProviderInput, type ProviderView, ServiceCreate, STATUSES, TemplateInput } from './messaging.schema.js';
+import {
+  CHANNELS,
+  type Channel,
+  FAILED_STATUSES,
+  KEY_TYPES,
+  KeyCreate,
+  PROVIDER_KINDS,
+  ProviderInput,
+  type ProviderView,
+  ServiceCreate,
+  type ServiceView,
+  STATUSES,
+  TemplateInput,
+} from './messaging.schema.js';
 import { type MessagingService, PRECOMPILED_TEMPLATE } from './messaging.service.js';
 import {
   addressLinesFromPersonalisation,
@@ -28,7 +45,8 @@ import { renderFor, variant } from './rendering.js';
 export interface MessagingPagesDeps {
   messaging: MessagingService;
   delivery: Pick<Delivery, 'health'>;
-  config: Pick<Config, 'publicUrl'>;
+  campaigns: Campaigns;
+  config: Pick<Config, 'publicUrl' | 'importBodyLimit'>;
 }
 
 const VIEWS = 'modules/messaging/views';
@@ -36,6 +54,7 @@ const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), 'public');
 const readPage = { permission: 'messages:read', page: 'console' as const };
 const writePage = { permission: 'templates:manage', page: 'console' as const };
 const managePage = { permission: 'messaging:manage', page: 'console' as const };
+const sendPage = { permission: 'messages:send', page: 'console' as const };
 const PAGE_SIZE = 50;
 const DAY = 86_400_000;
 /** The cost estimate's price of a text message part when no SMS provider gives its own (settings.pencePerPart). */
@@ -43,7 +62,7 @@ export const DEFAULT_PENCE_PER_PART = 2;
 
 export const CHANNEL_NAMES: Record<Channel, string> = { email: 'Email', sms: 'Text message', letter: 'Letter', voice: 'Voice call', rcs: 'RCS message' };
 const CHANNEL_PLURALS: Record<Channel, string> = { email: 'email', sms: 'text messages', letter: 'letters', voice: 'voice calls', rcs: 'RCS messages' };
-const STATUS_NAMES: Record<string, string> = {
+export const STATUS_NAMES: Record<string, string> = {
   created: 'Waiting to send',
   sending: 'Sending',
   pending: 'Pending',
@@ -144,7 +163,7 @@ const param = (r: FastifyRequest, name: string) => String((r.params as Record<st
 const str = (v: unknown): string => (Array.isArray(v) ? str(v[0]) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const perms = (r: FastifyRequest) => ({ canManage: can(r.actor, 'messaging:manage'), canWrite: can(r.actor, 'templates:manage') });
+const perms = (r: FastifyRequest) => ({ canManage: can(r.actor, 'messaging:manage'), canWrite: can(r.actor, 'templates:manage'), canSend: can(r.actor, 'messages:send') });
 
 function fieldErrors(fields: FieldError[], names: string[]) {
   return Object.fromEntries(names.map((f) => [f, errorFor(fields, f)]));
@@ -227,6 +246,8 @@ export function messagingPages(deps: MessagingPagesDeps) {
     await app.register(templatePages(deps));
     await app.register(notificationPages(deps));
     await app.register(providerPages(deps));
+    await app.register(campaignPages(deps));
+    await app.register(dashboardPages(deps));
   };
 }
 
@@ -1096,4 +1117,485 @@ function providerInput(values: Record<string, string>, serviceIds: string[]): { 
   const input: ProviderInput = { channel, kind, name: values.name, priority: Number(priority), settings, secrets, enabled: true };
   if (!errors.length && !Value.Check(ProviderInput, input)) errors.push({ field: 'name', message: 'The provider settings are not valid. Check each field' });
   return { input, errors };
+}
+
+// ---------------------------------------------------------------- campaigns
+
+/** A campaign's status as a tag. */
+const CAMPAIGN_STATUSES: Record<string, { text: string; colour: string }> = {
+  draft: { text: 'Not started', colour: 'grey' },
+  scheduled: { text: 'Scheduled', colour: 'light-blue' },
+  sending: { text: 'Sending', colour: 'blue' },
+  sent: { text: 'Sent', colour: 'green' },
+  paused: { text: 'Paused', colour: 'yellow' },
+  cancelled: { text: 'Cancelled', colour: 'red' },
+};
+const MESSAGE_WORDS: Record<Channel, [string, string]> = {
+  email: ['email', 'emails'],
+  sms: ['text message', 'text messages'],
+  letter: ['letter', 'letters'],
+  voice: ['voice call', 'voice calls'],
+  rcs: ['RCS message', 'RCS messages'],
+};
+/** The column a file names its recipients in, as campaigns.service.ts checks it. */
+const RECIPIENT_COLUMNS: Record<Channel, string> = { email: 'email address', sms: 'phone number', voice: 'phone number', rcs: 'phone number', letter: '' };
+/** Rows rendered to count a file's text message parts; a bigger file's parts and cost are estimated from these. */
+const SUMMARY_ROWS = 20_000;
+const MAX_RATE = 1_000_000;
+const MAX_SCHEDULE_DAYS = 366;
+/** Notification statuses that still have a step to take on their own: the campaign page follows them. */
+const UNFINISHED = new Set(['created', 'sending', 'pending']);
+
+const counted = (n: number, [one, many]: [string, string]) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
+/** Money as people write it: 6p, £1,204.00. */
+const money = (pence: number) => (pence < 100 ? formatPence(pence) : `£${(pence / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
+
+/** The instant a London wall-clock time names (in the hour the clocks go forward, an hour later; when they go back, the second). */
+export function londonInstant(year: number, month: number, day: number, hour: number, minute: number): Date {
+  const offsetAt = (ms: number) => {
+    const p = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
+        .formatToParts(new Date(ms))
+        .map((x) => [x.type, Number(x.value)]),
+    ) as Record<string, number>;
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - Math.floor(ms / 60_000) * 60_000;
+  };
+  const local = Date.UTC(year, month - 1, day, hour, minute);
+  return new Date(local - offsetAt(local - offsetAt(local)));
+}
+
+/** A time of day as people type it: 14:30, 9.30, 9:30am, 2pm, noon. */
+export function parseTimeOfDay(text: string): { hour: number; minute: number } | undefined {
+  const t = text.trim().toLowerCase().replace(/\s+/g, '');
+  if (t === 'noon' || t === 'midday') return { hour: 12, minute: 0 };
+  if (t === 'midnight') return { hour: 0, minute: 0 };
+  const m = /^(\d{1,2})(?:[:.](\d{2}))?(am|pm)?$/.exec(t);
+  if (!m || (m[2] === undefined && !m[3])) return undefined;
+  let hour = Number(m[1]);
+  const minute = Number(m[2] ?? 0);
+  if (minute > 59) return undefined;
+  if (m[3]) {
+    if (hour < 1 || hour > 12) return undefined;
+    hour = (hour % 12) + (m[3] === 'pm' ? 12 : 0);
+  } else if (hour > 23) return undefined;
+  return { hour, minute };
+}
+
+/** The schedule form (GOV.UK date input and a time) as an instant, or its errors, in the order of the form. */
+export function scheduleFrom(values: Record<string, string>, now: Date): { at?: Date; errors: FieldError[] } {
+  const parts = { day: values['schedule-day'], month: values['schedule-month'], year: values['schedule-year'] };
+  const missing = (['day', 'month', 'year'] as const).filter((k) => !parts[k]);
+  const errors: FieldError[] = [];
+  let date: { y: number; m: number; d: number } | undefined;
+  if (missing.length === 3) errors.push({ field: 'schedule-day', message: 'Enter the date to send the campaign' });
+  else if (missing.length) errors.push({ field: `schedule-${missing[0]}`, message: `The date must include a ${missing.join(' and a ')}` });
+  else {
+    const [d, m, y] = [parts.day, parts.month, parts.year].map((v) => (/^\d+$/.test(v) ? Number(v) : Number.NaN));
+    const real = y >= 1000 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+    if (real) date = { y, m, d };
+    else errors.push({ field: 'schedule-day', message: 'The date must be a real date, like 27 3 2026' });
+  }
+  const time = values['schedule-time'] ? parseTimeOfDay(values['schedule-time']) : undefined;
+  if (!values['schedule-time']) errors.push({ field: 'schedule-time', message: 'Enter the time to send the campaign' });
+  else if (!time) errors.push({ field: 'schedule-time', message: 'Enter a time, like 9:30am, 14:30 or 2pm' });
+  if (errors.length || !date || !time) return { errors };
+  const at = londonInstant(date.y, date.m, date.d, time.hour, time.minute);
+  if (at.getTime() <= now.getTime()) return { errors: [{ field: 'schedule-day', message: 'The date and time must be in the future' }] };
+  if (at.getTime() > now.getTime() + MAX_SCHEDULE_DAYS * DAY) return { errors: [{ field: 'schedule-day', message: 'The date must be within a year from today' }] };
+  return { at, errors: [] };
+}
+
+/** A campaign's notifications by the dashboard's status groups; rows not yet made wait (or, cancelled, never go). */
+function campaignProgress(c: CampaignView) {
+  const unmade = Math.max(0, c.recipientCount - c.createdCount);
+  const cells = STATUS_GROUPS.map((g) => g.statuses.reduce((a, s) => a + (c.progress[s] ?? 0), 0));
+  const at = (group: string) => STATUS_GROUPS.findIndex((g) => g.text === group);
+  cells[at(c.status === 'cancelled' ? 'Cancelled' : 'Waiting')] += unmade;
+  const finished = cells[at('Delivered')] + cells[at('Failed')] + cells[at('Cancelled')];
+  const unfinished = unmade + Object.entries(c.progress).reduce((a, [s, n]) => a + (UNFINISHED.has(s) ? n : 0), 0);
+  const groups = STATUS_GROUPS.map((g, i) => ({ key: `status-${g.text.toLowerCase()}`, name: g.text, n: cells[i] }));
+  const svg = stackedBarChart({
+    id: 'campaign-chart',
+    title: `${c.name}: ${groups.map((g) => `${g.name.toLowerCase()} ${g.n.toLocaleString('en-GB')}`).join(', ')} (the table below has the same numbers)`,
+    segments: groups,
+    bars: [{ label: 'Messages', values: cells }],
+    labelWidth: 100,
+  });
+  return {
+    groups,
+    svg,
+    finished,
+    percent: c.recipientCount ? Math.floor((finished / c.recipientCount) * 100) : 0,
+    // Followed while rows are being made and sent; a paused or scheduled campaign waits for a person or the clock.
+    following: c.status === 'sending' || (c.status === 'sent' && unfinished > 0),
+  };
+}
+
+/** A row of the file as personalisation: each column's value under its heading. */
+function rowPersonalisation(columns: string[], cells: string[]): Record<string, unknown> {
+  const p: Record<string, unknown> = {};
+  for (let j = 0; j < columns.length; j++) p[columns[j]] = cells[j] ?? '';
+  return p;
+}
+
+/**
+ * What a checked file will send, in words: how many messages to how many recipients, and for text
+ * messages their parts and cost (counted over the first SUMMARY_ROWS rows, estimated beyond), with
+ * the first row's message as a preview.
+ */
+function campaignSummary(messaging: MessagingService, c: CampaignView, t: TemplateRow, service: ServiceView, csv: string | undefined, price: number) {
+  const type = t.type as Channel;
+  const messages = counted(c.recipientCount, MESSAGE_WORDS[type]);
+  const to = counted(c.recipientCount, type === 'letter' ? ['address', 'addresses'] : ['recipient', 'recipients']);
+  let text = `${messages} to ${to}.`;
+  let note: string | undefined;
+  if (!csv) return { text, note, preview: null, address: null };
+  const rows = firstRows(csv, SUMMARY_ROWS).filter((r) => !isBlankRow(r));
+  const columns = (rows[0] ?? []).map((h) => h.trim());
+  const body = rows.slice(1, SUMMARY_ROWS + 1);
+  const first = body[0] ? rowPersonalisation(columns, body[0]) : {};
+  if (type === 'sms' && body.length) {
+    const sample = body;
+    let parts = 0;
+    let least = Number.POSITIVE_INFINITY;
+    let most = 0;
+    for (const cells of sample) {
+      const n = messaging.render(t, rowPersonalisation(columns, cells), 'en', service).billableUnits;
+      parts += n;
+      least = Math.min(least, n);
+      most = Math.max(most, n);
+    }
+    const estimated = sample.length < c.recipientCount;
+    const total = estimated ? Math.round((parts / sample.length) * c.recipientCount) : parts;
+    const each = least === most ? `${counted(most, ['text message part', 'text message parts'])} each` : `${least} to ${most} text message parts each (${total.toLocaleString('en-GB')} in all)`;
+    text = `${messages} to ${to}, ${each}, costing about ${money(total * price)} at ${formatPence(price)} a part.`;
+    if (estimated) note = `The parts and cost are worked out from the first ${SUMMARY_ROWS.toLocaleString('en-GB')} rows.`;
+  } else if (type === 'letter') {
+    const postage = POSTAGE.find((p) => p.value === (t.options_json.postage ?? 'second'))?.text ?? t.options_json.postage;
+    text = `${messages} to ${to}, sent ${String(postage).toLowerCase()}.`;
+  }
+  return {
+    text,
+    note,
+    preview: body.length ? renderedPreview(t, first, 'en', price, service.name) : null,
+    address: type === 'letter' && body.length ? addressLinesFromPersonalisation(first) : null,
+  };
+}
+
+/**
+ * The header and at least `n` rows of a CSV file, without parsing the rest of a big one: the text
+ * is cut at a line end past them (a cut inside a quoted field fails to parse, and the whole is read).
+ */
+function firstRows(csv: string, n: number): string[][] {
+  let at = -1;
+  for (let i = 0; i < n + 2; i++) {
+    at = csv.indexOf('\n', at + 1);
+    if (at === -1) return parseCsv(csv);
+  }
+  try {
+    return parseCsv(csv.slice(0, at));
+  } catch {
+    return parseCsv(csv);
+  }
+}
+
+/** What the file must hold for a template: the recipient column and one per placeholder. */
+function neededColumns(t: TemplateRow): string[] {
+  const address = new Set(ADDRESS_NAMES.map(placeholderKey));
+  const names = placeholders([t.subject ?? '', t.body]).filter((n) => t.type !== 'letter' || !address.has(placeholderKey(n)));
+  const first = t.type === 'letter' ? ['address line 1', 'address line 2', 'address line 3', 'postcode'] : [RECIPIENT_COLUMNS[t.type as Channel]];
+  return [...first, ...names];
+}
+
+function campaignPages({ messaging, campaigns, config }: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    const price = async () => pencePerPart(await messaging.listProviders());
+    const campaignOf = (request: FastifyRequest) => campaigns.get(param(request, 'id'));
+    const base = (c: { id: string }) => `/console/messaging/campaigns/${c.id}`;
+    const statusTag = (status: string) => CAMPAIGN_STATUSES[status] ?? { text: status, colour: 'grey' };
+    /** A template's current version, or nothing for an id that is not one. */
+    const templateById = (id: string) => (UUID.test(id) ? messaging.getTemplate(id.toLowerCase()).catch(() => undefined) : Promise.resolve(undefined));
+
+    app.get('/console/messaging/campaigns', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const raw = str(query(request).serviceId);
+      const services = await messaging.listServices();
+      const serviceId = services.some((s) => s.id === raw.toLowerCase()) ? raw.toLowerCase() : '';
+      const list = await campaigns.list(serviceId || undefined);
+      const templates = new Map<string, string>();
+      for (const c of list) if (!templates.has(c.templateId)) templates.set(c.templateId, (await messaging.currentTemplate(c.templateId))?.name ?? '');
+      return reply.page(`${VIEWS}/campaigns.njk`, {
+        pageTitle: 'Campaigns',
+        campaigns: list.map((c) => ({ ...c, tag: statusTag(c.status), templateName: templates.get(c.templateId) })),
+        services: Object.fromEntries(services.map((s) => [s.id, s.name])),
+        serviceItems: [{ value: '', text: 'Any' }, ...services.map((s) => ({ value: s.id, text: s.name, selected: s.id === serviceId }))],
+        invalid: !!raw && !serviceId,
+        ...perms(request),
+      });
+    });
+
+    // ---- the wizard: a service, a template, then the file
+
+    const showUpload = async (reply: FastifyReply, template: TemplateRow, values: Record<string, string>, fields: FieldError[], rowErrors: { row: string; message: string }[] = []) => {
+      const service = await messaging.getService(template.service_id);
+      return reply.page(
+        `${VIEWS}/campaign-upload.njk`,
+        {
+          pageTitle: 'Upload a list of recipients',
+          service,
+          template,
+          typeName: CHANNEL_NAMES[template.type as Channel],
+          columns: neededColumns(template),
+          values,
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['name', 'file', 'ratePerMinute']),
+          rowErrors,
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    app.get('/console/messaging/campaigns/new', { config: sendPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const services = await messaging.listServices();
+      const template = await templateById(str(q.templateId));
+      if (template) return showUpload(reply, template, { templateId: template.id, name: template.name }, []);
+      const askedService = str(q.serviceId).toLowerCase();
+      const service = services.find((s) => s.id === askedService) ?? (services.length === 1 && !('serviceId' in q) ? services[0] : undefined);
+      if (service) {
+        const templates = await messaging.listTemplates(service.id);
+        const fields = str(q.step) === 'template' || 'templateId' in q ? [{ field: 'templateId', message: 'Choose the template to send' }] : [];
+        return reply.page(
+          `${VIEWS}/campaign-template.njk`,
+          {
+            pageTitle: 'Which template do you want to send?',
+            service,
+            several: services.length > 1,
+            templateItems: templates.map((t) => ({ value: t.id, text: t.name, hint: { text: `${CHANNEL_NAMES[t.type as Channel]}, version ${t.version}` } })),
+            errors: errorList(fields),
+            fieldErrors: fieldErrors(fields, ['templateId']),
+            ...perms(request),
+          },
+          fields.length ? 400 : 200,
+        );
+      }
+      const fields = str(q.step) === 'service' || 'serviceId' in q ? [{ field: 'serviceId', message: 'Choose the service the messages come from' }] : [];
+      return reply.page(
+        `${VIEWS}/campaign-service.njk`,
+        {
+          pageTitle: 'Which service are the messages from?',
+          serviceItems: services.map((s) => ({ value: s.id, text: s.name })),
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['serviceId']),
+        },
+        fields.length ? 400 : 200,
+      );
+    });
+
+    app.post('/console/messaging/campaigns/new', { config: sendPage, bodyLimit: config.importBodyLimit, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const template = await templateById(str(body.templateId));
+      request.audited = true; // changed by the service, which audits it, or not at all
+      if (!template) return reply.redirect('/console/messaging/campaigns/new', 303);
+      const values = { templateId: template.id, name: str(body.name).trim(), ratePerMinute: str(body.ratePerMinute).trim().replace(/,/g, '') };
+      const file = body.file && typeof body.file === 'object' ? (body.file as UploadedFile) : undefined;
+      const errors: FieldError[] = [];
+      if (!values.name) errors.push({ field: 'name', message: 'Enter a name for the campaign' });
+      else if (values.name.length > 200) errors.push({ field: 'name', message: 'Enter a name of up to 200 characters' });
+      if (!file?.content.trim()) errors.push({ field: 'file', message: 'Choose a CSV file of recipients' });
+      if (values.ratePerMinute && !(WHOLE.test(values.ratePerMinute) && Number(values.ratePerMinute) >= 1 && Number(values.ratePerMinute) <= MAX_RATE))
+        errors.push({ field: 'ratePerMinute', message: 'Enter how many messages a minute, as a whole number from 1 to 1,000,000, or leave it empty' });
+      if (errors.length) return showUpload(reply, template, values, errors);
+      try {
+        const c = await campaigns.create(
+          request.actor,
+          template.service_id,
+          { templateId: template.id, name: values.name, csv: (file as UploadedFile).content, ratePerMinute: values.ratePerMinute ? Number(values.ratePerMinute) : undefined },
+          origin(request),
+        );
+        return reply.redirect(base(c), 303);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'CAMPAIGN_CSV_INVALID') return showUpload(reply, template, values, formError(err, 'file'));
+        // Rows with problems go in a table under the form; the summary says how many and links to the file.
+        const rows = err.fields.filter((f) => f.field.startsWith('row '));
+        const rowErrors = rows.map((f) => ({ row: f.field.slice(4), message: f.message.replace(/^Row \d+: /, '') }));
+        const summary = rows.length
+          ? [{ field: 'file', message: err.message }]
+          : err.fields.length
+            ? err.fields.map((f) => ({ field: 'file', message: f.message }))
+            : [{ field: 'file', message: err.message }];
+        return showUpload(reply, template, values, summary, rowErrors);
+      }
+    });
+
+    // ---- a campaign: the check of a draft, then its progress
+
+    const showCampaign = async (request: FastifyRequest, reply: FastifyReply, c: CampaignView, fields: FieldError[] = [], values: Record<string, string> = {}) => {
+      const [service, template] = await Promise.all([messaging.getService(c.serviceId), messaging.getTemplate(c.templateId, c.templateVersion)]);
+      const saved = str(query(request).saved);
+      const flash =
+        saved === 'started'
+          ? 'Campaign started.'
+          : saved === 'scheduled'
+            ? 'Campaign scheduled.'
+            : saved === 'paused'
+              ? 'Campaign paused. Messages not yet sent are held until you resume it.'
+              : saved === 'resumed'
+                ? 'Campaign resumed.'
+                : saved === 'cancelled'
+                  ? 'Campaign cancelled. Messages not yet sent will not be sent.'
+                  : undefined;
+      const draft = c.status === 'draft';
+      const p = await price();
+      return reply.page(
+        `${VIEWS}/campaign.njk`,
+        {
+          pageTitle: draft ? `Check ${c.name}` : c.name,
+          c,
+          tag: statusTag(c.status),
+          service,
+          template,
+          typeName: CHANNEL_NAMES[template.type as Channel],
+          summary: draft ? campaignSummary(messaging, c, template, service, await campaigns.repo.file(c.id), p) : null,
+          progress: draft ? null : campaignProgress(c),
+          values,
+          errors: errorList(fields),
+          fieldErrors: fieldErrors(fields, ['send-now', 'schedule-day', 'schedule-month', 'schedule-year', 'schedule-time']),
+          dateError: errorFor(fields, 'schedule-day') ?? errorFor(fields, 'schedule-month') ?? errorFor(fields, 'schedule-year'),
+          canPause: c.status === 'sending' || (c.status === 'sent' && (c.progress.created ?? 0) > 0),
+          canResume: c.status === 'paused',
+          canCancel: c.status !== 'cancelled' && (c.status !== 'sent' || (c.progress.created ?? 0) > 0),
+          flash,
+          ...perms(request),
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    app.get('/console/messaging/campaigns/:id', { config: readPage, schema: { hide: true } }, async (request, reply) => showCampaign(request, reply, await campaignOf(request)));
+
+    app.post('/console/messaging/campaigns/:id/start', { config: sendPage, schema: { hide: true } }, async (request, reply) => {
+      const c = await campaignOf(request);
+      request.audited = true; // changed by the service, which audits it, or not at all
+      if (c.status !== 'draft') return reply.redirect(base(c), 303);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const values = Object.fromEntries(['schedule-day', 'schedule-month', 'schedule-year', 'schedule-time'].map((k) => [k, str(body[k]).trim()]));
+      let at: Date | null = null;
+      if (str(body.when) === 'later') {
+        const schedule = scheduleFrom(values, new Date());
+        if (schedule.errors.length) return showCampaign(request, reply, c, schedule.errors, values);
+        at = schedule.at ?? null;
+      }
+      try {
+        await campaigns.start(request.actor, c.id, at, origin(request));
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'CAMPAIGN_STATE') return reply.redirect(base(c), 303);
+        return showCampaign(request, reply, c, formError(err, at ? 'schedule-day' : 'send-now'), values);
+      }
+      return reply.redirect(`${base(c)}?saved=${at ? 'scheduled' : 'started'}`, 303);
+    });
+
+    for (const action of ['pause', 'resume'] as const) {
+      app.post(`/console/messaging/campaigns/:id/${action}`, { config: sendPage, schema: { hide: true } }, async (request, reply) => {
+        const c = await campaignOf(request);
+        request.audited = true; // changed by the service, which audits it, or not at all
+        try {
+          await campaigns[action](request.actor, c.id, origin(request));
+        } catch (err) {
+          // Pressed twice, or the campaign moved on: its page says where it is now.
+          if (err instanceof AppError && err.code === 'CAMPAIGN_STATE') return reply.redirect(base(c), 303);
+          throw err;
+        }
+        return reply.redirect(`${base(c)}?saved=${action === 'pause' ? 'paused' : 'resumed'}`, 303);
+      });
+    }
+
+    app.get('/console/messaging/campaigns/:id/cancel', { config: sendPage, schema: { hide: true } }, async (request, reply) => {
+      const c = await campaignOf(request);
+      if (c.status === 'cancelled') return reply.redirect(base(c), 303);
+      const waiting = Math.max(0, c.recipientCount - c.createdCount) + (c.progress.created ?? 0);
+      return reply.page(`${VIEWS}/campaign-cancel.njk`, { pageTitle: `Cancel ${c.name}`, c, service: await messaging.getService(c.serviceId), waiting });
+    });
+
+    app.post('/console/messaging/campaigns/:id/cancel', { config: sendPage, schema: { hide: true } }, async (request, reply) => {
+      const c = await campaignOf(request);
+      request.audited = true;
+      await campaigns.cancel(request.actor, c.id, origin(request));
+      return reply.redirect(`${base(c)}?saved=cancelled`, 303);
+    });
+  };
+}
+
+// ---------------------------------------------------------------- the delivery dashboard
+
+const PERIODS = [14, 30];
+const dayLabel = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'short', day: 'numeric', month: 'short' });
+
+/** The starts of the last `n` London days, oldest first, today last (each found from the one after, so clock changes are right). */
+export function lastDays(n: number, now: Date): Date[] {
+  const days = [startOfLondonDay(now)];
+  while (days.length < n) days.unshift(startOfLondonDay(new Date(days[0].getTime() - 1)));
+  return days;
+}
+
+/** A chart and its table: bars (rows) by segments (columns), with totals. */
+function chartTable(id: string, title: string, segments: { key: string; name: string }[], bars: { label: string; values: number[] }[], labelWidth?: number) {
+  return {
+    id,
+    title,
+    segments,
+    svg: stackedBarChart({ id, title: `${title} (the table below has the same numbers)`, segments, bars, labelWidth, barHeight: bars.length > 10 ? 14 : 22, gap: bars.length > 10 ? 6 : 12 }),
+    rows: bars.map((b) => ({ label: b.label, values: b.values, total: b.values.reduce((a, n) => a + n, 0) })),
+    totals: segments.map((_, i) => bars.reduce((a, b) => a + b.values[i], 0)),
+    total: bars.reduce((a, b) => a + b.values.reduce((x, n) => x + n, 0), 0),
+  };
+}
+
+function dashboardPages({ messaging }: MessagingPagesDeps) {
+  return async (app: FastifyInstance) => {
+    app.get('/console/messaging/dashboard', { config: readPage, schema: { hide: true } }, async (request, reply) => {
+      const q = query(request);
+      const raw = { serviceId: str(q.serviceId).toLowerCase(), days: str(q.days) };
+      const services = await messaging.listServices();
+      const service = services.find((s) => s.id === raw.serviceId);
+      const period = PERIODS.includes(Number(raw.days)) ? Number(raw.days) : PERIODS[0];
+      const days = lastDays(period, new Date());
+      const counts = await messaging.countByDayChannelAndStatus(days, service?.id);
+
+      const statusSegments = STATUS_GROUPS.map((g) => ({ key: `status-${g.text.toLowerCase()}`, name: g.text }));
+      const channelSegments = CHANNELS.map((c) => ({ key: `channel-${c}`, name: CHANNEL_NAMES[c] }));
+      const groupOf = (status: string) => STATUS_GROUPS.findIndex((g) => g.statuses.includes(status));
+      const newestFirst = days.map((d, i) => ({ d, i })).reverse();
+      const byDayStatus = newestFirst.map(({ d, i }) => {
+        const values = statusSegments.map(() => 0);
+        for (const r of counts) if (r.day === i && groupOf(r.status) >= 0) values[groupOf(r.status)] += r.n;
+        return { label: dayLabel.format(d), values };
+      });
+      const byDayChannel = newestFirst.map(({ d, i }) => ({
+        label: dayLabel.format(d),
+        values: CHANNELS.map((c) => counts.filter((r) => r.day === i && r.type === c).reduce((a, r) => a + r.n, 0)),
+      }));
+      const byChannelStatus = CHANNELS.map((c) => {
+        const values = statusSegments.map(() => 0);
+        for (const r of counts) if (r.type === c && groupOf(r.status) >= 0) values[groupOf(r.status)] += r.n;
+        return { label: CHANNEL_NAMES[c], values };
+      });
+      const when = `in the last ${period} days${service ? ` from ${service.name}` : ''}`;
+      return reply.page(`${VIEWS}/dashboard.njk`, {
+        pageTitle: 'Delivery dashboard',
+        period,
+        service,
+        when,
+        total: counts.reduce((a, r) => a + r.n, 0),
+        invalid: (!!raw.serviceId && !service) || (!!raw.days && !PERIODS.includes(Number(raw.days))),
+        serviceItems: [{ value: '', text: 'Every service' }, ...services.map((s) => ({ value: s.id, text: s.name, selected: s.id === service?.id }))],
+        periodItems: PERIODS.map((n) => ({ value: String(n), text: `Last ${n} days`, selected: n === period })),
+        charts: [
+          chartTable('by-day-status', `Messages by day and status ${when}`, statusSegments, byDayStatus, 110),
+          chartTable('by-day-channel', `Messages by day and channel ${when}`, channelSegments, byDayChannel, 110),
+          chartTable('by-channel-status', `Messages by channel and status ${when}`, statusSegments, byChannelStatus, 130),
+        ],
+        ...perms(request),
+      });
+    });
+  };
 }

@@ -105,6 +105,18 @@ export interface NotificationsTable {
   fallback_json: { channel: string; templateId: string }[] | null;
   /** the notification this one follows after a failure */
   fallback_of: string | null;
+  /** the email reply-to address or text message sender chosen by id, when not the service's own */
+  reply_to: string | null;
+  /** the one-click unsubscribe link the sender gave (email) */
+  unsubscribe_url: string | null;
+}
+
+export interface MessageSendersTable {
+  id: string;
+  service_id: string;
+  kind: 'email_reply_to' | 'sms_sender';
+  value: string;
+  created_at: Date;
 }
 
 export interface MessageProvidersTable {
@@ -151,6 +163,7 @@ declare module '../../platform/db/tables.js' {
     template_versions: TemplateVersionsTable;
     notifications: NotificationsTable;
     message_providers: MessageProvidersTable;
+    message_senders: MessageSendersTable;
     opt_outs: OptOutsTable;
     letter_files: LetterFilesTable;
     received_texts: ReceivedTextsTable;
@@ -248,6 +261,8 @@ const COLUMNS: [keyof NotificationsTable, string][] = [
   ['resident_id', 'uuid'],
   ['fallback_json', 'jsonb'],
   ['fallback_of', 'uuid'],
+  ['reply_to', 'text'],
+  ['unsubscribe_url', 'text'],
 ];
 
 /** Per column, how a value goes to the driver: JSON as text, and on SQLite times as epoch ms. */
@@ -296,6 +311,16 @@ export class MessagingRepository {
   async revokeKey(serviceId: string, id: string, at: Date, ex: Executor = this.db.k): Promise<boolean> {
     const res = await ex.updateTable('message_keys').set({ revoked_at: at }).where('service_id', '=', serviceId).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
+  }
+
+  // ---- senders (reply-to addresses, text message senders)
+
+  async insertSender(row: MessageSendersTable, ex: Executor = this.db.k): Promise<void> {
+    await ex.insertInto('message_senders').values(row).execute();
+  }
+
+  sendersOf(serviceId: string): Promise<MessageSendersTable[]> {
+    return this.db.k.selectFrom('message_senders').selectAll().where('service_id', '=', serviceId).orderBy('created_at').execute();
   }
 
   // ---- templates
@@ -670,5 +695,38 @@ export class MessagingRepository {
   async removeOptOut(normalisedTo: string, ex: Executor = this.db.k): Promise<boolean> {
     const res = await ex.deleteFrom('opt_outs').where('normalised_to', '=', normalisedTo).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
+  }
+
+  // ---- the console's delivery dashboard and residents' pages
+
+  /**
+   * Notifications created from `days[0]`, counted by day, channel and status, of one service or
+   * all. `days` are the starts of the days in order (London midnights, worked out by the caller);
+   * `day` in the answer is an index into them. Ids bound the scan as in countByChannelAndStatus.
+   */
+  async countByDayChannelAndStatus(days: Date[], serviceId?: string): Promise<{ day: number; type: string; status: string; n: number }[]> {
+    if (!days.length) return [];
+    const whens = days.map((d, i) => sql`when created_at >= ${d} then ${sql.lit(i)}`).reverse();
+    const day = sql<number>`case ${sql.join(whens, sql` `)} end`;
+    let q = this.db.k
+      .selectFrom('notifications')
+      .select([day.as('day_index'), 'type', 'status', (e) => e.fn.countAll<number>().as('n')])
+      .where('id', '>=', lowestIdAt(days[0]))
+      .where('created_at', '>=', days[0]);
+    if (serviceId) q = q.where('service_id', '=', serviceId);
+    // Grouped by the select's alias: PostgreSQL would not see two copies of the CASE, with their own parameters, as one expression.
+    const rows = await q.groupBy([sql`day_index`, 'type', 'status']).execute();
+    return rows.map((r) => ({ day: Number(r.day_index), type: r.type, status: r.status, n: Number(r.n) }));
+  }
+
+  /** A resident's notifications, newest first. */
+  notificationsForResident(residentId: string, limit: number): Promise<NotificationsTable[]> {
+    return this.db.k.selectFrom('notifications').selectAll().where('resident_id', '=', residentId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  // ---- received-text callbacks (inbound-callbacks.ts)
+
+  findReceivedText(serviceId: string, id: string): Promise<ReceivedTextsTable | undefined> {
+    return this.db.k.selectFrom('received_texts').selectAll().where('service_id', '=', serviceId).where('id', '=', id).executeTakeFirst();
   }
 }

@@ -7,10 +7,21 @@ import { isUniqueViolation } from '../../platform/db/dialect.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import { messagingErrors } from './messaging.errors.js';
-import { type MessageProvidersTable, type MessageServicesTable, MessagingRepository, type NotificationsTable, type TemplateRow, type TemplateVersionsTable } from './messaging.repository.js';
+import {
+  type MessageProvidersTable,
+  type MessageSendersTable,
+  type MessageServicesTable,
+  MessagingRepository,
+  type NotificationsTable,
+  type ReceivedTextsTable,
+  type TemplateRow,
+  type TemplateVersionsTable,
+} from './messaging.repository.js';
 import type { Channel, KeyCreate, KeyView, ProviderInput, ProviderView, ServiceCreate, ServiceView, TemplateInput } from './messaging.schema.js';
 import { type KeyForAuth, type KeyType, type ServiceForAuth, serviceActor, tokenIssuer, verifyToken } from './notify.auth.js';
 import { CALLBACK_PURPOSE, type StatusChange } from './callbacks.js';
+import { checkEmail, checkPhone } from './recipients.js';
+import { INBOUND_CALLBACK_PURPOSE } from './inbound-callbacks.js';
 import { type Rendered, renderFor } from './rendering.js';
 
 const KEY_PURPOSE = 'weft messaging api key';
@@ -25,6 +36,20 @@ export interface Origin {
   ip?: string;
   requestId?: string;
 }
+
+export interface CallbackInput {
+  url: string | null;
+  bearerToken?: string;
+}
+
+/** The two callbacks a service can have, and where each is kept. */
+const CALLBACK_KINDS = {
+  delivery: { url: 'callback_url', token: 'callback_token_sealed', purpose: CALLBACK_PURPOSE, name: 'delivery-status', action: 'messaging.callback_set' },
+  received: { url: 'inbound_callback_url', token: 'inbound_callback_token_sealed', purpose: INBOUND_CALLBACK_PURPOSE, name: 'received-text', action: 'messaging.inbound_callback_set' },
+} as const;
+
+/** A service as sending needs it, cached: its keys (secrets opened), its row and its other senders. */
+export type AuthService = ServiceForAuth & { row: MessageServicesTable; senders: MessageSendersTable[] };
 
 /** One message to send, already checked by the caller (the /v2 API, a campaign, a rule). */
 export interface NewNotification {
@@ -46,6 +71,8 @@ export interface NewNotification {
   residentId?: string | null;
   fallback?: { channel: string; templateId: string }[] | null;
   fallbackOf?: string | null;
+  replyTo?: string | null;
+  unsubscribeUrl?: string | null;
 }
 
 /**
@@ -54,7 +81,7 @@ export interface NewNotification {
  */
 export class MessagingService {
   readonly repo: MessagingRepository;
-  private authCache = new Map<string, { at: number; service: (ServiceForAuth & { row: MessageServicesTable }) | undefined }>();
+  private authCache = new Map<string, { at: number; service: AuthService | undefined }>();
   private templateCache = new Map<string, { at: number; template: TemplateRow | undefined }>();
   /** Called after notifications are stored, so delivery starts at once in this process. */
   onQueued: () => void = () => {};
@@ -141,35 +168,31 @@ export class MessagingService {
    * callback): an https URL (http only to this machine, for development) and a bearer token of
    * at least 10 characters, sealed at rest. No URL turns callbacks off.
    */
-  async setCallback(actor: Actor, serviceId: string, input: { url: string | null; bearerToken?: string }, origin: Origin = {}): Promise<ServiceView> {
+  async setCallback(actor: Actor, serviceId: string, input: CallbackInput, origin: Origin = {}): Promise<ServiceView> {
+    await this.setServiceCallback(actor, serviceId, input, origin, CALLBACK_KINDS.delivery);
+    return this.getService(serviceId);
+  }
+
+  /** One callback setting (delivery status or received texts): checked, sealed, audited. */
+  private async setServiceCallback(actor: Actor, serviceId: string, input: CallbackInput, origin: Origin, kind: (typeof CALLBACK_KINDS)[keyof typeof CALLBACK_KINDS]): Promise<string | null> {
     const service = await this.getService(serviceId);
-    const fields: Partial<MessageServicesTable> = { updated_at: new Date() };
     if (input.url) {
       if (!isCallbackUrl(input.url)) throw messagingErrors.CALLBACK_INVALID(undefined, [{ field: 'url', message: 'Enter a URL that starts with https://' }]);
       if (!input.bearerToken || input.bearerToken.length < 10)
         throw messagingErrors.CALLBACK_INVALID(undefined, [{ field: 'bearerToken', message: 'The bearer token must be at least 10 characters' }]);
-      fields.callback_url = input.url;
-      fields.callback_token_sealed = seal(this.secret, CALLBACK_PURPOSE, input.bearerToken);
-    } else {
-      fields.callback_url = null;
-      fields.callback_token_sealed = null;
     }
+    const fields: Partial<MessageServicesTable> = {
+      updated_at: new Date(),
+      [kind.url]: input.url || null,
+      [kind.token]: input.url ? seal(this.secret, kind.purpose, input.bearerToken as string) : null,
+    };
     await this.db.transaction(async (trx) => {
       await this.repo.updateService(service.id, fields, trx);
-      await this.audit.record(
-        {
-          actor,
-          action: 'messaging.callback_set',
-          summary: input.url ? `Set the delivery-status callback of ${service.name}` : `Turned off the delivery-status callback of ${service.name}`,
-          targetType: 'message_service',
-          targetId: service.id,
-          ...origin,
-        },
-        trx,
-      );
+      const summary = input.url ? `Set the ${kind.name} callback of ${service.name}` : `Turned off the ${kind.name} callback of ${service.name}`;
+      await this.audit.record({ actor, action: kind.action, summary, targetType: 'message_service', targetId: service.id, ...origin }, trx);
     });
     await this.changed();
-    return this.getService(service.id);
+    return input.url || null;
   }
 
   async listServices(): Promise<ServiceView[]> {
@@ -226,11 +249,11 @@ export class MessagingService {
   }
 
   /** A service with its keys' secrets opened, cached briefly (and dropped when keys change). */
-  async serviceForAuth(serviceId: string): Promise<(ServiceForAuth & { row: MessageServicesTable }) | undefined> {
+  async serviceForAuth(serviceId: string): Promise<AuthService | undefined> {
     const hit = this.authCache.get(serviceId);
     if (hit && Date.now() - hit.at < AUTH_CACHE_MS) return hit.service;
     const row = await this.repo.findService(serviceId);
-    let service: (ServiceForAuth & { row: MessageServicesTable }) | undefined;
+    let service: AuthService | undefined;
     if (row) {
       const keys: KeyForAuth[] = (await this.repo.keysOf(row.id)).map((k) => ({
         id: k.id,
@@ -239,10 +262,45 @@ export class MessagingService {
         secret: unseal(this.secret, KEY_PURPOSE, k.secret_sealed),
         revoked: k.revoked_at !== null,
       }));
-      service = { id: row.id, name: row.name, keys, row };
+      service = { id: row.id, name: row.name, keys, row, senders: await this.repo.sendersOf(row.id) };
     }
     this.authCache.set(serviceId, { at: Date.now(), service });
     return service;
+  }
+
+  // ---------------------------------------------------------------- senders
+
+  /** Another reply-to address or text message sender, which a send can name by its id. */
+  async addSender(actor: Actor, serviceId: string, kind: 'email_reply_to' | 'sms_sender', value: string, origin: Origin = {}): Promise<{ id: string; kind: string; value: string }> {
+    const service = await this.getService(serviceId);
+    const v = value.trim();
+    const valid = kind === 'email_reply_to' ? checkEmail(v).ok : /^[A-Za-z0-9 ]{3,11}$/.test(v) || checkPhone(v).ok;
+    if (!valid)
+      throw messagingErrors.SENDER_INVALID(
+        kind === 'email_reply_to' ? 'Enter a reply-to address in the correct format, like name@example.com.' : 'A text message sender is 3 to 11 letters, numbers or spaces, or a UK mobile number.',
+      );
+    const row = { id: randomUUID(), service_id: service.id, kind, value: v, created_at: new Date() };
+    await this.db.transaction(async (trx) => {
+      await this.repo.insertSender(row, trx);
+      await this.audit.record(
+        {
+          actor,
+          action: 'messaging.sender_add',
+          summary: `Added a ${kind === 'email_reply_to' ? 'reply-to address' : 'text message sender'} to ${service.name}`,
+          targetType: 'message_service',
+          targetId: service.id,
+          ...origin,
+        },
+        trx,
+      );
+    });
+    await this.changed();
+    return { id: row.id, kind, value: v };
+  }
+
+  async listSenders(serviceId: string): Promise<{ id: string; kind: string; value: string }[]> {
+    const service = await this.getService(serviceId);
+    return (await this.repo.sendersOf(service.id)).map((r) => ({ id: r.id, kind: r.kind, value: r.value }));
   }
 
   // ---------------------------------------------------------------- providers
@@ -421,6 +479,32 @@ export class MessagingService {
   templateVersions(templateId: string): Promise<TemplateVersionsTable[]> {
     return this.repo.templateVersions(templateId);
   }
+
+  /** Notifications created from `days[0]` by day (an index into `days`, the starts of days in order), channel and status: the delivery dashboard. */
+  countByDayChannelAndStatus(days: Date[], serviceId?: string): Promise<{ day: number; type: string; status: string; n: number }[]> {
+    return this.repo.countByDayChannelAndStatus(days, serviceId && isUuid(serviceId) ? serviceId.toLowerCase() : undefined);
+  }
+
+  /** The messages sent to a resident by preference, newest first (a resident's page in the console). */
+  notificationsForResident(residentId: string, limit = 20): Promise<NotificationsTable[]> {
+    return isUuid(residentId) ? this.repo.notificationsForResident(residentId.toLowerCase(), Math.min(Math.max(limit, 1), 200)) : Promise.resolve([]);
+  }
+
+  // ---------------------------------------------------------------- received-text callbacks
+
+  /**
+   * Where the service is sent each text residents send to its number (Notify's received-text
+   * callback): the same rules as setCallback, with a URL and token of its own. No URL turns it off.
+   */
+  async setInboundCallback(actor: Actor, serviceId: string, input: CallbackInput, origin: Origin = {}): Promise<ServiceView & { inboundCallbackUrl: string | null }> {
+    const url = await this.setServiceCallback(actor, serviceId, input, origin, CALLBACK_KINDS.received);
+    return { ...(await this.getService(serviceId)), inboundCallbackUrl: url };
+  }
+
+  /** A text received for the service, by id (received-text callbacks). */
+  receivedText(serviceId: string, id: string): Promise<ReceivedTextsTable | undefined> {
+    return isUuid(id) ? this.repo.findReceivedText(serviceId, id.toLowerCase()) : Promise.resolve(undefined);
+  }
 }
 
 /**
@@ -499,6 +583,8 @@ export function notificationRow(n: NewNotification, now: Date): NotificationsTab
     resident_id: n.residentId ?? null,
     fallback_json: n.fallback?.length ? n.fallback : null,
     fallback_of: n.fallbackOf ?? null,
+    reply_to: n.replyTo ?? null,
+    unsubscribe_url: n.unsubscribeUrl ?? null,
   };
 }
 

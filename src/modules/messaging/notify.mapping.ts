@@ -34,7 +34,6 @@ const LINES = ['line_1', 'line_2', 'line_3', 'line_4', 'line_5', 'line_6'];
 export function notificationBody(n: NotificationsTable, base: string) {
   const p = lowerKeys(n.personalisation_json);
   const letter = n.type === 'letter';
-  const pounds = n.type === 'sms' ? 0 : 0;
   const body: Record<string, unknown> = {
     id: n.id,
     reference: n.reference,
@@ -53,9 +52,9 @@ export function notificationBody(n: NotificationsTable, base: string) {
     completed_at: notifyTime(n.completed_at),
     scheduled_for: notifyTime(n.scheduled_for_at),
     postage: n.postage,
-    one_click_unsubscribe_url: null,
+    one_click_unsubscribe_url: n.unsubscribe_url,
     is_cost_data_ready: true,
-    cost_in_pounds: pounds,
+    cost_in_pounds: 0,
     cost_details:
       n.type === 'sms' ? { billable_sms_fragments: n.billable_units, international_rate_multiplier: 1, sms_rate: 0 } : letter ? { billable_sheets_of_paper: n.billable_units, postage: n.postage } : {},
   };
@@ -67,7 +66,7 @@ export function notificationBody(n: NotificationsTable, base: string) {
 export function createdBody(n: NotificationsTable, base: string, extra: { fromEmail?: string; fromNumber?: string }) {
   const content: Record<string, unknown> =
     n.type === 'email'
-      ? { from_email: extra.fromEmail, body: n.body, subject: n.subject, one_click_unsubscribe_url: null }
+      ? { from_email: extra.fromEmail, body: n.body, subject: n.subject, one_click_unsubscribe_url: n.unsubscribe_url }
       : n.type === 'letter'
         ? { body: n.body, subject: n.subject }
         : { body: n.body, from_number: extra.fromNumber ?? null };

@@ -113,6 +113,8 @@ export function notifyRoutes({ messaging, sending, residentSending, publicUrl }:
         `/v2/notifications/${channel}`,
         {
           config: api,
+          // A precompiled letter is a PDF of up to 5 MB, base64-encoded in the JSON.
+          bodyLimit: channel === 'letter' ? 8 * 1024 * 1024 : undefined,
           // The body is documented here and checked by checkBody, in Notify's words.
           schema: { tags: TAGS, summary: SUMMARIES[channel], body: SEND_SCHEMAS[channel], response: {} },
           attachValidation: true,
@@ -127,8 +129,10 @@ export function notifyRoutes({ messaging, sending, residentSending, publicUrl }:
             to: (body.email_address ?? body.phone_number) as string | undefined,
             personalisation: (body.personalisation as Record<string, unknown>) ?? {},
             reference: (body.reference as string) ?? null,
+            senderId: ((body.email_reply_to_id ?? body.sms_sender_id) as string | undefined)?.toLowerCase(),
+            unsubscribeUrl: body.one_click_unsubscribe_url as string | undefined,
           });
-          return reply.status(201).send(createdBody(sent.row, base, { fromEmail: sent.service.email_from, fromNumber: sent.service.sms_sender }));
+          return reply.status(201).send(createdBody(sent.row, base, { fromEmail: sent.service.email_from, fromNumber: sent.row.reply_to ?? sent.service.sms_sender }));
         },
       );
     }

@@ -3,21 +3,12 @@ import { newId } from '../../platform/ids.js';
 import { messagingErrors, NOTIFY_MESSAGES } from './messaging.errors.js';
 import type { MessageServicesTable, NotificationsTable, TemplateRow } from './messaging.repository.js';
 import type { Channel } from './messaging.schema.js';
-import type { MessagingService } from './messaging.service.js';
+import type { AuthService, MessagingService } from './messaging.service.js';
 import type { KeyType } from './notify.auth.js';
-import { checkEmail, checkPhone, type Checked } from './recipients.js';
+import { type Checked, checkEmail, checkPhone, SMOKE_TEST_RECIPIENTS } from './recipients.js';
 import type { Rendered } from './rendering.js';
+import { TokenBucket } from './token-bucket.js';
 import { addressLinesFromPersonalisation, checkPostalAddress, missingPersonalisationMessage } from './render/index.js';
-
-/** Notify's smoke-test recipients: checked and answered like any other, never stored or sent. */
-const SMOKE_TEST = new Set([
-  '447700900000',
-  '447700900111',
-  '447700900222',
-  'simulate-delivered@notifications.service.gov.uk',
-  'simulate-delivered-2@notifications.service.gov.uk',
-  'simulate-delivered-3@notifications.service.gov.uk',
-]);
 
 export interface SendRequest {
   channel: Channel;
@@ -27,6 +18,10 @@ export interface SendRequest {
   personalisation: Record<string, unknown>;
   reference?: string | null;
   language?: 'en' | 'cy';
+  /** Notify's email_reply_to_id or sms_sender_id: one of the service's other senders */
+  senderId?: string;
+  /** Notify's one_click_unsubscribe_url (email) */
+  unsubscribeUrl?: string;
 }
 
 export interface Sent {
@@ -34,26 +29,6 @@ export interface Sent {
   service: MessageServicesTable;
   /** smoke-test recipients: answered, not stored */
   stored: boolean;
-}
-
-/** Notify's token bucket: refills rate/60 a second, holds a third of a minute's worth. */
-class TokenBucket {
-  private tokens: number;
-  private at = Date.now();
-  constructor(
-    readonly perMinute: number,
-    private readonly capacity = Math.ceil(perMinute / 3) + 1,
-  ) {
-    this.tokens = capacity;
-  }
-  take(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 60_000) * this.perMinute);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
 }
 
 /**
@@ -91,6 +66,7 @@ export class NotifySending {
     // Notify's order: the body's formats (schema), then the template, then who may be sent to.
     const checked = req.channel === 'letter' ? undefined : this.checkRecipient(req.channel, req.to ?? '');
     const { template, rendered } = await this.template(service, req);
+    const replyTo = this.sender(auth, req);
     const language = req.language ?? 'en';
     let recipient: string;
     let normalised: string;
@@ -106,7 +82,7 @@ export class NotifySending {
       if (!checked?.ok) throw messagingErrors.NOTIFY_INVALID_PHONE(checked?.message);
       recipient = (req.to ?? '').trim();
       normalised = checked.normalised;
-      if (keyType === 'team' && !SMOKE_TEST.has(normalised) && !this.teamMembers(service).has(normalised))
+      if (keyType === 'team' && !SMOKE_TEST_RECIPIENTS.has(normalised) && !this.teamMembers(service).has(normalised))
         throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
     }
     if (rendered.problem) throw messagingErrors.NOTIFY_BAD_REQUEST(rendered.problem);
@@ -124,8 +100,10 @@ export class NotifySending {
       rendered,
       reference: req.reference ?? null,
       language,
+      replyTo,
+      unsubscribeUrl: req.unsubscribeUrl ?? null,
     };
-    if (SMOKE_TEST.has(normalised)) {
+    if (SMOKE_TEST_RECIPIENTS.has(normalised)) {
       const [row] = await this.messaging.queue([item], { store: false });
       return { row: { ...row, id: newId() }, service, stored: false };
     }
@@ -143,6 +121,15 @@ export class NotifySending {
     const rendered = this.messaging.render(template, req.personalisation, req.language ?? 'en', { name: service.name });
     if (rendered.missing.length) throw messagingErrors.NOTIFY_BAD_REQUEST(missingPersonalisationMessage(rendered.missing));
     return { template, rendered };
+  }
+
+  /** The sender a send names by id (Notify's step after the template), or none: the service's own. */
+  private sender(auth: AuthService, req: SendRequest): string | null {
+    if (!req.senderId) return null;
+    const kind = req.channel === 'email' ? 'email_reply_to' : 'sms_sender';
+    const found = auth.senders.find((s) => s.id === req.senderId && s.kind === kind);
+    if (!found) throw messagingErrors.NOTIFY_BAD_REQUEST(`${req.channel === 'email' ? 'email_reply_to_id' : 'sms_sender_id'} ${req.senderId} does not exist in database for service id ${auth.id}`);
+    return found.value;
   }
 
   /** The schema stage's checks; a number that is not a UK mobile is refused later, as Notify refuses it at the permission stage. */

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import sjson from 'secure-json-parse';
-import { platformErrors } from '../../platform/errors.js';
+import { keepRawJson } from '../../platform/web/raw-json.js';
 import { Problem } from '../../platform/web/openapi.js';
 import type { NotificationsTable } from './messaging.repository.js';
 import type { ReceiptsService, TwilioHookRequest } from './receipts.service.js';
@@ -35,7 +34,6 @@ export const WebhookReceipt = Type.Object(
 // so strangers learn nothing about it; the service then checks the fields it reads.
 
 /** The exact bytes of a JSON body, which signatures are computed over. */
-const rawBodies = new WeakMap<FastifyRequest, string>();
 
 const receiptView = (n: NotificationsTable) => ({ id: n.id, status: n.status });
 
@@ -43,18 +41,8 @@ const receiptView = (n: NotificationsTable) => ({ id: n.id, status: n.status });
 export function receiptsRoutes(deps: { receipts: ReceiptsService }) {
   const { receipts } = deps;
   return async function routes(app: FastifyInstance) {
-    // In this plugin only: JSON is also kept as received, because signatures cover the exact bytes.
-    app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      const text = body as string;
-      rawBodies.set(request, text);
-      if (!text.trim()) return done(null, undefined);
-      try {
-        done(null, sjson.parse(text, { protoAction: 'error', constructorAction: 'error' }));
-      } catch {
-        done(platformErrors.MALFORMED_JSON(), undefined);
-      }
-    });
+    // Signatures cover the exact bytes: JSON is also kept as received.
+    const rawBody = keepRawJson(app);
 
     const twilioRequest = (request: FastifyRequest): TwilioHookRequest => ({
       providerId: (request.params as { id: string }).id,
@@ -157,7 +145,7 @@ export function receiptsRoutes(deps: { receipts: ReceiptsService }) {
         attachValidation: true,
       },
       async (request) => {
-        const raw = rawBodies.get(request) ?? '';
+        const raw = rawBody(request);
         return receiptView(await receipts.webhookReceipt((request.params as { id: string }).id, raw, request.headers[SIGNATURE_HEADER] as string | undefined, request.body));
       },
     );

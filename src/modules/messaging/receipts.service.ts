@@ -6,7 +6,7 @@ import type { FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../services.js';
 import { messagingErrors } from './messaging.errors.js';
-import type { MessageProvidersTable, NotificationsTable } from './messaging.repository.js';
+import type { MessageProvidersTable, NotificationsTable, ReceivedTextsTable } from './messaging.repository.js';
 import { FINAL_STATUSES } from './messaging.schema.js';
 import { isUuid, type MessagingService, PROVIDER_PURPOSE } from './messaging.service.js';
 import { notifyRelayProvider } from './providers/index.js';
@@ -75,6 +75,8 @@ export function replyKeyword(text: string): { word: string; optOut: boolean } | 
  */
 export class ReceiptsService {
   private readonly cache = new Map<string, { at: number; opened: OpenedProvider | undefined }>();
+  /** Called with each text kept for a messaging service, once stored: the composition root points it at received-text callbacks. */
+  onTextsReceived: (texts: ReceivedTextsTable[]) => Promise<void> = async () => {};
 
   constructor(
     private readonly messaging: MessagingService,
@@ -169,12 +171,11 @@ export class ReceiptsService {
     const now = new Date();
     const actor = systemActor(`${row.name} (inbound text)`);
     const ending = number.slice(-3);
+    const kept: ReceivedTextsTable | undefined = service
+      ? { id: newId(), service_id: service.id, user_number: number, notify_number: p.To as string, content: body, provider: row.name, provider_ref: p.MessageSid ?? null, created_at: now }
+      : undefined;
     await this.db.transaction(async (trx) => {
-      if (service)
-        await this.messaging.repo.insertReceivedText(
-          { id: newId(), service_id: service.id, user_number: number, notify_number: p.To as string, content: body, provider: row.name, provider_ref: p.MessageSid ?? null, created_at: now },
-          trx,
-        );
+      if (kept) await this.messaging.repo.insertReceivedText(kept, trx);
       if (keyword?.optOut) {
         await this.messaging.repo.insertOptOut({ normalised_to: number, keyword: keyword.word, created_at: now }, trx);
         await this.audit.record(
@@ -185,6 +186,8 @@ export class ReceiptsService {
         await this.audit.record({ actor, action: 'messaging.opt_in', summary: `The number ending ${ending} replied ${keyword.word}: messages to it are sent again`, targetType: 'opt_out' }, trx);
       }
     });
+    // The text is kept: a failure to queue its callback must not make Twilio send it again.
+    if (kept) await this.onTextsReceived([kept]).catch((err) => this.log.error({ err, receivedText: kept.id }, 'could not queue the received-text callback'));
     return EMPTY_TWIML;
   }
 

@@ -69,3 +69,24 @@ function ukMobile(digits: string): Checked | undefined {
 export function formatPhone(normalised: string): string {
   return normalised.startsWith('44') && normalised.length === 12 ? `0${normalised.slice(2, 6)} ${normalised.slice(6)}` : `+${normalised}`;
 }
+
+/**
+ * GOV.UK Notify's documented test recipients (normalised). Smoke-test recipients, with any key,
+ * are answered like any other and never sent; with a test key these give their failure and every
+ * other recipient is delivered (simulated).
+ */
+export const SMOKE_TEST_RECIPIENTS: ReadonlySet<string> = new Set([
+  '447700900000',
+  '447700900111',
+  '447700900222',
+  'simulate-delivered@notifications.service.gov.uk',
+  'simulate-delivered-2@notifications.service.gov.uk',
+  'simulate-delivered-3@notifications.service.gov.uk',
+]);
+
+export const TEST_KEY_OUTCOMES: Readonly<Record<string, string>> = {
+  '447700900003': 'temporary-failure',
+  '447700900002': 'permanent-failure',
+  'temp-fail@simulator.notify': 'temporary-failure',
+  'perm-fail@simulator.notify': 'permanent-failure',
+};

@@ -4,39 +4,17 @@
  * services without a callback URL.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { NotifyClient } from 'notifications-node-client';
 import { CALLBACK_RETRY_MS } from '../../../src/modules/messaging/callbacks.js';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
+import { callbackServer } from './peers/callbacks.js';
 import { forEachDialect } from '../../helpers.js';
 
 const admin = systemActor('test');
 
-interface Call {
-  auth: string | undefined;
-  body: Record<string, unknown>;
-}
-
-async function callbackServer() {
-  const calls: Call[] = [];
-  const answers: number[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let data = '';
-    req.on('data', (c) => {
-      data += c;
-    });
-    req.on('end', () => {
-      calls.push({ auth: req.headers.authorization, body: JSON.parse(data) });
-      res.statusCode = answers.shift() ?? 200;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify/callback`, calls, answers, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 forEachDialect('delivery-status callbacks', (dialect) => {
   let t: TestApp;
@@ -48,7 +26,7 @@ forEachDialect('delivery-status callbacks', (dialect) => {
   before(async () => {
     t = await testApp(dialect);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
-    peer = await callbackServer();
+    peer = await callbackServer('/notify/callback');
     const m = t.services.messaging;
     serviceId = (await m.createService(admin, { name: 'Waste' })).id;
     await m.setCallback(admin, serviceId, { url: peer.url, bearerToken: 'callback-secret-123' });

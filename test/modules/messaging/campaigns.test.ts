@@ -104,6 +104,25 @@ forEachDialect('campaigns', (dialect) => {
     assert.equal((await call('POST', `/api/v1/messaging/campaigns/${c2.id}/resume`)).json().code, 'CAMPAIGN_STATE');
   });
 
+  test('a scheduled campaign paused and resumed before its time waits for its time again', async () => {
+    const csv = ['phone number,name,ref,paid', ...phones(5, 7000).map((p, i) => `${p},P${i},R${i},`)].join('\n');
+    const c = (await call('POST', `/api/v1/messaging/services/${serviceId}/campaigns`, { templateId: sms, name: 'Tomorrow', csv })).json();
+    const at = new Date(Date.now() + 86_400_000).toISOString();
+    assert.equal((await call('POST', `/api/v1/messaging/campaigns/${c.id}/start`, { scheduledFor: at })).json().status, 'scheduled');
+    assert.equal((await call('POST', `/api/v1/messaging/campaigns/${c.id}/pause`)).json().status, 'paused');
+    assert.equal((await call('POST', `/api/v1/messaging/campaigns/${c.id}/resume`)).json().status, 'scheduled');
+    await drain();
+    assert.equal((await call('GET', `/api/v1/messaging/campaigns/${c.id}`)).json().createdCount, 0, 'nothing made before its time');
+    const job = await t.services.db.k
+      .selectFrom('jobs')
+      .select('run_at')
+      .where('name', '=', 'messaging.campaign_expand')
+      .where('status', '=', 'pending')
+      .orderBy('run_at', 'desc')
+      .executeTakeFirstOrThrow();
+    assert.equal(job.run_at.toISOString(), at);
+  });
+
   test('a campaign that would pass the service’s daily limit is refused at start; an unknown one is not found', async () => {
     const small = (await call('POST', '/api/v1/messaging/services', { name: 'Tiny', dailyLimit: 5 })).json().id;
     const tpl = (await call('POST', `/api/v1/messaging/services/${small}/templates`, { name: 't', type: 'sms', body: 'Hi' })).json().id;

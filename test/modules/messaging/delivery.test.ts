@@ -147,4 +147,37 @@ forEachDialect('message delivery through providers', (dialect) => {
     assert.equal(after.status, 'technical-failure');
     assert.match(String(after.status_reason), /not sent again/);
   });
+
+  test('a provider’s sending rate holds messages back instead of failing them over', async () => {
+    await t.services.db.k
+      .updateTable('message_providers')
+      .set({ settings_json: JSON.stringify({ host: '127.0.0.1', port: primary.port, ratePerSecond: 10 }) as never })
+      .where('name', '=', 'Primary SMTP')
+      .execute();
+    t.services.delivery.reloadProviders();
+    const before = primary.received.length;
+    const rows = [];
+    for (let i = 0; i < 25; i++) rows.push(await queueEmail(`rate${i}@example.com`, `R${i}`));
+    const t0 = Date.now();
+    await t.services.delivery.runOnce();
+    assert.ok(primary.received.length - before <= 11, `at most a second's worth at once (${primary.received.length - before})`);
+    assert.equal(backup.received.filter((r) => r.to[0].startsWith('rate')).length, 0, 'nothing failed over');
+    while (primary.received.length - before < 25) {
+      assert.ok(Date.now() - t0 < 10_000, 'all sent within 10 s');
+      await t.services.db.k
+        .updateTable('notifications')
+        .set({ next_attempt_at: new Date() })
+        .where('status', '=', 'created')
+        .where('next_attempt_at', '>', new Date())
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      await new Promise((r) => setTimeout(r, 100));
+      await t.services.delivery.runOnce();
+    }
+    assert.ok(Date.now() - t0 >= 1300, `25 at 10 a second take over a second (${Date.now() - t0} ms)`);
+  });
 });

@@ -6,13 +6,21 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { systemActor } from '../../../src/platform/auth/actor.js';
-import { formatPence, smsSummary, startOfLondonDay } from '../../../src/modules/messaging/messaging.pages.js';
+import { formatPence, lastDays, londonInstant, parseTimeOfDay, scheduleFrom, smsSummary, startOfLondonDay } from '../../../src/modules/messaging/messaging.pages.js';
 import { signToken, splitApiKey } from '../../../src/modules/messaging/notify.auth.js';
 import { renderSms } from '../../../src/modules/messaging/render/index.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 
 const system = systemActor('test');
+
+/** A multipart/form-data body, as a browser sends a form with a file input. */
+function multipart(fields: Record<string, string>, file: { filename: string; content: string }) {
+  const boundary = `----weft${Date.now()}`;
+  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.filename}"\r\nContent-Type: text/csv\r\n\r\n${file.content}\r\n`);
+  return { payload: `${parts.join('')}--${boundary}--\r\n`, contentType: `multipart/form-data; boundary=${boundary}` };
+}
 const idFrom = (location: unknown) => String(location).split('/').pop()?.split('?')[0] ?? '';
 
 test('midnight in London, either side of the clock changes', () => {
@@ -452,5 +460,296 @@ forEachDialect('messaging console pages', (dialect) => {
     const audit = await t.services.audit.search({ actorId: admin.userId, limit: 100 });
     assert.ok(audit.some((e) => e.action === 'messaging.provider_create'));
     assert.ok(audit.some((e) => e.action === 'messaging.provider_update'));
+  });
+
+  // ---------------------------------------------------------------- campaigns and the dashboard
+
+  const upload = (b: Browser, fields: Record<string, string>, file?: { filename: string; content: string }) => {
+    const { payload, contentType } = multipart({ ...fields, _csrf: b.csrf }, file ?? { filename: '', content: '' });
+    return t.app.inject({ method: 'POST', url: '/console/messaging/campaigns/new', headers: { ...as(b), 'content-type': contentType }, payload });
+  };
+  const drain = async () => {
+    for (;;) {
+      const jobs = await t.services.jobs.runOnce();
+      const sent = await t.services.delivery.runOnce();
+      if (!jobs && !sent) return;
+    }
+  };
+  const cells = (body: string, id: string) => {
+    const table = new RegExp(`<table class="govuk-table" id="${id}">([\\s\\S]*?)</table>`).exec(body)?.[1] ?? '';
+    return [...table.matchAll(/<tr class="govuk-table__row">([\s\S]*?)<\/tr>/g)]
+      .slice(1)
+      .map((row) => [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<[^>]+>/g, '').trim()));
+  };
+
+  test('the campaign wizard: a service, a template, a bad file with its rows listed, then a good one, checked, sent now and followed to the end', async () => {
+    const m = t.services.messaging;
+    await m.createService(system, { name: 'Wealdmoor Museums' }); // two services or more: the wizard asks which
+    const fine = await m.createTemplate(system, serviceId, { name: 'Fine reminder', type: 'sms', body: 'Hello ((name)), fine ((ref)) is due. Pay at https://example.gov.uk/pay' });
+    assert.equal((await get(comms, '/console/messaging/campaigns')).statusCode, 200);
+    assert.equal((await get(viewer, '/console/messaging/campaigns')).statusCode, 403);
+    assert.equal((await get(viewer, '/console/messaging/campaigns/new')).statusCode, 403);
+
+    const services = await get(comms, '/console/messaging/campaigns/new');
+    assert.equal(services.statusCode, 200);
+    assert.match(services.body, /Which service are the messages from\?/);
+    const noService = await get(comms, '/console/messaging/campaigns/new?step=service');
+    assert.equal(noService.statusCode, 400);
+    assert.deepEqual(hrefs(noService.body), ['#serviceId']);
+    const templates = await get(comms, `/console/messaging/campaigns/new?serviceId=${serviceId}&step=service`);
+    assert.equal(templates.statusCode, 200);
+    assert.match(templates.body, /Which template do you want to send\?/);
+    assert.match(templates.body, new RegExp(`value="${fine.id}"`));
+    const noTemplate = await get(comms, `/console/messaging/campaigns/new?serviceId=${serviceId}&step=template`);
+    assert.equal(noTemplate.statusCode, 400);
+    assert.deepEqual(hrefs(noTemplate.body), ['#templateId']);
+    const form = await get(comms, `/console/messaging/campaigns/new?serviceId=${serviceId}&templateId=${fine.id}&step=template`);
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /enctype="multipart\/form-data"/);
+    for (const column of ['phone number', 'name', 'ref']) assert.match(form.body, new RegExp(`<li><code>${column}</code></li>`));
+
+    const empty = await upload(comms, { templateId: fine.id, name: '', ratePerMinute: 'fast' });
+    assert.equal(empty.statusCode, 400);
+    assert.deepEqual(hrefs(empty.body), ['#name', '#file', '#ratePerMinute']);
+
+    const bad = ['phone number,name,ref', '07700900123,Sam,A1', '0770090,Jo,A2', '07700900124,,A3', 'not a number,Al,A4'].join('\n');
+    const refused = await upload(comms, { templateId: fine.id, name: 'Fines for March' }, { filename: 'fines.csv', content: bad });
+    assert.equal(refused.statusCode, 400);
+    assert.deepEqual(hrefs(refused.body), ['#file']);
+    assert.match(refused.body, /The file has 3 rows with a problem\. Nothing was saved/);
+    assert.deepEqual(cells(refused.body, 'row-errors'), [
+      ['3', 'phone number: Not enough digits'],
+      ['4', 'name: Missing'],
+      ['5', 'phone number: Must not contain letters or symbols'],
+    ]);
+    assert.match(refused.body, /value="Fines for March"/, 'the name is kept');
+    const noColumn = await upload(comms, { templateId: fine.id, name: 'x' }, { filename: 'x.csv', content: 'phone number,name\n07700900123,Sam' });
+    assert.equal(noColumn.statusCode, 400);
+    assert.match(noColumn.body, /The file needs a column for ‘ref’/);
+    assert.equal((await t.services.campaigns.list(serviceId)).length, 0, 'nothing saved');
+
+    const good = ['phone number,name,ref', '07700900123,Sam,A1', '07700 900124,Jo,A2', '+447700900125,Al,A3'].join('\r\n');
+    const checked = await upload(comms, { templateId: fine.id, name: 'Fines for March', ratePerMinute: '' }, { filename: 'fines.csv', content: good });
+    assert.equal(checked.statusCode, 303, checked.body.slice(0, 500));
+    const url = String(checked.headers.location);
+    const draft = await get(comms, url);
+    assert.equal(draft.statusCode, 200);
+    assert.match(draft.body, /id="campaign-summary">3 text messages to 3 recipients, 1 text message part each, costing about 6p at 2p a part\.</);
+    assert.match(draft.body, /class="weft-bubble">Hello Sam, fine A1 is due\./, 'the first row’s message');
+    assert.match(draft.body, />\s*Not started\s*</);
+    assert.equal((await m.findNotifications({ limit: 10 })).filter((n) => n.campaign_id).length, 0, 'a checked file sends nothing');
+
+    const schedule = `${url}/start`;
+    const noDate = await post(comms, schedule, { when: 'later' });
+    assert.equal(noDate.statusCode, 400);
+    assert.deepEqual(hrefs(noDate.body), ['#schedule-day', '#schedule-time']);
+    const past = await post(comms, schedule, { when: 'later', 'schedule-day': '1', 'schedule-month': '1', 'schedule-year': '2020', 'schedule-time': '9am' });
+    assert.match(past.body, /The date and time must be in the future/);
+    const unreal = await post(comms, schedule, { when: 'later', 'schedule-day': '31', 'schedule-month': '2', 'schedule-year': '2030', 'schedule-time': '25:00' });
+    assert.deepEqual(hrefs(unreal.body), ['#schedule-day', '#schedule-time']);
+    assert.match(unreal.body, /The date must be a real date/);
+    assert.match(unreal.body, /value="25:00"/, 'what was typed is kept');
+
+    const started = await post(comms, schedule, { when: 'now' });
+    assert.equal(started.statusCode, 303);
+    assert.equal(started.headers.location, `${url}?saved=started`);
+    const sending = await get(comms, String(started.headers.location));
+    assert.match(sending.body, /Campaign started/);
+    assert.match(sending.body, /id="campaign-progress" data-weft-refresh="2"/, 'followed while sending');
+    assert.match(sending.body, /<svg class="weft-chart"/);
+    assert.match(sending.body, />\s*Pause\s*</);
+    assert.equal((await post(comms, schedule, { when: 'now' })).statusCode, 303, 'pressing Send again only shows the campaign');
+
+    await drain();
+    const done = await get(comms, url);
+    assert.doesNotMatch(done.body, /data-weft-refresh/, 'no longer followed once every message is finished');
+    assert.match(done.body, /3 of 3 messages finished \(100%\)/);
+    assert.deepEqual(cells(done.body, 'campaign-counts'), [['0', '0', '3', '0', '0', '3']]);
+    assert.match(done.body, />\s*Sent\s*</);
+    assert.doesNotMatch(done.body, /Cancel campaign/, 'nothing left to cancel');
+    const list = await get(comms, '/console/messaging/campaigns');
+    assert.match(list.body, new RegExp(`href="${url}">Fines for March</a>`));
+    const audit = await t.services.audit.search({ actorId: comms.userId, limit: 100 });
+    for (const action of ['messaging.campaign_create', 'messaging.campaign_start'])
+      assert.ok(
+        audit.some((e) => e.action === action),
+        action,
+      );
+    assert.ok(!audit.some((e) => e.action === 'http.write'), 'every change was audited by the service');
+  });
+
+  test('pause, resume and cancel by form; a campaign scheduled for a UK date and time', async () => {
+    const m = t.services.messaging;
+    const c = t.services.campaigns;
+    const closure = await m.createTemplate(system, serviceId, { name: 'Closure', type: 'email', subject: 'The library is closed', body: 'Dear ((name)), the library is closed.' });
+    const csv = ['email address,name', ...Array.from({ length: 5 }, (_, i) => `reader${i}@example.com,Reader ${i}`)].join('\n');
+    const draft = await c.create(system, serviceId, { templateId: closure.id, name: 'Closure notice', csv });
+    const url = `/console/messaging/campaigns/${draft.id}`;
+    const check = await get(comms, url);
+    assert.match(check.body, /5 emails to 5 recipients\./);
+    assert.equal((await post(comms, `${url}/start`, { when: 'now' })).statusCode, 303);
+    await t.services.jobs.runOnce(); // the rows become notifications; none is delivered yet
+
+    const paused = await post(comms, `${url}/pause`, {});
+    assert.equal(paused.headers.location, `${url}?saved=paused`);
+    const held = await get(comms, String(paused.headers.location));
+    assert.match(held.body, /Campaign paused/);
+    assert.match(held.body, /Paused: 5 messages are held\./);
+    assert.match(held.body, />\s*Resume\s*</);
+    assert.doesNotMatch(held.body, /data-weft-refresh/);
+    await drain();
+    assert.equal((await c.get(draft.id)).progress.created, 5, 'nothing goes while paused');
+    assert.equal((await post(comms, `${url}/pause`, {})).headers.location, url, 'pausing twice just shows the campaign');
+
+    const resumed = await post(comms, `${url}/resume`, {});
+    assert.equal(resumed.headers.location, `${url}?saved=resumed`);
+    await t.services.campaigns.pause(system, draft.id);
+    const confirm = await get(comms, `${url}/cancel`);
+    assert.equal(confirm.statusCode, 200);
+    assert.match(confirm.body, /Are you sure you want to cancel the campaign ‘Closure notice’\?/);
+    assert.match(confirm.body, /5 messages have not been sent yet and will not be\./);
+    const cancelled = await post(comms, `${url}/cancel`, {});
+    assert.equal(cancelled.headers.location, `${url}?saved=cancelled`);
+    const after = await get(comms, String(cancelled.headers.location));
+    assert.match(after.body, /Campaign cancelled/);
+    assert.deepEqual(cells(after.body, 'campaign-counts'), [['0', '0', '0', '0', '5', '5']]);
+    assert.equal((await get(comms, `${url}/cancel`)).statusCode, 303, 'a cancelled campaign has nothing to confirm');
+    const audit = await t.services.audit.search({ actorId: comms.userId, limit: 100 });
+    for (const action of ['messaging.campaign_pause', 'messaging.campaign_resume', 'messaging.campaign_cancel'])
+      assert.ok(
+        audit.some((e) => e.action === action),
+        action,
+      );
+
+    const later = await c.create(system, serviceId, { templateId: closure.id, name: 'Reopening', csv });
+    const when = new Date(Date.now() + 3 * 86_400_000);
+    const [day, month, year] = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'numeric', year: 'numeric' }).format(when).split('/');
+    const scheduled = await post(comms, `/console/messaging/campaigns/${later.id}/start`, {
+      when: 'later',
+      'schedule-day': day,
+      'schedule-month': month,
+      'schedule-year': year,
+      'schedule-time': '2:30pm',
+    });
+    assert.equal(scheduled.headers.location, `/console/messaging/campaigns/${later.id}?saved=scheduled`);
+    const view = await c.get(later.id);
+    assert.equal(view.status, 'scheduled');
+    assert.equal(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(view.scheduledFor as Date), '14:30');
+    const page = await get(comms, String(scheduled.headers.location));
+    assert.match(page.body, /Scheduled to start at/);
+    assert.match(page.body, /Cancel campaign/);
+    assert.equal((await post(viewer, `/console/messaging/campaigns/${later.id}/cancel`, {})).statusCode, 403);
+
+    const small = await m.createService(system, { name: 'Wealdmoor Archives', dailyLimit: 2 });
+    const notice = await m.createTemplate(system, small.id, { name: 'Notice', type: 'email', subject: 'Notice', body: 'Dear ((name))' });
+    const tooMany = await c.create(system, small.id, { templateId: notice.id, name: 'Too many', csv: ['email address,name', 'a@example.com,A', 'b@example.com,B', 'c@example.com,C'].join('\n') });
+    const refused = await post(comms, `/console/messaging/campaigns/${tooMany.id}/start`, { when: 'now' });
+    assert.equal(refused.statusCode, 400);
+    assert.deepEqual(hrefs(refused.body), ['#send-now']);
+    assert.match(refused.body, /would take Wealdmoor Archives past its daily limit of 2/);
+    assert.equal((await c.get(tooMany.id)).status, 'draft');
+  });
+
+  test('the delivery dashboard: charts with tables whose numbers match the database, by service and period', async () => {
+    const m = t.services.messaging;
+    const other = await m.createService(system, { name: 'Wealdmoor Waste' });
+    const binDay = await m.createTemplate(system, other.id, { name: 'Bin day', type: 'sms', body: 'Bins tomorrow' });
+    const { secret } = splitApiKey((await m.createKey(system, other.id, { name: 'dash', keyType: 'normal' })).apiKey);
+    for (let i = 0; i < 4; i++) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v2/notifications/sms',
+        headers: { authorization: `Bearer ${signToken(other.id, secret)}` },
+        payload: { template_id: binDay.id, phone_number: `0770090${1000 + i}` },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+    }
+    await drain();
+    // Some messages from earlier days: one 3 days ago, one 20 days ago (only in the 30-day view).
+    const waste = await t.services.db.k.selectFrom('notifications').select('id').where('service_id', '=', other.id).orderBy('id').execute();
+    await t.services.db.k
+      .updateTable('notifications')
+      .set({ created_at: new Date(Date.now() - 3 * 86_400_000) })
+      .where('id', '=', waste[0].id)
+      .execute();
+    await t.services.db.k
+      .updateTable('notifications')
+      .set({ created_at: new Date(Date.now() - 20 * 86_400_000), status: 'permanent-failure' })
+      .where('id', '=', waste[1].id)
+      .execute();
+
+    const dayOf = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'short', day: 'numeric', month: 'short' });
+    const group = (s: string) => (s === 'created' ? 0 : ['sending', 'pending', 'sent', 'accepted'].includes(s) ? 1 : ['delivered', 'received'].includes(s) ? 2 : s.endsWith('failure') ? 3 : 4);
+    const expected = async (days: number, service?: string) => {
+      // Noon UTC of the London date `days - 1` before today is on that date, whatever the clocks do.
+      const [y, mo, d] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date()).split('-').map(Number);
+      const since = startOfLondonDay(new Date(Date.UTC(y, mo - 1, d - (days - 1), 12)));
+      let q = t.services.db.k.selectFrom('notifications').select(['created_at', 'type', 'status']).where('created_at', '>=', since);
+      if (service) q = q.where('service_id', '=', service);
+      const byDay = new Map<string, number[]>();
+      for (const n of await q.execute()) {
+        const row = byDay.get(dayOf.format(n.created_at)) ?? [0, 0, 0, 0, 0];
+        row[group(n.status)]++;
+        byDay.set(dayOf.format(n.created_at), row);
+      }
+      return byDay;
+    };
+    const check = async (path: string, days: number, service?: string) => {
+      const page = await get(comms, path);
+      assert.equal(page.statusCode, 200, page.body.slice(0, 300));
+      assert.ok(!/ style="/.test(page.body), 'no inline style');
+      const rows = cells(page.body, 'by-day-status-table');
+      assert.equal(rows.length, days + 1, 'a row a day and the total');
+      const want = await expected(days, service);
+      for (const [label, ...numbers] of rows.slice(0, -1)) {
+        const w = want.get(label) ?? [0, 0, 0, 0, 0];
+        assert.deepEqual(numbers.map(Number), [...w, w.reduce((a, n) => a + n, 0)], `${path}: ${label}`);
+      }
+      const total = [...want.values()].flat().reduce((a, n) => a + n, 0);
+      assert.equal(Number(rows[rows.length - 1].at(-1)), total);
+      assert.equal(Number(cells(page.body, 'by-day-channel-table').at(-1)?.at(-1)), total);
+      assert.equal(Number(cells(page.body, 'by-channel-status-table').at(-1)?.at(-1)), total);
+      assert.match(page.body, new RegExp(`id="dashboard-total">${total} messages? `));
+      return page;
+    };
+    const all = await check('/console/messaging/dashboard', 14);
+    assert.match(all.body, /<svg class="weft-chart"[^>]*aria-labelledby="by-day-status-title"/);
+    assert.match(all.body, /Messages by day and status in the last 14 days/);
+    const one = await check(`/console/messaging/dashboard?serviceId=${other.id}&days=30`, 30, other.id);
+    assert.match(one.body, /in the last 30 days from Wealdmoor Waste/);
+    assert.deepEqual(
+      cells(one.body, 'by-channel-status-table').find((r) => r[0] === 'Text message'),
+      ['Text message', '0', '0', '3', '1', '0', '4'],
+    );
+    assert.match((await get(comms, '/console/messaging/dashboard?days=7&serviceId=nope')).body, /Some of the filters were not valid/);
+    assert.equal((await get(viewer, '/console/messaging/dashboard')).statusCode, 403);
+  });
+
+  test('a big file: its parts and cost are estimated from the first 20,000 rows, in words with thousands separated', async () => {
+    const sms = await t.services.messaging.createTemplate(system, serviceId, { name: 'Survey', type: 'sms', body: 'Hello ((name)), tell us what you think.' });
+    const csv = ['phone number,name', ...Array.from({ length: 20_010 }, (_, i) => `07700${String(900000 + i).padStart(6, '0')},Resident ${i}`)].join('\n');
+    const big = await t.services.campaigns.create(system, serviceId, { templateId: sms.id, name: 'Survey', csv });
+    const page = await get(comms, `/console/messaging/campaigns/${big.id}`);
+    assert.match(page.body, /20,010 text messages to 20,010 recipients, 1 text message part each, costing about £400\.20 at 2p a part\./);
+    assert.match(page.body, /The parts and cost are worked out from the first 20,000 rows\./);
+  });
+
+  test('a time as people type it, and a London wall-clock time as an instant across the clock changes', () => {
+    assert.deepEqual(parseTimeOfDay('14:30'), { hour: 14, minute: 30 });
+    assert.deepEqual(parseTimeOfDay('9.05'), { hour: 9, minute: 5 });
+    assert.deepEqual(parseTimeOfDay('2:30pm'), { hour: 14, minute: 30 });
+    assert.deepEqual(parseTimeOfDay('12am'), { hour: 0, minute: 0 });
+    assert.deepEqual(parseTimeOfDay('noon'), { hour: 12, minute: 0 });
+    for (const bad of ['', '25:00', '9', '13pm', '9:60', 'soon']) assert.equal(parseTimeOfDay(bad), undefined, bad);
+    assert.equal(londonInstant(2026, 1, 15, 9, 30).toISOString(), '2026-01-15T09:30:00.000Z');
+    assert.equal(londonInstant(2026, 7, 15, 9, 30).toISOString(), '2026-07-15T08:30:00.000Z');
+    assert.equal(londonInstant(2026, 3, 29, 1, 30).toISOString(), '2026-03-29T01:30:00.000Z', 'a time the clocks skip is an hour later');
+    assert.equal(londonInstant(2026, 10, 25, 1, 30).toISOString(), '2026-10-25T01:30:00.000Z', 'a time that happens twice is the second');
+    const days = lastDays(14, new Date('2026-04-05T12:00:00Z'));
+    assert.equal(days.length, 14);
+    assert.equal(days[0].toISOString(), '2026-03-23T00:00:00.000Z');
+    assert.equal(days[13].toISOString(), '2026-04-04T23:00:00.000Z');
+    const { errors } = scheduleFrom({ 'schedule-day': '3', 'schedule-month': '', 'schedule-year': '', 'schedule-time': '9am' }, new Date());
+    assert.deepEqual(errors, [{ field: 'schedule-month', message: 'The date must include a month and a year' }]);
   });
 });

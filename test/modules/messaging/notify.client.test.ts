@@ -205,6 +205,25 @@ forEachDialect('the Notify node client against Weft', (dialect) => {
     assert.equal(gone.status, 404);
   });
 
+  test('named senders (email_reply_to_id, sms_sender_id) and the one-click unsubscribe link', async () => {
+    const m = t.services.messaging;
+    const replyTo = await m.addSender(admin, serviceId, 'email_reply_to', 'fines@wealdmoor.example');
+    const sender = await m.addSender(admin, serviceId, 'sms_sender', 'WMFINES');
+    await assert.rejects(m.addSender(admin, serviceId, 'sms_sender', 'far too long a sender'), { code: 'SENDER_INVALID' });
+    const personalisation = { name: 'x', reference: 'r', items: 'i', date: 'd' };
+    const email = (await live.sendEmail(templates.email, 'a@example.com', { personalisation, emailReplyToId: replyTo.id, oneClickUnsubscribeURL: 'https://wealdmoor.example/unsubscribe/abc' })).data;
+    assert.equal(email.content.one_click_unsubscribe_url, 'https://wealdmoor.example/unsubscribe/abc');
+    const stored = await m.getNotification(serviceId, email.id);
+    assert.equal(stored?.reply_to, 'fines@wealdmoor.example');
+    assert.equal(((await live.getNotificationById(email.id)).data as any).one_click_unsubscribe_url, 'https://wealdmoor.example/unsubscribe/abc');
+    const sms = (await live.sendSms(templates.sms, '07700900123', { personalisation: { name: 'x' }, smsSenderId: sender.id })).data;
+    assert.equal(sms.content.from_number, 'WMFINES');
+    const unknown = await refused(live.sendSms(templates.sms, '07700900123', { personalisation: { name: 'x' }, smsSenderId: replyTo.id }));
+    assert.equal(unknown.message, `sms_sender_id ${replyTo.id} does not exist in database for service id ${serviceId}`);
+    const notHttps = await refused(live.sendEmail(templates.email, 'a@example.com', { personalisation, oneClickUnsubscribeURL: 'http://insecure.example' }));
+    assert.equal(notHttps.message, 'one_click_unsubscribe_url is not a valid https url');
+  });
+
   test('precompiled letters are stored with their PDF and given back', async () => {
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
     const sent = (await live.sendPrecompiledLetter('letter-ref-9', pdf, 'first')).data;

@@ -26,6 +26,14 @@ const ALLOWED_WITHOUT_CREDENTIALS = [
   'POST /api/v1/messaging/providers/:id/twilio/gather',
   'POST /api/v1/messaging/providers/:id/notify/callback',
   'POST /api/v1/messaging/providers/:id/webhook/receipts',
+  // Short links in messages to residents, who have no account: the random code (12 base62
+  // characters) is the only key, and following one records a count a day, nothing about who.
+  // /return is where GOV.UK Pay sends the resident back to; it only says whether they paid.
+  'GET /l/:code',
+  'GET /l/:code/return',
+  // GOV.UK Pay's webhook: each message is authenticated by its Pay-Signature (HMAC of the body
+  // under the service's webhook signing secret), checked before anything is read (payments.ts).
+  'POST /api/v1/messaging/services/:id/pay/webhook',
 ];
 const THIRD_PARTY_PUBLIC_PREFIXES = ['/assets/', '/api/docs'];
 

@@ -5,14 +5,13 @@
  * (replies, STOP, START) that change who may be sent to.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { systemActor } from '../../../../src/platform/auth/actor.js';
-import { signToken, splitApiKey } from '../../../../src/modules/messaging/notify.auth.js';
 import { twilioProvider } from '../../../../src/modules/messaging/providers/index.js';
 import { type TwilioProvider, twilioSignature, validTwilioSignature } from '../../../../src/modules/messaging/providers/twilio.js';
-import { type TestApp, testApp } from '../../../app-helpers.js';
+import type { TestApp } from '../../../app-helpers.js';
 import { forEachDialect } from '../../../helpers.js';
+import { sendingService } from '../sending-service.js';
 import { signTwilio, type TwilioPeer, twilioPeer } from '../peers/twilio.js';
 
 const admin = systemActor('test');
@@ -39,16 +38,10 @@ forEachDialect('the Twilio-compatible provider', (dialect) => {
   const ids: Record<string, string> = {};
 
   before(async () => {
-    t = await testApp(dialect);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    ({ t, base, serviceId, token } = await sendingService(dialect, { name: 'Bins and recycling', smsSender: 'WEALDMOOR' }));
     primary = await twilioPeer();
     backup = await twilioPeer();
     const m = t.services.messaging;
-    serviceId = (await m.createService(admin, { name: 'Bins and recycling', smsSender: 'WEALDMOOR' })).id;
-    const { apiKey } = await m.createKey(admin, serviceId, { name: 'live', keyType: 'normal' });
-    const { secret } = splitApiKey(apiKey);
-    token = () => signToken(serviceId, secret);
     ids.sms = (await m.createTemplate(admin, serviceId, { name: 'Collection', type: 'sms', body: 'Your ((bin)) bin is collected tomorrow.' })).id;
     ids.voice = (
       await m.createTemplate(admin, serviceId, {

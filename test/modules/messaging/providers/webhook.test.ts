@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { systemActor } from '../../../../src/platform/auth/actor.js';
-import { signToken, splitApiKey } from '../../../../src/modules/messaging/notify.auth.js';
 import { checkWebhookSignature, signWebhook } from '../../../../src/modules/messaging/providers/webhook.js';
-import { type TestApp, testApp } from '../../../app-helpers.js';
+import type { TestApp } from '../../../app-helpers.js';
 import { forEachDialect } from '../../../helpers.js';
+import { sendingService } from '../sending-service.js';
 import { type WebhookSupplier, webhookSupplier } from '../peers/webhook.js';
 
 const admin = systemActor('test');
@@ -38,15 +37,10 @@ forEachDialect('the signed webhook provider', (dialect) => {
   const ids: Record<string, string> = {};
 
   before(async () => {
-    t = await testApp(dialect);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    ({ t, base, serviceId, token } = await sendingService(dialect, { name: 'Libraries', emailFrom: 'libraries@wealdmoor.example' }));
     first = await webhookSupplier();
     second = await webhookSupplier();
     const m = t.services.messaging;
-    serviceId = (await m.createService(admin, { name: 'Libraries', emailFrom: 'libraries@wealdmoor.example' })).id;
-    const { secret } = splitApiKey((await m.createKey(admin, serviceId, { name: 'live', keyType: 'normal' })).apiKey);
-    token = () => signToken(serviceId, secret);
     ids.template = (await m.createTemplate(admin, serviceId, { name: 'Book ready', type: 'email', subject: 'Your book is ready', body: 'Hello ((name)), your book is waiting.' })).id;
     ids.first = (
       await m.createProvider(admin, { channel: 'email', kind: 'webhook', name: 'Mail supplier', priority: 1, settings: { url: first.url, timeoutMs: 500 }, secrets: { signingSecret: first.secret } })
