@@ -1,5 +1,5 @@
 import type { Actor } from '../src/platform/auth/actor.js';
-import { toCsv } from '../src/modules/estate/csv.js';
+import { toCsv } from '../src/platform/csv.js';
 import { DEVICE_COLUMNS, SITE_COLUMNS, siteImportRow } from '../src/modules/estate/imports.js';
 import { newId } from '../src/platform/ids.js';
 import { addressIn, type Geography, offsetMetres, pointInWard, postcodeIn, streetIn, type Town, type Ward, wardsGeoJson, wealdmoorGeography } from './geography.js';

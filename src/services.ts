@@ -12,6 +12,7 @@ import {
   Callbacks,
   Campaigns,
   Delivery,
+  FALLBACK_JOB,
   InboundCallbacks,
   MessagingService,
   NotifySending,
@@ -81,19 +82,28 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     delivery.reloadProviders();
     print.providersChanged();
   };
-  const callbacks = new Callbacks(messaging, jobs, config.secret, log);
+  // Registers the delivery-status callback job.
+  new Callbacks(messaging, jobs, config.secret, log);
   const residents = new ResidentsService(db, audit);
-  const residentSending = new ResidentSending(messaging, residents);
-  messaging.onStatusChange = async (changes) => {
-    const list = [changes].flat();
-    await callbacks.statusChanged(list);
-    await residentSending.statusChanged(list);
+  const residentSending = new ResidentSending(messaging, residents, notify);
+  // A status change calls for a callback (services that asked) and, for a resident, their next channel:
+  // both durable jobs, queued in the transaction that records the status where delivery records it.
+  messaging.statusContext = async () => ({ withCallback: await messaging.servicesWithCallback() });
+  messaging.statusJobs = (changes, context) => [...Callbacks.jobsFor(changes, context.withCallback), ...ResidentSending.jobsFor(changes)];
+  messaging.queueStatusJobs = async (list, executor) => {
+    for (const j of list) await jobs.enqueue(j.name, j.payload, { idempotencyKey: j.key, executor });
+    if (executor && list.length) setImmediate(() => jobs.wake());
   };
+  jobs.register(FALLBACK_JOB, (p: { id: string; serviceId: string }) => residentSending.fallback(p));
   const receipts = new ReceiptsService(messaging, db, audit, config.secret, config.publicUrl, log);
   const inboundCallbacks = new InboundCallbacks(messaging, jobs, config.secret, log);
   receipts.onTextsReceived = (texts) => inboundCallbacks.received(texts);
   const campaigns = new Campaigns(db, audit, messaging, jobs);
   const payments = new Payments(db, audit, messaging, config.secret, config.publicUrl, log);
+  delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
+  jobs.register('messaging.poll_receipts', async () => {
+    await receipts.pollReceipts();
+  });
   jobs.register(PAY_RECONCILE_JOB, async () => {
     await payments.reconcile();
   });
@@ -157,6 +167,8 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.jobs.schedule('estate.device_health', '* * * * *', 'estate.device_health', {});
   // Pay links: ask GOV.UK Pay about payments in progress whose webhook has not come.
   await services.jobs.schedule(PAY_RECONCILE_JOB, '*/5 * * * *', PAY_RECONCILE_JOB, {});
+  // Relayed messages whose receipts never came (Notify sends none for letters): asked about every 10 minutes.
+  await services.jobs.schedule('messaging.poll_receipts', '*/10 * * * *', 'messaging.poll_receipts', {});
   // The daily letter print batch: one schedule per print provider, at its cron (15:30 UK time by default).
   await services.print.schedule();
 }

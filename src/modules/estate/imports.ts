@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { CsvError, isBlankRow, parseCsv, toCsv } from './csv.js';
+import { CsvError, isBlankRow, parseCsv, toCsv } from '../../platform/csv.js';
 import {
   CONNECTIVITY_STATUSES,
   CONNECTIVITY_TECHNOLOGIES,

@@ -19,6 +19,13 @@ export interface StatusChange {
   status: string;
 }
 
+/** A job a status change calls for (a callback, a resident's next channel), with its idempotency key. */
+export interface StatusJob {
+  name: string;
+  payload: unknown;
+  key: string;
+}
+
 /** Thrown for an answer worth trying again: the job queue retries it. */
 class TryAgain extends Error {}
 
@@ -30,7 +37,7 @@ class TryAgain extends Error {}
 export class Callbacks {
   constructor(
     private readonly messaging: MessagingService,
-    private readonly jobs: JobQueue,
+    jobs: JobQueue,
     private readonly secret: string,
     private readonly log: Logger,
     private readonly fetchImpl: typeof fetch = fetch,
@@ -38,14 +45,15 @@ export class Callbacks {
     jobs.register(CALLBACK_JOB, (p: { id: string; serviceId: string }) => this.send(p), { maxAttempts: CALLBACK_ATTEMPTS, retryDelayMs: () => CALLBACK_RETRY_MS });
   }
 
-  /** Queues a callback for each change that reached a final status, for services that asked for them. */
-  async statusChanged(changes: StatusChange[]): Promise<void> {
-    for (const c of changes) {
-      if (!CALLBACK_STATUSES.has(c.status)) continue;
-      const service = (await this.messaging.serviceForAuth(c.service_id))?.row;
-      if (!service?.callback_url) continue;
-      await this.jobs.enqueue(CALLBACK_JOB, { id: c.id, serviceId: c.service_id }, { idempotencyKey: `callback:${c.id}:${c.status}` });
-    }
+  /**
+   * The callback jobs for changes that reached a final status, for services that asked for them
+   * (`withCallback`, looked up beforehand): worked out without the database, so they can be queued
+   * in the transaction that records the status.
+   */
+  static jobsFor(changes: StatusChange[], withCallback: ReadonlySet<string>): StatusJob[] {
+    return changes
+      .filter((c) => CALLBACK_STATUSES.has(c.status) && withCallback.has(c.service_id))
+      .map((c) => ({ name: CALLBACK_JOB, payload: { id: c.id, serviceId: c.service_id }, key: `callback:${c.id}:${c.status}` }));
   }
 
   private async send(p: { id: string; serviceId: string }): Promise<void> {
@@ -74,7 +82,7 @@ export class Callbacks {
 /**
  * POSTs one callback as Notify does (JSON, the bearer token, a 5-second timeout). Throws on a
  * timeout, a network error, a 5xx or a 429, so the job queue tries again; returns the status of
- * any other refusal (4xx), which is not retried, or undefined when the service took it. Shared by
+ * any other refusal (4xx, or a redirect, which is not followed), which is not retried, or undefined when the service took it. Shared by
  * delivery-status and received-text callbacks (inbound-callbacks.ts).
  */
 export async function postCallback(fetchImpl: typeof fetch, to: { url: string; token: string; name: string }, body: unknown): Promise<number | undefined> {
@@ -85,11 +93,13 @@ export async function postCallback(fetchImpl: typeof fetch, to: { url: string; t
       headers: { 'content-type': 'application/json', authorization: `Bearer ${to.token}` },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
+      // A redirect is not followed: it could lead past the https-only rule, or inside the council's network.
+      redirect: 'manual',
     });
   } catch (err) {
     throw new TryAgain(`The callback to ${to.name} failed: ${(err as Error).message}`);
   }
   await res.arrayBuffer().catch(() => undefined);
   if (res.status >= 500 || res.status === 429) throw new TryAgain(`The callback to ${to.name} answered ${res.status}`);
-  return res.status >= 400 ? res.status : undefined;
+  return res.status >= 300 ? res.status : undefined;
 }

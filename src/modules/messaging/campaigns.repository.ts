@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db/database.js';
 
 export interface CampaignsTable {
@@ -74,12 +75,24 @@ export class CampaignsRepository {
 
   /** Pause: the campaign's waiting notifications stop being due. */
   async hold(id: string, ex: Executor): Promise<void> {
-    await ex.updateTable('notifications').set({ next_attempt_at: null }).where('campaign_id', '=', id).where('status', '=', 'created').where('locked_by', 'is', null).execute();
+    await ex.updateTable('notifications').set({ next_attempt_at: null }).where('campaign_id', '=', id).where('status', '=', 'created').execute();
   }
 
-  /** Resume: the held notifications are due again, spaced by the campaign's rate when it has one. */
-  async release(id: string, now: Date, ex: Executor): Promise<void> {
-    await ex.updateTable('notifications').set({ next_attempt_at: now }).where('campaign_id', '=', id).where('status', '=', 'created').where('next_attempt_at', 'is', null).execute();
+  /** Resume: the held notifications are due again, spaced by the campaign's rate (a minute's worth a minute) when it has one. */
+  async release(id: string, now: Date, ratePerMinute: number | null, ex: Executor): Promise<void> {
+    const held = (q: any) => q.where('campaign_id', '=', id).where('status', '=', 'created').where('next_attempt_at', 'is', null);
+    if (!ratePerMinute) {
+      await held(ex.updateTable('notifications').set({ next_attempt_at: now })).execute();
+      return;
+    }
+    const first = await held(ex.selectFrom('notifications').select((e: any) => e.fn.min('row_number').as('n'))).executeTakeFirst();
+    const from = Number(first?.n ?? 0);
+    const gap = 60_000 / ratePerMinute;
+    const at =
+      this.db.dialect === 'sqlite'
+        ? sql<Date>`${now.getTime()} + CAST((row_number - ${from}) * ${gap} AS INTEGER)`
+        : sql<Date>`${now}::timestamptz + (row_number - ${from}::int) * ${gap}::float8 * interval '1 millisecond'`;
+    await held(ex.updateTable('notifications').set({ next_attempt_at: at })).execute();
   }
 
   /** Cancel: what has not gone yet never will. */
@@ -89,7 +102,6 @@ export class CampaignsRepository {
       .set({ status: 'cancelled', next_attempt_at: null, completed_at: now, updated_at: now })
       .where('campaign_id', '=', id)
       .where('status', '=', 'created')
-      .where('locked_by', 'is', null)
       .executeTakeFirst();
     return Number(res.numUpdatedRows);
   }

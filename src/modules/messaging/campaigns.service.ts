@@ -4,7 +4,7 @@ import type { Db } from '../../platform/db/database.js';
 import type { FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { JobQueue } from '../../platform/jobs/index.js';
-import { CsvError, isBlankRow, parseCsv } from '../estate/csv.js';
+import { CsvError, csvRows, isBlankRow } from '../../platform/csv.js';
 import { type CampaignsTable, CampaignsRepository } from './campaigns.repository.js';
 import { messagingErrors } from './messaging.errors.js';
 import type { NotificationsTable, TemplateRow } from './messaging.repository.js';
@@ -49,7 +49,8 @@ const RECIPIENT_COLUMN: Record<string, string> = { email: 'email address', sms: 
 
 interface CheckedFile {
   header: string[];
-  rows: string[][];
+  /** rows of recipients (blank lines not counted) */
+  count: number;
 }
 
 /**
@@ -86,7 +87,7 @@ export class Campaigns {
       template_version: template.version,
       name: input.name.trim(),
       status: 'draft',
-      recipient_count: file.rows.length,
+      recipient_count: file.count,
       created_count: 0,
       rate_per_minute: input.ratePerMinute ?? null,
       scheduled_for_at: null,
@@ -99,7 +100,7 @@ export class Campaigns {
     await this.db.transaction(async (trx) => {
       await this.repo.insert(row, input.csv, trx);
       await this.audit.record(
-        { actor, action: 'messaging.campaign_create', summary: `Checked ${file.rows.length} recipients for campaign ${row.name}`, targetType: 'campaign', targetId: row.id, ...origin },
+        { actor, action: 'messaging.campaign_create', summary: `Checked ${file.count} recipients for campaign ${row.name}`, targetType: 'campaign', targetId: row.id, ...origin },
         trx,
       );
     });
@@ -130,8 +131,10 @@ export class Campaigns {
       );
     const now = new Date();
     const at = scheduledFor && scheduledFor > now ? scheduledFor : null;
+    // The job is queued in the same transaction: a started campaign always has one to carry it on.
     await this.db.transaction(async (trx) => {
       await this.repo.update(c.id, { status: at ? 'scheduled' : 'sending', scheduled_for_at: at, started_at: at ? null : now, updated_at: now }, trx);
+      await this.jobs.enqueue(EXPAND_JOB, { id: c.id }, { runAt: at ?? now, idempotencyKey: `campaign:${c.id}:start`, executor: trx });
       await this.audit.record(
         {
           actor,
@@ -144,7 +147,7 @@ export class Campaigns {
         trx,
       );
     });
-    await this.jobs.enqueue(EXPAND_JOB, { id: c.id }, { runAt: at ?? now, idempotencyKey: `campaign:${c.id}:start` });
+    this.jobs.wake();
     return this.get(c.id);
   }
 
@@ -169,10 +172,11 @@ export class Campaigns {
     const status = expanded ? 'sent' : later ? 'scheduled' : 'sending';
     await this.db.transaction(async (trx) => {
       await this.repo.update(c.id, { status, started_at: later ? null : (c.startedAt ?? now), updated_at: now }, trx);
-      await this.repo.release(c.id, now, trx);
+      await this.repo.release(c.id, now, c.ratePerMinute, trx);
+      if (!expanded) await this.jobs.enqueue(EXPAND_JOB, { id: c.id }, { runAt: later ?? now, idempotencyKey: `campaign:${c.id}:resume:${now.getTime()}`, executor: trx });
       await this.audit.record({ actor, action: 'messaging.campaign_resume', summary: `Resumed campaign ${c.name}`, targetType: 'campaign', targetId: c.id, ...origin }, trx);
     });
-    if (!expanded) await this.jobs.enqueue(EXPAND_JOB, { id: c.id }, { runAt: later ?? now, idempotencyKey: `campaign:${c.id}:resume:${now.getTime()}` });
+    this.jobs.wake();
     this.messaging.onQueued();
     return this.get(c.id);
   }
@@ -204,18 +208,26 @@ export class Campaigns {
     const service = (await this.messaging.serviceForAuth(first.service_id))?.row;
     const template = await this.messaging.getTemplate(first.template_id, first.template_version);
     if (!service) return;
-    const { header, rows } = splitFile(csv);
-    const columns = header.map((h) => h.trim());
+    const columns = headerOf(csv).map((h) => h.trim());
     const recipientAt = recipientIndex(template, columns);
     const optedOut = template.type === 'email' || template.type === 'letter' ? new Set<string>() : undefined;
+    const total = first.recipient_count;
+    // One pass over the file, a chunk at a time; started again only if someone else moved the count.
+    let rows = recipientRows(csv);
+    let at = 0;
     for (;;) {
       const c = await this.repo.find(id);
-      if (c?.status !== 'sending' || c.created_count >= rows.length) break;
+      if (c?.status !== 'sending' || c.created_count >= total) break;
       const start = c.created_count;
-      const end = Math.min(rows.length, start + CHUNK);
+      if (at > start) {
+        rows = recipientRows(csv);
+        at = 0;
+      }
+      for (; at < start; at++) rows.next();
+      const end = Math.min(total, start + CHUNK);
       const now = new Date();
       const made: NotificationsTable[] = [];
-      for (let i = start; i < end; i++) made.push(this.notification(c, template, service.name, columns, recipientAt, rows[i], i + 1, now));
+      for (; at < end; at++) made.push(this.notification(c, template, service.name, columns, recipientAt, rows.next().value as string[], at + 1, now));
       const blocked = optedOut ?? (await this.messaging.repo.optedOut(made.map((n) => n.normalised_to)));
       for (const n of made) {
         if (!blocked.has(n.normalised_to)) continue;
@@ -225,7 +237,7 @@ export class Campaigns {
         const fresh = await this.repo.find(id, trx);
         if (fresh?.status !== 'sending' || fresh.created_count !== start) return;
         await this.messaging.repo.insertNotifications(made, trx);
-        const done = end >= rows.length;
+        const done = end >= total;
         await this.repo.update(id, { created_count: end, updated_at: now, ...(done ? { status: 'sent', finished_at: now } : {}) }, trx);
         if (done) await this.repo.dropFile(id, trx);
       });
@@ -272,14 +284,14 @@ export class Campaigns {
 
   /** Every row checked before anything is saved; errors named by row, as a person counts them (the header is row 1). */
   check(template: TemplateRow, csv: string, service: { name: string }): CheckedFile {
-    let file: CheckedFile;
+    let header: string[];
     try {
-      file = splitFile(csv);
+      header = headerOf(csv);
     } catch (err) {
       if (err instanceof CsvError) throw messagingErrors.CAMPAIGN_CSV_INVALID(`Row ${err.row}: ${err.message}`);
       throw err;
     }
-    const columns = file.header.map((h) => h.trim());
+    const columns = header.map((h) => h.trim());
     const keys = new Set(columns.map(placeholderKey));
     const needed = placeholders([template.subject ?? '', template.body]);
     const problems: string[] = [];
@@ -293,23 +305,30 @@ export class Campaigns {
         problems.join(' '),
         problems.map((message) => ({ field: 'file', message })),
       );
-    if (!file.rows.length) throw messagingErrors.CAMPAIGN_CSV_INVALID('The file has no rows of recipients.');
-    if (file.rows.length > MAX_ROWS) throw messagingErrors.CAMPAIGN_CSV_INVALID(`The file has ${file.rows.length} rows: a campaign can have at most ${MAX_ROWS}.`);
     const plan = this.plan(template, columns);
     const errors: FieldError[] = [];
     let count = 0;
-    for (let i = 0; i < file.rows.length; i++) {
-      const message = this.rowProblem(template, plan, recipientAt, file.rows[i], service);
-      if (!message) continue;
-      count++;
-      if (errors.length < MAX_REPORTED) errors.push({ field: `row ${i + 2}`, message: `Row ${i + 2}: ${message}` });
+    let rows = 0;
+    try {
+      for (const cells of recipientRows(csv)) {
+        rows++;
+        if (rows > MAX_ROWS) throw messagingErrors.CAMPAIGN_CSV_INVALID(`The file has more than ${MAX_ROWS} rows: a campaign can have at most ${MAX_ROWS}.`);
+        const message = this.rowProblem(template, plan, recipientAt, cells, service);
+        if (!message) continue;
+        count++;
+        if (errors.length < MAX_REPORTED) errors.push({ field: `row ${rows + 1}`, message: `Row ${rows + 1}: ${message}` });
+      }
+    } catch (err) {
+      if (err instanceof CsvError) throw messagingErrors.CAMPAIGN_CSV_INVALID(`Row ${err.row}: ${err.message}`);
+      throw err;
     }
+    if (!rows) throw messagingErrors.CAMPAIGN_CSV_INVALID('The file has no rows of recipients.');
     if (count)
       throw messagingErrors.CAMPAIGN_CSV_INVALID(
         `The file has ${count} ${count === 1 ? 'row' : 'rows'} with a problem${count > errors.length ? ` (the first ${errors.length} are listed)` : ''}. Nothing was saved: correct them and upload the file again.`,
         errors,
       );
-    return file;
+    return { header, count: rows };
   }
 
   /** What every row is checked against, worked out once per file. */
@@ -378,9 +397,20 @@ function recipientIndex(template: TemplateRow, columns: string[]): number[] {
   return [columns.findIndex((c) => placeholderKey(c) === want)];
 }
 
-function splitFile(csv: string): CheckedFile {
-  const all = parseCsv(csv).filter((r) => !isBlankRow(r));
-  return { header: all[0] ?? [], rows: all.slice(1) };
+/** The header: the file's first line that is not blank. */
+function headerOf(csv: string): string[] {
+  for (const row of csvRows(csv)) if (!isBlankRow(row)) return row;
+  return [];
+}
+
+/** The rows after the header, blank lines skipped. */
+function* recipientRows(csv: string): Generator<string[]> {
+  let header = true;
+  for (const row of csvRows(csv)) {
+    if (isBlankRow(row)) continue;
+    if (header) header = false;
+    else yield row;
+  }
 }
 
 function toView(r: CampaignsTable, progress: Record<string, number>): CampaignView {

@@ -3,14 +3,20 @@ import { randomBytes } from 'node:crypto';
 import { unseal } from '../../platform/auth/secrets.js';
 import type { Logger } from '../../services.js';
 import type { DueRow, MessagingRepository, MessageProvidersTable, NotificationsTable, Outcome } from './messaging.repository.js';
-import { type MessagingService, PROVIDER_PURPOSE } from './messaging.service.js';
+import { type MessagingService, PROVIDER_PURPOSE, type StatusContext } from './messaging.service.js';
 import { type Accepted, type OutgoingMessage, type Provider, ProviderError } from './providers/provider.js';
 import { CHANNELS } from './messaging.schema.js';
 import { SMOKE_TEST_RECIPIENTS, TEST_KEY_OUTCOMES } from './recipients.js';
 import { SmtpProvider } from './providers/smtp.js';
 import { TokenBucket } from './token-bucket.js';
 
-const BATCH = 500;
+/**
+ * Inbox deliveries a statement. Large, because on PostgreSQL each one leaves dead index entries
+ * at the head of the due index that the next has to step over: fewer, bigger batches step less.
+ */
+const BATCH = 5000;
+/** Messages for providers claimed at a time: at 16 at a time and 15 s timeouts, well inside the lock. */
+const PROVIDER_BATCH = 64;
 const LOCK_MS = 5 * 60_000;
 const MAX_ATTEMPTS = 5;
 const SEND_CONCURRENCY = 16;
@@ -58,6 +64,10 @@ export interface ProviderHealth {
 export class Delivery {
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private providers?: { at: number; byChannel: Map<string, Provider[]> };
+  /** Puts a notification's tracked short links into its email HTML (payments.ts), when set. */
+  trackLinks?: (notificationId: string, html: string) => Promise<string>;
+  /** Channels whose messages go to the development inbox (see providersByChannel). */
+  private inboxChannels: string[] = [];
   readonly health = new Map<string, ProviderHealth>();
   /** Providers' sending rates (settings.ratePerSecond), in this process. */
   private rates = new Map<string, TokenBucket>();
@@ -136,62 +146,71 @@ export class Delivery {
     });
   }
 
-  /** One batch: claims due notifications and delivers them. Returns how many it took. */
+  /**
+   * One round: the inbox's due messages in one statement, then up to PROVIDER_BATCH due messages
+   * for providers (and anything simulated) claimed and sent. Returns how many it took.
+   */
   async runOnce(): Promise<number> {
     const now = new Date();
     const providers = await this.providersByChannel();
-    const toInbox = CHANNELS.filter((c) => !providers.get(c)?.length);
-    const inboxed = await this.repo.deliverDueToInbox(now, toInbox, [...SMOKE_TEST_RECIPIENTS], BATCH);
-    await this.messaging.onStatusChange(inboxed);
+    const simulatedTo = [...SMOKE_TEST_RECIPIENTS];
+    const context = await this.messaging.statusContext();
+    const inboxed = await this.repo.deliverDueToInbox(now, this.inboxChannels, simulatedTo, BATCH, (rows, trx) => this.messaging.queueStatusJobs(this.messaging.statusJobs(rows, context), trx));
     if (inboxed.length >= BATCH) return inboxed.length;
-    const batch = await this.repo.claimDue(this.workerId, now, new Date(now.getTime() + LOCK_MS), BATCH);
+    const sendable = CHANNELS.filter((c) => providers.get(c)?.length);
+    const batch = await this.repo.claimDue(this.workerId, now, new Date(now.getTime() + LOCK_MS), PROVIDER_BATCH, sendable, simulatedTo);
     if (!batch.length) return inboxed.length;
-    const inPlace = new Map<string, string[]>();
     const outcomes: Outcome[] = [];
     const toSend: DueRow[] = [];
     for (const row of batch) {
       const simulated = simulatedOutcome(row);
-      if (simulated) {
-        outcomes.push({ id: row.id, status: simulated, provider: 'simulated', providerRef: row.id, sentAt: now, completedAt: now });
-        continue;
-      }
-      if (!providers.get(row.type)?.length) {
-        // Letters end "received" (by the print centre), the rest "delivered".
-        const status = row.type === 'letter' ? 'received' : 'delivered';
-        const ids = inPlace.get(status) ?? [];
-        ids.push(row.id);
-        inPlace.set(status, ids);
-      } else toSend.push(row);
+      if (simulated) outcomes.push({ id: row.id, status: simulated, provider: 'simulated', providerRef: row.id, sentAt: now, completedAt: now });
+      else toSend.push(row);
     }
-    for (const [status, ids] of inPlace) await this.repo.deliverInPlace(this.workerId, ids, INBOX, status, now);
-    await this.repo.recordOutcomes(this.workerId, outcomes, now);
-    const byId = new Map(batch.map((r) => [r.id, r]));
-    const changes = [...inPlace].flatMap(([status, ids]) => ids.map((id) => ({ id, service_id: (byId.get(id) as DueRow).service_id, status })));
-    await this.messaging.onStatusChange([...changes, ...outcomes.map((o) => ({ id: o.id, service_id: (byId.get(o.id) as DueRow).service_id, status: o.status }))]);
+    await this.record(outcomes, batch, context);
     if (toSend.length) await this.sendAll(await this.repo.notificationsByIds(toSend.map((r) => r.id)), providers);
     return inboxed.length + batch.length;
   }
 
+  /**
+   * Records outcomes (fenced on this worker's lock), and in the same transaction queues what
+   * their statuses call for (callbacks, a resident's next channel): a crash loses neither.
+   */
+  private async record(outcomes: Outcome[], rows: Pick<NotificationsTable, 'id' | 'service_id'>[], context?: StatusContext): Promise<void> {
+    if (!outcomes.length) return;
+    const ctx = context ?? (await this.messaging.statusContext());
+    const serviceOf = new Map(rows.map((r) => [r.id, r.service_id]));
+    const changes = outcomes.map((o) => ({ id: o.id, service_id: serviceOf.get(o.id) as string, status: o.status }));
+    await this.repo.recordOutcomes(this.workerId, outcomes, new Date(), (trx) => this.messaging.queueStatusJobs(this.messaging.statusJobs(changes, ctx), trx));
+  }
+
+  /**
+   * Sends, SEND_CONCURRENCY at a time, recording each outcome as soon as it is known. A row whose
+   * delivery throws is left claimed: when its lock runs out it is in doubt, and reconciled.
+   */
   private async sendAll(rows: NotificationsTable[], providers: Map<string, Provider[]>): Promise<void> {
     let next = 0;
-    const outcomes: Outcome[] = [];
     await Promise.all(
       Array.from({ length: Math.min(SEND_CONCURRENCY, rows.length) }, async () => {
         while (next < rows.length) {
           const row = rows[next++];
-          outcomes.push(await this.deliver(row, providers.get(row.type) ?? []));
+          try {
+            const outcome = await this.deliver(row, providers.get(row.type) ?? []);
+            if (outcome === 'skipped') await this.repo.release(this.workerId, row.id);
+            else await this.record([outcome], [row]);
+          } catch (err) {
+            this.log.error({ err, notification: row.id }, 'delivery of a notification failed; it will be checked again when its claim runs out');
+          }
         }
       }),
     );
-    await this.repo.recordOutcomes(this.workerId, outcomes, new Date());
-    const serviceOf = new Map(rows.map((r) => [r.id, r.service_id]));
-    await this.messaging.onStatusChange(outcomes.map((o) => ({ id: o.id, service_id: serviceOf.get(o.id) as string, status: o.status })));
   }
 
   /** One notification through its channel's providers in order, reconciling a send left in doubt. */
-  private async deliver(row: NotificationsTable, providers: Provider[]): Promise<Outcome> {
+  private async deliver(row: NotificationsTable, providers: Provider[]): Promise<Outcome | 'skipped'> {
     const message = await this.message(row);
-    if (row.status === 'sending' && row.provider) {
+    // Handed to a provider before (a receipt may even have moved it on) and claimed again: in doubt.
+    if (row.status !== 'created' && row.provider) {
       const earlier = providers.find((p) => p.name === row.provider);
       if (!earlier?.lookup)
         return {
@@ -209,7 +228,7 @@ export class Delivery {
       // A provider with a sending rate: over it, the message waits its turn (no failover: nothing failed).
       const bucket = this.rates.get(provider.id);
       if (bucket && !bucket.take()) return { id: row.id, status: 'created', reason: null, provider: provider.name, retryAt: new Date(Date.now() + Math.max(bucket.wait(), 50)) };
-      await this.repo.markInFlight(this.workerId, [row.id], provider.name, new Date());
+      if (!(await this.repo.markInFlight(this.workerId, row.id, provider.name, new Date()))) return 'skipped';
       try {
         const accepted = await provider.send(message);
         this.note(provider, true);
@@ -304,7 +323,7 @@ export class Delivery {
     if (row.type === 'email') {
       const template = await this.messaging.getTemplate(row.template_id, row.template_version);
       const rendered = this.messaging.render(template, row.personalisation_json, row.language as 'en' | 'cy', { name: service?.name ?? '' });
-      m.html = rendered.html;
+      m.html = rendered.html && this.trackLinks ? await this.trackLinks(row.id, rendered.html) : rendered.html;
       m.from = service ? `"${service.name.replace(/"/g, '')}" <${service.email_from}>` : '';
       m.replyTo = row.reply_to ?? service?.email_reply_to;
       const mailto = `<mailto:${row.reply_to ?? service?.email_reply_to ?? service?.email_from}?subject=unsubscribe>`;
@@ -314,11 +333,23 @@ export class Delivery {
     return m;
   }
 
+  /**
+   * The enabled providers by channel, and which channels go to the development inbox: those
+   * with an enabled provider of kind inbox, or with no provider set up at all (a fresh Weft).
+   * A channel whose providers are all turned off is neither: its messages wait.
+   */
   private async providersByChannel(): Promise<Map<string, Provider[]>> {
     if (this.providers && Date.now() - this.providers.at < 60_000) return this.providers.byChannel;
     const byChannel = new Map<string, Provider[]>();
+    const configured = new Set<string>();
+    const inbox = new Set<string>();
     for (const row of await this.repo.listProviders()) {
-      if (!row.is_enabled || row.kind === INBOX) continue;
+      if (row.kind === INBOX) {
+        if (row.is_enabled) inbox.add(row.channel);
+        continue;
+      }
+      configured.add(row.channel);
+      if (!row.is_enabled) continue;
       const factory = FACTORIES[row.kind];
       if (!factory) {
         this.log.warn({ provider: row.name, kind: row.kind }, 'unknown provider kind');
@@ -331,6 +362,7 @@ export class Delivery {
       if (rate > 0 && this.rates.get(row.id)?.perMinute !== rate * 60) this.rates.set(row.id, new TokenBucket(rate * 60, Math.max(1, Math.ceil(rate))));
       byChannel.set(row.channel, list);
     }
+    this.inboxChannels = CHANNELS.filter((c) => !byChannel.get(c)?.length && (inbox.has(c) || !configured.has(c)));
     this.providers = { at: Date.now(), byChannel };
     return byChannel;
   }

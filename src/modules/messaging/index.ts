@@ -26,7 +26,7 @@ export { PAY_RECONCILE_JOB, Payments } from './payments.js';
 export { paymentsRoutes } from './payments.routes.js';
 export { PrintBatches } from './print.js';
 export { printRoutes } from './print.routes.js';
-export { ResidentSending } from './resident-sending.js';
+export { FALLBACK_JOB, ResidentSending } from './resident-sending.js';
 export { receiptsRoutes } from './receipts.routes.js';
 export { ReceiptsService } from './receipts.service.js';
 // The provider kinds beyond SMTP (Twilio-compatible, GOV.UK Notify relay, signed webhook, print) register with delivery.

@@ -25,6 +25,7 @@ export const messagingErrors = defineErrors('messaging', {
   CAMPAIGN_CSV_INVALID: { status: 400, message: 'The file cannot be used for this template. Correct the rows listed and upload it again.' },
   CAMPAIGN_STATE: { status: 409, message: 'The campaign cannot do that in its present state.' },
   CAMPAIGN_OVER_DAILY_LIMIT: { status: 409, message: 'The campaign would take the service past its daily limit.' },
+  PROVIDER_NAME_TAKEN: { status: 409, message: 'A provider already has this name. Choose another.' },
   PROVIDER_NOT_FOUND: { status: 404, message: 'There is no provider with that id.' },
   SENDER_INVALID: { status: 400, message: 'The sender is not valid.' },
   CALLBACK_INVALID: { status: 400, message: 'The callback settings are not valid. Check the fields named in "errors".' },

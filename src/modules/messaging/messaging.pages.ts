@@ -9,7 +9,7 @@ import { AppError, type FieldError, platformErrors } from '../../platform/errors
 import { stackedBarChart } from '../../platform/web/chart.js';
 import type { UploadedFile } from '../../platform/web/forms.js';
 import { errorFor, errorList, serveAssets } from '../../platform/web/web.js';
-import { isBlankRow, parseCsv } from '../estate/csv.js';
+import { isBlankRow, parseCsv } from '../../platform/csv.js';
 import type { Campaigns, CampaignView } from './campaigns.service.js';
 import { type Delivery, INBOX, type ProviderHealth } from './delivery.js';
 import type { NotificationsTable, TemplateRow } from './messaging.repository.js';
@@ -154,6 +154,12 @@ export const PROVIDER_KIND_FORMS: Record<ProviderKind, { text: string; hint: str
     ],
   },
   print: { text: 'Print batch', hint: 'Letters are added to the daily print batch', channels: ['letter'], fields: [] },
+  inbox: {
+    text: 'Development inbox',
+    hint: 'Nothing leaves Weft: messages are kept to be read in the console. Use it for a channel you are testing',
+    channels: ['email', 'sms', 'letter', 'voice', 'rcs'],
+    fields: [],
+  },
 };
 
 const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });

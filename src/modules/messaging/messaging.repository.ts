@@ -170,6 +170,9 @@ declare module '../../platform/db/tables.js' {
   }
 }
 
+/** Statuses an outcome being recorded does not overwrite (receipts and cancellations win). */
+const KEPT_STATUSES = ['delivered', 'permanent-failure', 'temporary-failure', 'received', 'cancelled', 'pending', 'sent'];
+
 const DUE_COLUMNS = ['id', 'service_id', 'type', 'key_type', 'normalised_to', 'status', 'provider', 'attempts'] as const;
 /** What delivery routes a claimed notification by. */
 export type DueRow = Pick<NotificationsTable, (typeof DUE_COLUMNS)[number]>;
@@ -184,6 +187,8 @@ export interface NotificationFilter {
   olderThanId?: string;
   /** Notify lists only notifications sent with keys of the caller's type */
   keyType?: string;
+  /** with campaigns' notifications too (Notify's include_jobs) */
+  includeCampaigns?: boolean;
   limit: number;
 }
 
@@ -323,7 +328,15 @@ export class MessagingRepository {
     return this.db.k.selectFrom('message_senders').selectAll().where('service_id', '=', serviceId).orderBy('created_at').execute();
   }
 
+  async touchKey(id: string, at: Date): Promise<void> {
+    await this.db.k.updateTable('message_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
   // ---- templates
+
+  async archiveTemplate(id: string, at: Date, ex: Executor): Promise<void> {
+    await ex.updateTable('templates').set({ is_archived: true, updated_at: at }).where('id', '=', id).execute();
+  }
 
   async insertTemplate(template: TemplatesTable, version: TemplateVersionsTable, ex: Executor): Promise<void> {
     await ex.insertInto('templates').values(template).execute();
@@ -377,7 +390,7 @@ export class MessagingRepository {
     if (this.db.dialect === 'sqlite') {
       const raw = this.db.driver.sqlite as BetterSqlite3.Database;
       this.insertStmt ??= raw.prepare(
-        `INSERT INTO notifications (${COLUMNS.map(([c]) => c).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (campaign_id, row_number) DO NOTHING`,
+        `INSERT INTO notifications (${COLUMNS.map(([c]) => c).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (campaign_id, row_number) WHERE campaign_id IS NOT NULL DO NOTHING`,
       );
       const stmt = this.insertStmt;
       const insertAll = () => {
@@ -398,7 +411,7 @@ export class MessagingRepository {
     const selected = COLUMNS.map(([c, type]) => sql.raw(type === 'jsonb' ? `u.${c}::jsonb` : `u.${c}`));
     await sql`INSERT INTO notifications (${sql.raw(names)})
       SELECT ${sql.join(selected)} FROM unnest(${sql.join(arrays)}) AS u(${sql.raw(names)})
-      ON CONFLICT (campaign_id, row_number) DO NOTHING`.execute(trx ?? this.db.k);
+      ON CONFLICT (campaign_id, row_number) WHERE campaign_id IS NOT NULL DO NOTHING`.execute(trx ?? this.db.k);
   }
 
   findNotification(serviceId: string, id: string): Promise<NotificationsTable | undefined> {
@@ -413,6 +426,7 @@ export class MessagingRepository {
     if (f.reference !== undefined) q = q.where('reference', '=', f.reference);
     if (f.olderThanId) q = q.where('id', '<', f.olderThanId);
     if (f.keyType) q = q.where('key_type', '=', f.keyType);
+    if (f.includeCampaigns === false) q = q.where('campaign_id', 'is', null);
     return q.orderBy('id', 'desc').limit(f.limit).execute();
   }
 
@@ -433,12 +447,14 @@ export class MessagingRepository {
    * next attempt has come and that nobody holds (or whose holder's lock ran out). Returns what
    * routing needs; the rest of a row is read only when it goes to a provider.
    */
-  async claimDue(workerId: string, now: Date, lockedUntil: Date, limit: number): Promise<DueRow[]> {
+  async claimDue(workerId: string, now: Date, lockedUntil: Date, limit: number, channels: string[], simulated: string[]): Promise<DueRow[]> {
+    // Channels with a provider to send through; on any channel, what is only simulated (test keys, Notify's smoke-test recipients).
     const due = this.db.k
       .selectFrom('notifications')
       .select('id')
       .where('next_attempt_at', '<=', now)
       .where((e) => e.or([e('locked_until', 'is', null), e('locked_until', '<', now)]))
+      .where((e) => e.or([...(channels.length ? [e('type', 'in', channels)] : []), e('key_type', '=', 'test'), e('normalised_to', 'in', simulated)]))
       .orderBy('next_attempt_at')
       .limit(limit);
     const picked = this.db.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
@@ -450,7 +466,13 @@ export class MessagingRepository {
    * live and team keys (test keys and Notify's smoke-test recipients are simulated instead),
    * delivered where they lie in one statement, claim and outcome at once. Returns what changed.
    */
-  async deliverDueToInbox(now: Date, channels: string[], simulated: string[], limit: number): Promise<{ id: string; service_id: string; status: string }[]> {
+  async deliverDueToInbox(
+    now: Date,
+    channels: string[],
+    simulated: string[],
+    limit: number,
+    alsoInTransaction?: (rows: { id: string; service_id: string; status: string }[], trx: Executor) => Promise<void>,
+  ): Promise<{ id: string; service_id: string; status: string }[]> {
     if (!channels.length) return [];
     let due = this.db.k
       .selectFrom('notifications')
@@ -463,23 +485,27 @@ export class MessagingRepository {
       .orderBy('next_attempt_at')
       .limit(limit);
     if (this.db.dialect === 'postgres') due = due.forUpdate().skipLocked();
-    return this.db.k
-      .updateTable('notifications')
-      .set({
-        status: sql`CASE WHEN type = 'letter' THEN 'received' ELSE 'delivered' END`,
-        provider: 'inbox',
-        provider_ref: sql`id`,
-        attempts: sql`attempts + 1`,
-        sent_at: now,
-        completed_at: now,
-        next_attempt_at: null,
-        locked_by: null,
-        locked_until: null,
-        updated_at: now,
-      })
-      .where('id', 'in', due)
-      .returning(['id', 'service_id', 'status'])
-      .execute();
+    return this.db.transaction(async (trx) => {
+      const rows = await trx
+        .updateTable('notifications')
+        .set({
+          status: sql`CASE WHEN type = 'letter' THEN 'received' ELSE 'delivered' END`,
+          provider: 'inbox',
+          provider_ref: sql`id`,
+          attempts: sql`attempts + 1`,
+          sent_at: now,
+          completed_at: now,
+          next_attempt_at: null,
+          locked_by: null,
+          locked_until: null,
+          updated_at: now,
+        })
+        .where('id', 'in', due)
+        .returning(['id', 'service_id', 'status'])
+        .execute();
+      if (rows.length) await alsoInTransaction?.(rows, trx);
+      return rows;
+    });
   }
 
   notificationsByIds(ids: string[]): Promise<NotificationsTable[]> {
@@ -487,26 +513,43 @@ export class MessagingRepository {
   }
 
   /** Marks claimed rows as handed to a provider whose answer is awaited (see delivery.ts). */
-  async markInFlight(workerId: string, ids: string[], provider: string, at: Date): Promise<void> {
-    if (!ids.length) return;
-    await this.db.k.updateTable('notifications').set({ status: 'sending', provider, attempts: sql`attempts + 1`, updated_at: at }).where('id', 'in', ids).where('locked_by', '=', workerId).execute();
+  /**
+   * Marks a claimed row as handed to a provider whose answer is awaited. Refused (false) when
+   * this worker no longer holds it, or it was cancelled or paused meanwhile: then it is not sent.
+   */
+  async markInFlight(workerId: string, id: string, provider: string, at: Date): Promise<boolean> {
+    const res = await this.db.k
+      .updateTable('notifications')
+      .set({ status: 'sending', provider, attempts: sql`attempts + 1`, updated_at: at })
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .where('status', 'in', ['created', 'sending', 'pending', 'sent'])
+      .where('next_attempt_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Lets go of a claimed row without changing it (it was paused or cancelled while claimed). */
+  async release(workerId: string, id: string): Promise<void> {
+    await this.db.k.updateTable('notifications').set({ locked_by: null, locked_until: null }).where('id', '=', id).where('locked_by', '=', workerId).execute();
   }
 
   /** Records what became of claimed rows; fenced on this worker's lock. */
-  async recordOutcomes(workerId: string, outcomes: Outcome[], at: Date): Promise<void> {
+  async recordOutcomes(workerId: string, outcomes: Outcome[], at: Date, alsoInTransaction?: (trx: Executor) => Promise<void>): Promise<void> {
     if (!outcomes.length) return;
     await this.db.transaction(async (trx) => {
       for (const o of outcomes) {
         await trx
           .updateTable('notifications')
           .set({
-            // A receipt can land while the send is still being recorded: a final status it wrote stays.
-            status: sql`CASE WHEN status IN ('delivered', 'permanent-failure', 'temporary-failure', 'received') THEN status ELSE ${o.status} END`,
+            // A receipt can land while the send is still being recorded, and a campaign can be
+            // cancelled: a status they wrote that is further on than "sending" stays.
+            status: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN status ELSE ${o.status} END`,
             status_reason: o.reason ?? null,
             provider: o.provider,
             provider_ref: o.providerRef ?? null,
             sent_at: o.sentAt ?? null,
-            completed_at: sql`CASE WHEN status IN ('delivered', 'permanent-failure', 'temporary-failure', 'received') THEN completed_at ELSE ${o.completedAt ?? null} END`,
+            completed_at: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN completed_at ELSE ${o.completedAt ?? null} END`,
             next_attempt_at: o.retryAt ?? null,
             locked_by: null,
             locked_until: null,
@@ -516,26 +559,8 @@ export class MessagingRepository {
           .where('locked_by', '=', workerId)
           .execute();
       }
+      await alsoInTransaction?.(trx);
     });
-  }
-
-  /** The development inbox (and test keys): a batch handed over in one statement, delivered at once. */
-  async deliverInPlace(workerId: string, ids: string[], provider: string, status: string, at: Date): Promise<void> {
-    if (!ids.length) return;
-    await this.db.k
-      .updateTable('notifications')
-      .set({ status, provider, provider_ref: sql`id`, attempts: sql`attempts + 1`, sent_at: at, completed_at: at, next_attempt_at: null, locked_by: null, locked_until: null, updated_at: at })
-      .where('id', 'in', ids)
-      .where('locked_by', '=', workerId)
-      .execute();
-  }
-
-  /** A delivery receipt: the provider's later word on a notification it accepted. */
-  async applyReceipt(provider: string, providerRef: string, status: string, at: Date): Promise<NotificationsTable | undefined> {
-    const row = await this.db.k.selectFrom('notifications').selectAll().where('provider', '=', provider).where('provider_ref', '=', providerRef).executeTakeFirst();
-    if (!row) return undefined;
-    await this.db.k.updateTable('notifications').set({ status, completed_at: at, updated_at: at }).where('id', '=', row.id).execute();
-    return { ...row, status, completed_at: at };
   }
 
   inbox(limit: number, olderThanId?: string): Promise<NotificationsTable[]> {
@@ -563,6 +588,10 @@ export class MessagingRepository {
 
   async insertProvider(row: MessageProvidersTable, ex: Executor = this.db.k): Promise<void> {
     await ex.insertInto('message_providers').values(jsonColumns(this.db, row)).execute();
+  }
+
+  async deleteProvider(id: string, ex: Executor = this.db.k): Promise<void> {
+    await ex.deleteFrom('message_providers').where('id', '=', id).execute();
   }
 
   async updateProvider(id: string, fields: Partial<MessageProvidersTable>, ex: Executor = this.db.k): Promise<void> {

@@ -229,6 +229,16 @@ export function messagingRoutes(deps: { messaging: MessagingService; delivery: D
       },
     );
 
+    app.delete(
+      '/api/v1/messaging/providers/:id',
+      { config: manage, schema: { tags: TAGS, summary: 'Remove a provider', params: IdParams, response: { ...ProblemResponses, ...NotFound } } },
+      async (request, reply) => {
+        request.audited = true;
+        await messaging.deleteProvider(request.actor, (request.params as { id: string }).id, origin(request));
+        return reply.status(204).send();
+      },
+    );
+
     for (const [action, enabled] of [
       ['enable', true],
       ['disable', false],

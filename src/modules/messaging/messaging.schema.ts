@@ -108,9 +108,10 @@ export interface KeyView {
   createdBy: string;
   createdAt: Date;
   revokedAt: Date | null;
+  lastUsedAt: Date | null;
 }
 
-export const PROVIDER_KINDS = ['smtp', 'twilio', 'notify', 'webhook', 'print'] as const;
+export const PROVIDER_KINDS = ['smtp', 'twilio', 'notify', 'webhook', 'print', 'inbox'] as const;
 
 export const ProviderInput = Type.Object({
   channel: Type.Union(CHANNELS.map((c) => Type.Literal(c))),

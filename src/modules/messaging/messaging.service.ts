@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../platform/auth/actor.js';
 import { seal, unseal } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
-import type { Db } from '../../platform/db/database.js';
+import type { Db, Executor } from '../../platform/db/database.js';
 import { isUniqueViolation } from '../../platform/db/dialect.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
@@ -17,9 +17,9 @@ import {
   type TemplateRow,
   type TemplateVersionsTable,
 } from './messaging.repository.js';
-import type { Channel, KeyCreate, KeyView, ProviderInput, ProviderView, ServiceCreate, ServiceView, TemplateInput } from './messaging.schema.js';
+import type { KeyCreate, KeyView, ProviderInput, ProviderView, ServiceCreate, ServiceView, TemplateInput } from './messaging.schema.js';
 import { type KeyForAuth, type KeyType, type ServiceForAuth, serviceActor, tokenIssuer, verifyToken } from './notify.auth.js';
-import { CALLBACK_PURPOSE, type StatusChange } from './callbacks.js';
+import { CALLBACK_PURPOSE, type StatusChange, type StatusJob } from './callbacks.js';
 import { checkEmail, checkPhone } from './recipients.js';
 import { INBOUND_CALLBACK_PURPOSE } from './inbound-callbacks.js';
 import { type Rendered, renderFor } from './rendering.js';
@@ -27,6 +27,7 @@ import { type Rendered, renderFor } from './rendering.js';
 const KEY_PURPOSE = 'weft messaging api key';
 export const PROVIDER_PURPOSE = 'weft messaging provider secrets';
 const AUTH_CACHE_MS = 10_000;
+const AUTH_CACHE_SIZE = 1000;
 const TEMPLATE_CACHE_MS = 10_000;
 export const CHANGED_EVENT = 'messaging.changed';
 /** The template id precompiled letters carry (they have none). */
@@ -47,6 +48,12 @@ const CALLBACK_KINDS = {
   delivery: { url: 'callback_url', token: 'callback_token_sealed', purpose: CALLBACK_PURPOSE, name: 'delivery-status', action: 'messaging.callback_set' },
   received: { url: 'inbound_callback_url', token: 'inbound_callback_token_sealed', purpose: INBOUND_CALLBACK_PURPOSE, name: 'received-text', action: 'messaging.inbound_callback_set' },
 } as const;
+
+/** What deciding on status jobs needs to know beforehand. */
+export interface StatusContext {
+  /** services with a delivery-status callback URL */
+  withCallback: ReadonlySet<string>;
+}
 
 /** A service as sending needs it, cached: its keys (secrets opened), its row and its other senders. */
 export type AuthService = ServiceForAuth & { row: MessageServicesTable; senders: MessageSendersTable[] };
@@ -89,10 +96,22 @@ export class MessagingService {
    * Called when notifications reach a new status (delivery, receipts): the composition root
    * points it at delivery-status callbacks. Accepts one change or several.
    */
-  onStatusChange: (changes: StatusChange | StatusChange[]) => Promise<void> = async () => {};
+  onStatusChange: (changes: StatusChange | StatusChange[]) => Promise<void> = async (changes) => {
+    await this.queueStatusJobs(this.statusJobs([changes].flat(), await this.statusContext()));
+  };
+  /**
+   * What status changes call for, in two steps so the jobs can be queued in the transaction that
+   * records the statuses: the context is looked up first (which services want callbacks), then
+   * the jobs are worked out from it without the database. Set by the composition root.
+   */
+  statusContext: () => Promise<StatusContext> = async () => ({ withCallback: new Set() });
+  statusJobs: (changes: StatusChange[], context: StatusContext) => StatusJob[] = () => [];
+  queueStatusJobs: (jobs: StatusJob[], executor?: Executor) => Promise<void> = async () => {};
   /** Called when services, keys, templates or providers change (here or in another process). */
   onChanged: () => void = () => {};
   private readonly off: () => void;
+  private readonly keyUsed = new Map<string, number>();
+  private withCallback?: { at: number; ids: ReadonlySet<string> };
   /** Concurrent sends share a transaction: each caller hears back only once its rows are committed. */
   private readonly writer = new GroupWriter<NotificationsTable>((rows) => this.repo.insertNotifications(rows));
 
@@ -111,6 +130,7 @@ export class MessagingService {
   }
 
   private forget(): void {
+    this.withCallback = undefined;
     this.authCache.clear();
     this.templateCache.clear();
     this.onChanged();
@@ -157,6 +177,14 @@ export class MessagingService {
     const row = isUuid(id) ? await this.repo.findService(id.toLowerCase()) : undefined;
     if (!row) throw messagingErrors.MESSAGE_SERVICE_NOT_FOUND();
     return toServiceView(row);
+  }
+
+  /** The ids of services with a delivery-status callback, kept for AUTH_CACHE_MS (and dropped when services change). */
+  async servicesWithCallback(): Promise<ReadonlySet<string>> {
+    if (this.withCallback && Date.now() - this.withCallback.at < AUTH_CACHE_MS) return this.withCallback.ids;
+    const ids = new Set((await this.repo.listServices()).filter((r) => r.callback_url).map((r) => r.id));
+    this.withCallback = { at: Date.now(), ids };
+    return ids;
   }
 
   getServiceRow(id: string): Promise<MessageServicesTable | undefined> {
@@ -245,7 +273,16 @@ export class MessagingService {
   async actorForToken(token: string): Promise<Actor> {
     const service = await this.serviceForAuth(tokenIssuer(token));
     const key = verifyToken(token, service);
+    this.noteKeyUsed(key.id);
     return serviceActor(service as ServiceForAuth, key);
+  }
+
+  /** Records when a key was last used, at most once a minute a key (staff see it to spot unused keys). */
+  private noteKeyUsed(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.keyUsed.get(keyId) ?? 0) < 60_000) return;
+    this.keyUsed.set(keyId, now);
+    void this.repo.touchKey(keyId, new Date(now)).catch(() => {});
   }
 
   /** A service with its keys' secrets opened, cached briefly (and dropped when keys change). */
@@ -263,8 +300,10 @@ export class MessagingService {
         revoked: k.revoked_at !== null,
       }));
       service = { id: row.id, name: row.name, keys, row, senders: await this.repo.sendersOf(row.id) };
+      // Only services that exist are kept (a token's iss is unverified: misses must not fill memory), and few of them.
+      if (this.authCache.size >= AUTH_CACHE_SIZE) this.authCache.delete(this.authCache.keys().next().value as string);
+      this.authCache.set(serviceId, { at: Date.now(), service });
     }
-    this.authCache.set(serviceId, { at: Date.now(), service });
     return service;
   }
 
@@ -307,6 +346,8 @@ export class MessagingService {
 
   /** A delivery provider; its secrets (passwords, tokens) are sealed, never shown again. */
   async createProvider(actor: Actor, input: ProviderInput, origin: Origin = {}): Promise<ProviderView> {
+    // "inbox" is the development inbox's own name on notifications.
+    if (input.name.trim().toLowerCase() === 'inbox') throw messagingErrors.PROVIDER_NAME_TAKEN('“inbox” is the development inbox’s name. Choose another.');
     const now = new Date();
     const row: MessageProvidersTable = {
       id: newId(),
@@ -321,7 +362,9 @@ export class MessagingService {
       updated_at: now,
     };
     await this.db.transaction(async (trx) => {
-      await this.repo.insertProvider(row, trx);
+      await this.repo.insertProvider(row, trx).catch((err) => {
+        throw isUniqueViolation(err) ? messagingErrors.PROVIDER_NAME_TAKEN() : err;
+      });
       await this.audit.record(
         { actor, action: 'messaging.provider_create', summary: `Added ${input.kind} provider ${row.name} for ${input.channel}`, targetType: 'message_provider', targetId: row.id, ...origin },
         trx,
@@ -344,11 +387,32 @@ export class MessagingService {
     await this.changed();
   }
 
+  /** Removes a provider. Messages it was sending keep its name; a channel left with none goes to the inbox (if it never had another) or waits. */
+  async deleteProvider(actor: Actor, id: string, origin: Origin = {}): Promise<void> {
+    const row = (await this.repo.listProviders()).find((p) => p.id === id);
+    if (!row) throw messagingErrors.PROVIDER_NOT_FOUND();
+    await this.db.transaction(async (trx) => {
+      await this.repo.deleteProvider(id, trx);
+      await this.audit.record({ actor, action: 'messaging.provider_delete', summary: `Removed provider ${row.name}`, targetType: 'message_provider', targetId: id, ...origin }, trx);
+    });
+    await this.changed();
+  }
+
   async listProviders(): Promise<ProviderView[]> {
     return (await this.repo.listProviders()).map(toProviderView);
   }
 
   // ---------------------------------------------------------------- templates
+
+  /** Archives a template: it leaves the lists, and sends naming it are refused ("Template has been deleted"). */
+  async archiveTemplate(actor: Actor, id: string, origin: Origin = {}): Promise<void> {
+    const t = await this.getTemplate(id);
+    await this.db.transaction(async (trx) => {
+      await this.repo.archiveTemplate(t.id, new Date(), trx);
+      await this.audit.record({ actor, action: 'messaging.template_archive', summary: `Deleted template ${t.name}`, targetType: 'template', targetId: t.id, ...origin }, trx);
+    });
+    await this.changed();
+  }
 
   async createTemplate(actor: Actor, serviceId: string, input: TemplateInput, origin: Origin = {}): Promise<TemplateRow> {
     const service = await this.getService(serviceId);
@@ -396,7 +460,11 @@ export class MessagingService {
     const hit = this.templateCache.get(id);
     if (hit && Date.now() - hit.at < TEMPLATE_CACHE_MS) return hit.template;
     const template = isUuid(id) ? await this.repo.findTemplate(id.toLowerCase()) : undefined;
-    this.templateCache.set(id, { at: Date.now(), template });
+    // Template ids come from callers: only ones that exist are kept, and few of them.
+    if (template) {
+      if (this.templateCache.size >= AUTH_CACHE_SIZE) this.templateCache.delete(this.templateCache.keys().next().value as string);
+      this.templateCache.set(id, { at: Date.now(), template });
+    }
     return template;
   }
 
@@ -626,8 +694,6 @@ function isCallbackUrl(url: string): boolean {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
 
-export const channelOf = (t: TemplateRow) => t.type as Channel;
-
 function toServiceView(r: MessageServicesTable): ServiceView {
   return {
     id: r.id,
@@ -643,8 +709,8 @@ function toServiceView(r: MessageServicesTable): ServiceView {
   };
 }
 
-function toKeyView(r: { id: string; name: string; key_type: string; created_by: string; created_at: Date; revoked_at: Date | null }): KeyView {
-  return { id: r.id, name: r.name, keyType: r.key_type, createdBy: r.created_by, createdAt: r.created_at, revokedAt: r.revoked_at };
+function toKeyView(r: { id: string; name: string; key_type: string; created_by: string; created_at: Date; revoked_at: Date | null; last_used_at: Date | null }): KeyView {
+  return { id: r.id, name: r.name, keyType: r.key_type, createdBy: r.created_by, createdAt: r.created_at, revokedAt: r.revoked_at, lastUsedAt: r.last_used_at };
 }
 
 function toProviderView(r: MessageProvidersTable): ProviderView {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Actor } from '../../platform/auth/actor.js';
 import { messagingErrors, NOTIFY_MESSAGES } from './messaging.errors.js';
+import { canonicalUuid } from './notify.validation.js';
 
 /**
  * GOV.UK Notify's API authentication, checked the way Notify checks it: the bearer token is a
@@ -25,7 +26,8 @@ export interface ServiceForAuth {
   keys: KeyForAuth[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Python's uuid.UUID() takes a UUID with or without hyphens, so Notify does.
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 const fail = (message: string) => messagingErrors.NOTIFY_AUTH_INVALID(message);
 
@@ -72,7 +74,7 @@ export function tokenIssuer(token: string): string {
   if (!jwt) throw fail(GENERAL_TOKEN_ERROR);
   if (jwt.claims.iss === undefined) throw fail('Invalid token: iss field not provided');
   if (typeof jwt.claims.iss !== 'string' || !UUID.test(jwt.claims.iss)) throw fail('Invalid token: service id is not the right data type');
-  return jwt.claims.iss.toLowerCase();
+  return canonicalUuid(jwt.claims.iss);
 }
 
 /**

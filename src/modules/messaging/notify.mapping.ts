@@ -34,13 +34,15 @@ const LINES = ['line_1', 'line_2', 'line_3', 'line_4', 'line_5', 'line_6'];
 export function notificationBody(n: NotificationsTable, base: string) {
   const p = lowerKeys(n.personalisation_json);
   const letter = n.type === 'letter';
+  // Sent to a resident by id: the sender never gave the contact details, and is not shown them.
+  const shown = !n.resident_id;
   const body: Record<string, unknown> = {
     id: n.id,
     reference: n.reference,
-    email_address: n.type === 'email' ? n.recipient : null,
-    phone_number: n.type === 'sms' || n.type === 'voice' || n.type === 'rcs' ? n.recipient : null,
-    ...Object.fromEntries(LINES.map((l, i) => [l, letter ? str(p[`address_line_${i + 1}`]) : null])),
-    postcode: letter ? str(p.postcode) : null,
+    email_address: shown && n.type === 'email' ? n.recipient : null,
+    phone_number: shown && (n.type === 'sms' || n.type === 'voice' || n.type === 'rcs') ? n.recipient : null,
+    ...Object.fromEntries(LINES.map((l, i) => [l, shown && letter ? str(p[`address_line_${i + 1}`]) : null])),
+    postcode: shown && letter ? str(p.postcode) : null,
     type: n.type,
     status: publicStatus(n),
     template: { id: n.template_id, version: n.template_version, uri: `${base}/v2/template/${n.template_id}/version/${n.template_version}` },

@@ -8,7 +8,7 @@ import type { MessagingService } from './messaging.service.js';
 import { createdBody, notificationBody, publicStatus, receivedTextBody, statusesFor, templateBody } from './notify.mapping.js';
 import type { NotifySending } from './notify.service.js';
 import type { ResidentSending } from './resident-sending.js';
-import { checkBody, checkEnum, checkUuid, type FieldRule } from './notify.validation.js';
+import { canonicalUuid, checkBody, checkEnum, checkUuid, type FieldRule } from './notify.validation.js';
 import { renderLetterPdf } from './render/index.js';
 
 const TAGS = ['Notify-compatible messaging'];
@@ -118,14 +118,19 @@ export function notifyRoutes({ messaging, sending, residentSending, publicUrl }:
           // The body is documented here and checked by checkBody, in Notify's words.
           schema: { tags: TAGS, summary: SUMMARIES[channel], body: SEND_SCHEMAS[channel], response: {} },
           attachValidation: true,
-          preValidation: async (request) => sending.checkRateLimit(request.actor, await serviceOf(request)),
+          // Notify checks its limits before it reads the body.
+          preValidation: async (request) => {
+            const service = await serviceOf(request);
+            sending.checkRateLimit(request.actor, service);
+            if (request.actor.keyType !== 'test') await sending.checkDailyLimit(service, channel);
+          },
         },
         async (request, reply) => {
           if (channel === 'letter' && request.body && typeof request.body === 'object' && 'content' in request.body) return sendPrecompiled(request, reply);
           const body = checkBody(request.body ?? {}, SEND_RULES[channel]);
           const sent = await sending.send(request.actor, {
             channel,
-            templateId: String(body.template_id).toLowerCase(),
+            templateId: canonicalUuid(String(body.template_id)),
             to: (body.email_address ?? body.phone_number) as string | undefined,
             personalisation: (body.personalisation as Record<string, unknown>) ?? {},
             reference: (body.reference as string) ?? null,
@@ -242,6 +247,8 @@ export function notifyRoutes({ messaging, sending, residentSending, publicUrl }:
           reference: one(q.reference),
           olderThanId: olderThan === undefined ? undefined : checkUuid('older_than', olderThan),
           keyType: request.actor.keyType,
+          // As Notify: notifications from campaigns (its spreadsheet jobs) only when asked for.
+          includeCampaigns: !!one(q.include_jobs),
           limit: PAGE,
         });
         const query = new URLSearchParams();
@@ -276,7 +283,8 @@ export function notifyRoutes({ messaging, sending, residentSending, publicUrl }:
       const extra = Object.keys(request.query).filter((k) => k !== 'type');
       if (extra.length) throw messagingErrors.NOTIFY_VALIDATION(`Additional properties are not allowed (${extra.join(', ')} was unexpected)`);
       const type = one(request.query.type);
-      if (type !== undefined) checkEnum('type', type, [...NOTIFY_TYPES, 'voice', 'rcs']);
+      // Weft's voice and RCS templates can be listed too; the refusal names Notify's types, as Notify does.
+      if (type !== undefined && !['voice', 'rcs'].includes(type)) checkEnum('type', type, NOTIFY_TYPES);
       const rows = await messaging.listTemplates(request.actor.serviceId as string, type);
       return { templates: rows.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type))).map(templateBody) };
     });

@@ -40,6 +40,7 @@ export interface Sent {
 export class NotifySending {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly daily = new Map<string, { day: string; count: number }>();
+  private readonly counting = new Map<string, Promise<number>>();
 
   constructor(private readonly messaging: MessagingService) {}
 
@@ -62,7 +63,6 @@ export class NotifySending {
     if (!auth) throw messagingErrors.NOTIFY_AUTH_INVALID('Invalid token: service not found');
     const service = auth.row;
     const keyType = actor.keyType as KeyType;
-    if (keyType !== 'test') await this.checkDailyLimit(service, req.channel);
     // Notify's order: the body's formats (schema), then the template, then who may be sent to.
     const checked = req.channel === 'letter' ? undefined : this.checkRecipient(req.channel, req.to ?? '');
     const { template, rendered } = await this.template(service, req);
@@ -153,18 +153,28 @@ export class NotifySending {
     return `${service.id}:${channel}`;
   }
 
-  private async checkDailyLimit(service: MessageServicesTable, channel: Channel): Promise<void> {
+  async checkDailyLimit(service: MessageServicesTable, channel: Channel): Promise<void> {
     const today = new Date().toISOString().slice(0, 10);
     const key = this.dayKey(service, channel);
     let counter = this.daily.get(key);
     if (!counter || counter.day !== today) {
-      counter = { day: today, count: await this.messaging.repo.countSentSince(service.id, new Date(`${today}T00:00:00Z`), channel) };
-      this.daily.set(key, counter);
+      // Counted once a day per service and type: concurrent first requests share the one count.
+      let pending = this.counting.get(`${key}:${today}`);
+      if (!pending) {
+        pending = this.messaging.repo.countSentSince(service.id, new Date(`${today}T00:00:00Z`), channel).finally(() => this.counting.delete(`${key}:${today}`));
+        this.counting.set(`${key}:${today}`, pending);
+      }
+      const counted = await pending;
+      counter = this.daily.get(key);
+      if (!counter || counter.day !== today) {
+        counter = { day: today, count: counted };
+        this.daily.set(key, counter);
+      }
     }
     if (counter.count + 1 > service.daily_limit) throw messagingErrors.NOTIFY_DAILY_LIMIT(`Exceeded send limits (${channel}: ${service.daily_limit}) for today`);
   }
 
-  private countSent(service: MessageServicesTable, channel: Channel): void {
+  countSent(service: MessageServicesTable, channel: Channel): void {
     const counter = this.daily.get(this.dayKey(service, channel));
     if (counter) counter.count++;
   }

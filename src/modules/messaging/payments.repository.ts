@@ -123,6 +123,11 @@ export class PaymentsRepository {
 
   // ---- short links
 
+  /** The addresses tracked in a notification, with their codes. */
+  trackedLinksOf(notificationId: string): Promise<{ code: string; target_url: string | null }[]> {
+    return this.db.k.selectFrom('short_links').select(['code', 'target_url']).where('notification_id', '=', notificationId).where('target_url', 'is not', null).execute();
+  }
+
   findShortLink(code: string): Promise<ShortLinksTable | undefined> {
     return this.db.k.selectFrom('short_links').selectAll().where('code', '=', code).executeTakeFirst();
   }
@@ -196,8 +201,8 @@ export class PaymentsRepository {
       .updateTable('notifications')
       .set({ status: 'cancelled', status_reason: p.reason, next_attempt_at: null, completed_at: p.now, updated_at: p.now })
       .where('id', 'in', reminders)
+      // Claimed or not: delivery checks the status again before it sends (markInFlight).
       .where('status', '=', 'created')
-      .where((e) => e.or([e('locked_until', 'is', null), e('locked_until', '<', p.now)]))
       .returning('id')
       .execute();
     return { changed: true, cancelled: cancelled.map((r) => r.id) };

@@ -5,6 +5,7 @@ import { safeEqual, seal, unseal } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db } from '../../platform/db/database.js';
 import type { FieldError } from '../../platform/errors.js';
+import { escapeHtml } from './render/text.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../services.js';
 import { messagingErrors } from './messaging.errors.js';
@@ -142,6 +143,7 @@ export class GovUkPay {
         headers: { authorization: `Bearer ${this.apiKey}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(PAY_TIMEOUT_MS),
+        redirect: 'manual',
       });
     } catch {
       throw paymentErrors.PAY_UNAVAILABLE();
@@ -285,6 +287,20 @@ export class Payments {
   }
 
   /** The address of a short link. */
+  /**
+   * An email's HTML is rendered again at delivery from the template, whose own addresses were
+   * tracked in the stored text only: the same short links go into the HTML here.
+   */
+  async trackHtml(notificationId: string, html: string): Promise<string> {
+    let out = html;
+    for (const link of await this.repo.trackedLinksOf(notificationId)) {
+      const target = link.target_url as string;
+      const short = this.linkUrl(link.code);
+      out = out.split(escapeHtml(target)).join(escapeHtml(short)).split(target).join(short);
+    }
+    return out;
+  }
+
   linkUrl(code: string): string {
     return `${this.base}/l/${code}`;
   }
@@ -364,6 +380,8 @@ export class Payments {
     const keyType = actor.keyType as KeyType;
     const account = await this.repo.findAccount(service.id);
     if (!account) throw paymentErrors.PAY_ACCOUNT_MISSING();
+    // A test key sends nothing, but a payment made at GOV.UK Pay would be real.
+    if (keyType === 'test') throw messagingErrors.NOTIFY_BAD_REQUEST('A test key cannot send a pay link: it would make a real payment. Use a live key with a GOV.UK Pay test account.');
     if (Object.keys(req.personalisation).some((k) => placeholderKey(k) === placeholderKey(PAY_LINK_PLACEHOLDER)))
       throw paymentErrors.PAY_LINK_INVALID('Leave pay_link out of the personalisation: Weft fills it in with the link to pay.', [
         { field: 'personalisation.pay_link', message: 'Leave pay_link out of the personalisation: Weft fills it in with the link to pay' },
@@ -377,7 +395,7 @@ export class Payments {
     if (keyType === 'team' && !teamMembers(service).has(normalised)) throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
     if (req.channel === 'sms' && (await this.messaging.repo.optedOut([normalised])).has(normalised))
       throw messagingErrors.NOTIFY_BAD_REQUEST('This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.');
-    if (keyType !== 'test') await this.checkDailyLimit(service, req.channel, 1 + later.length);
+    await this.checkDailyLimit(service, req.channel, 1 + later.length);
 
     const now = new Date();
     const payLinkId = newId(now.getTime());

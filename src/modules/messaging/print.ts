@@ -10,7 +10,7 @@ import { isUniqueViolation } from '../../platform/db/dialect.js';
 import { newId } from '../../platform/ids.js';
 import { type JobQueue, nextCronTime } from '../../platform/jobs/index.js';
 import type { Logger } from '../../services.js';
-import { toCsv } from '../estate/csv.js';
+import { toCsv } from '../../platform/csv.js';
 import { messagingErrors } from './messaging.errors.js';
 import type { MessageProvidersTable } from './messaging.repository.js';
 import { isUuid, type MessagingService, type Origin, PRECOMPILED_TEMPLATE } from './messaging.service.js';

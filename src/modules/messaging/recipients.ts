@@ -65,11 +65,6 @@ function ukMobile(digits: string): Checked | undefined {
   return { ok: true, normalised: `44${rest}` };
 }
 
-/** A UK number as people read it: 07700 900123. */
-export function formatPhone(normalised: string): string {
-  return normalised.startsWith('44') && normalised.length === 12 ? `0${normalised.slice(2, 6)} ${normalised.slice(6)}` : `+${normalised}`;
-}
-
 /**
  * GOV.UK Notify's documented test recipients (normalised). Smoke-test recipients, with any key,
  * are answered like any other and never sent; with a test key these give their failure and every

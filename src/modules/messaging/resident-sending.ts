@@ -1,12 +1,14 @@
 import type { Actor } from '../../platform/auth/actor.js';
+import { isUniqueViolation } from '../../platform/db/dialect.js';
 import type { ResidentsService, ResidentView } from '../residents/index.js';
 import { quietUntil } from '../residents/index.js';
-import type { StatusChange } from './callbacks.js';
+import type { StatusChange, StatusJob } from './callbacks.js';
 import { messagingErrors } from './messaging.errors.js';
 import type { NotificationsTable } from './messaging.repository.js';
 import type { Channel } from './messaging.schema.js';
 import type { MessagingService } from './messaging.service.js';
 import type { KeyType } from './notify.auth.js';
+import type { NotifySending } from './notify.service.js';
 import { missingPersonalisationMessage } from './render/index.js';
 
 export interface ResidentSendRequest {
@@ -20,6 +22,8 @@ export interface ResidentSendRequest {
   /** urgent messages (a school closed today) ignore quiet hours */
   urgent?: boolean;
 }
+
+export const FALLBACK_JOB = 'messaging.fallback';
 
 /** Statuses after which the next channel is tried. */
 const FAILED = new Set(['permanent-failure', 'temporary-failure', 'technical-failure']);
@@ -41,6 +45,12 @@ function contactFor(resident: ResidentView, channel: Channel): { recipient: stri
   }
 }
 
+/** A channel the resident has a contact point on and has not opted out of (STOP) on. */
+function reachable(resident: ResidentView, channel: Channel, optedOut: Set<string>): boolean {
+  const contact = contactFor(resident, channel);
+  return !!contact && !(channel !== 'email' && channel !== 'letter' && optedOut.has(contact.normalised));
+}
+
 /**
  * Sending to a resident on the channel they prefer for the topic, in their language, outside
  * their quiet hours unless urgent. The channels after the first that the message has a template
@@ -51,35 +61,54 @@ export class ResidentSending {
   constructor(
     private readonly messaging: MessagingService,
     private readonly residents: ResidentsService,
+    private readonly limits: Pick<NotifySending, 'checkDailyLimit' | 'countSent'>,
   ) {}
 
   async send(actor: Actor, req: ResidentSendRequest): Promise<NotificationsTable> {
     const resident = await this.residents.get(req.residentId).catch(() => {
       throw messagingErrors.NOTIFY_BAD_REQUEST('Resident not found');
     });
+    // A team key may only reach the team: residents are not the team.
+    if (actor.keyType === 'team') throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
+    const optedOut = await this.messaging.repo.optedOut([resident.mobile, resident.landline?.replace(/^\+/, '')].filter((x): x is string => !!x));
     const chain = this.residents
       .channelsFor(resident, req.topic)
-      .filter((c) => req.templates[c] && contactFor(resident, c))
+      .filter((c) => req.templates[c] && reachable(resident, c, optedOut))
       .map((channel) => ({ channel, templateId: req.templates[channel] as string }));
     if (!chain.length) throw messagingErrors.NOTIFY_BAD_REQUEST('The resident cannot be reached on any channel this message has a template for');
     const service = actor.serviceId as string;
     // Every template is checked now, so a fallback cannot fail later for a missing placeholder.
     for (const step of chain) await this.template(service, step.channel, step.templateId, req.personalisation, resident.language);
     const scheduledFor = req.urgent ? null : quietUntil(resident, new Date());
-    return this.queue(actor.id, actor.keyType as KeyType, service, resident, chain, req.personalisation, req.reference ?? null, scheduledFor, null);
+    const serviceRow = (await this.messaging.serviceForAuth(service))?.row;
+    const counted = actor.keyType !== 'test' && serviceRow;
+    if (counted) await this.limits.checkDailyLimit(serviceRow, chain[0].channel);
+    const row = await this.queue(actor.id, actor.keyType as KeyType, service, resident, chain, req.personalisation, req.reference ?? null, scheduledFor, null);
+    if (counted) this.limits.countSent(serviceRow, chain[0].channel);
+    return row;
   }
 
-  /** The status hook: a failed notification with channels left goes again on the next one. */
-  async statusChanged(changes: StatusChange[]): Promise<void> {
-    for (const c of changes) {
-      if (!FAILED.has(c.status)) continue;
-      const failed = await this.messaging.getNotification(c.service_id, c.id);
-      if (!failed?.resident_id || !failed.fallback_json?.length) continue;
+  /** The jobs failures call for: each failed notification is looked at once, and sent on its next channel if it has one. */
+  static jobsFor(changes: StatusChange[]): StatusJob[] {
+    return changes.filter((c) => FAILED.has(c.status)).map((c) => ({ name: FALLBACK_JOB, payload: { id: c.id, serviceId: c.service_id }, key: `fallback:${c.id}` }));
+  }
+
+  /** The job: a failed notification sent to a resident goes again on their next channel. */
+  async fallback(c: { id: string; serviceId: string }): Promise<void> {
+    // A failure can be reported twice (a receipt and an outcome): the job's key and the unique fallback_of make it one.
+    {
+      const failed = await this.messaging.getNotification(c.serviceId, c.id);
+      if (!failed?.resident_id || !failed.fallback_json?.length || !FAILED.has(failed.status)) return;
       const resident = await this.residents.get(failed.resident_id).catch(() => undefined);
-      if (!resident) continue;
-      const chain = failed.fallback_json.filter((s) => contactFor(resident, s.channel as Channel));
-      if (!chain.length) continue;
-      await this.queue(failed.key_id, failed.key_type as KeyType, failed.service_id, resident, chain, failed.personalisation_json, failed.reference, null, failed.id);
+      if (!resident) return;
+      const optedOut = await this.messaging.repo.optedOut([resident.mobile, resident.landline?.replace(/^\+/, '')].filter((x): x is string => !!x));
+      const chain = failed.fallback_json.filter((s) => reachable(resident, s.channel as Channel, optedOut));
+      if (!chain.length) return;
+      try {
+        await this.queue(failed.key_id, failed.key_type as KeyType, failed.service_id, resident, chain, failed.personalisation_json, failed.reference, null, failed.id);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
     }
   }
 

@@ -264,7 +264,8 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
     app.get('/console/residents/:id', { config: readPage, schema: { hide: true } }, async (request, reply) => {
       request.audited = true;
       const resident = await residents.view(request.actor, param(request, 'id'), origin(request));
-      const messages = await messaging.notificationsForResident(resident.id, RECENT_MESSAGES);
+      // The messages themselves are for those who may read messages (care staff may see the resident, not the texts).
+      const messages = can(request.actor, 'messages:read') ? await messaging.notificationsForResident(resident.id, RECENT_MESSAGES) : undefined;
       const saved = str((request.query as Record<string, unknown>).saved);
       const flash = saved === 'created' ? 'Resident added.' : saved === 'details' ? 'Details saved.' : saved === 'preferences' ? 'Channel preferences saved.' : undefined;
       const reach = reachable(resident);

@@ -23,6 +23,8 @@ export interface EnqueueOptions {
   /** A second enqueue with the same key returns the first job instead of adding one. */
   idempotencyKey?: string;
   maxAttempts?: number;
+  /** a transaction to enqueue in: the job exists only if the rest of it commits */
+  executor?: Executor;
 }
 
 /** pino's, Fastify's or any logger with these methods; called pino-style as (object, message). */
@@ -141,12 +143,12 @@ export class JobQueue {
     const job = { id: newId(now.getTime()), name, payload, runAt: options.runAt ?? now, maxAttempts, idempotencyKey: options.idempotencyKey, now };
     // Twice, because the job holding the key could be purged between our insert and our look-up.
     for (let i = 0; i < 2; i++) {
-      const id = await repo.insertJob(this.db.k, job);
+      const id = await repo.insertJob(options.executor ?? this.db.k, job);
       if (id) {
         if (job.runAt <= now) this.wake();
         return { id, created: true };
       }
-      const existing = await repo.jobIdByKey(this.db.k, options.idempotencyKey as string);
+      const existing = await repo.jobIdByKey(options.executor ?? this.db.k, options.idempotencyKey as string);
       if (existing) return { id: existing, created: false };
     }
     throw new Error(`Could not enqueue job "${name}" with idempotency key "${options.idempotencyKey}".`);
@@ -370,7 +372,8 @@ export class JobQueue {
     }
   }
 
-  private wake(): void {
+  /** Looks for due jobs now, not at the next poll (after a job was queued in a transaction that has committed). */
+  wake(): void {
     this.woken = true;
     this.wakeSleeper?.();
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { parseCsv } from '../../../src/modules/estate/csv.js';
+import { parseCsv } from '../../../src/platform/csv.js';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';

@@ -15,7 +15,6 @@ import { forEachDialect } from '../../helpers.js';
 
 const admin = systemActor('test');
 
-
 forEachDialect('delivery-status callbacks', (dialect) => {
   let t: TestApp;
   let peer: Awaited<ReturnType<typeof callbackServer>>;

@@ -94,7 +94,10 @@ forEachDialect('campaigns', (dialect) => {
     assert.equal((await call('POST', `/api/v1/messaging/campaigns/${c.id}/resume`)).json().status, 'sent');
     await t.services.delivery.runOnce();
     p = (await call('GET', `/api/v1/messaging/campaigns/${c.id}`)).json().progress;
-    assert.equal(p.delivered, 300);
+    assert.equal(p.delivered, 2, 'resumed at its rate: one now, the rest a second apart');
+    const next = await t.services.db.k.selectFrom('notifications').select('next_attempt_at').where('campaign_id', '=', c.id).where('status', '=', 'created').orderBy('row_number').execute();
+    const gaps = next.slice(1, 4).map((r, i) => (r.next_attempt_at as Date).getTime() - (next[i].next_attempt_at as Date).getTime());
+    assert.deepEqual(gaps, [1000, 1000, 1000]);
 
     const c2 = (await call('POST', `/api/v1/messaging/services/${serviceId}/campaigns`, { templateId: sms, name: 'Cancelled one', csv, ratePerMinute: 1 })).json();
     await call('POST', `/api/v1/messaging/campaigns/${c2.id}/start`, {});

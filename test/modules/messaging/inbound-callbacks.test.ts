@@ -18,7 +18,6 @@ import { type TwilioPeer, twilioPeer } from './peers/twilio.js';
 const admin = systemActor('test');
 const NOTIFY_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
-
 forEachDialect('received-text callbacks', (dialect) => {
   let t: TestApp;
   let peer: TwilioPeer;

@@ -59,9 +59,22 @@ forEachDialect('messaging API', (dialect) => {
     const providers = (await call(admin, 'GET', '/api/v1/messaging/providers')).json().providers;
     assert.equal(providers[0].enabled, false);
     assert.equal((await call(admin, 'POST', '/api/v1/messaging/providers/01900000-0000-7000-8000-000000000000/enable')).json().code, 'PROVIDER_NOT_FOUND');
+    const twice = await call(admin, 'POST', '/api/v1/messaging/providers', { channel: 'email', kind: 'smtp', name: 'Council relay', settings: { host: '127.0.0.1', port: 2525 } });
+    assert.equal(twice.json().code, 'PROVIDER_NAME_TAKEN');
+    assert.equal((await call(admin, 'POST', '/api/v1/messaging/providers', { channel: 'sms', kind: 'webhook', name: 'Inbox', settings: {} })).json().code, 'PROVIDER_NAME_TAKEN');
+    assert.equal((await call(admin, 'DELETE', `/api/v1/messaging/providers/${provider.json().id}`)).statusCode, 204);
+    assert.equal((await call(admin, 'GET', '/api/v1/messaging/providers')).json().providers.length, 0);
 
     const audit = await t.services.db.k.selectFrom('audit_events').select('action').where('action', 'like', 'messaging.%').execute();
-    for (const action of ['messaging.service_create', 'messaging.key_create', 'messaging.key_revoke', 'messaging.callback_set', 'messaging.provider_create', 'messaging.provider_update'])
+    for (const action of [
+      'messaging.service_create',
+      'messaging.key_create',
+      'messaging.key_revoke',
+      'messaging.callback_set',
+      'messaging.provider_create',
+      'messaging.provider_update',
+      'messaging.provider_delete',
+    ])
       assert.ok(
         audit.some((a) => a.action === action),
         action,

@@ -224,6 +224,18 @@ forEachDialect('the Notify node client against Weft', (dialect) => {
     assert.equal(notHttps.message, 'one_click_unsubscribe_url is not a valid https url');
   });
 
+  test('a deleted template is refused as Notify refuses it, and keys show when they were last used', async () => {
+    const m = t.services.messaging;
+    const gone = await m.createTemplate(admin, serviceId, { name: 'Old notice', type: 'sms', body: 'Old' });
+    assert.equal((await live.sendSms(gone.id, '07700900123', {})).status, 201);
+    await m.archiveTemplate(admin, gone.id);
+    const r = await refused(live.sendSms(gone.id, '07700900123', {}));
+    assert.deepEqual([r.status, r.message], [400, 'Template has been deleted']);
+    assert.ok(!(await live.getAllTemplates('sms')).data.templates.some((x: { id: string }) => x.id === gone.id));
+    const keys = await m.listKeys(serviceId);
+    assert.ok(keys.find((k) => k.name === 'live key')?.lastUsedAt, 'the live key’s last use is recorded');
+  });
+
   test('precompiled letters are stored with their PDF and given back', async () => {
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
     const sent = (await live.sendPrecompiledLetter('letter-ref-9', pdf, 'first')).data;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CsvError, parseCsv, toCsv } from '../../../src/modules/estate/csv.js';
+import { CsvError, parseCsv, toCsv } from '../../src/platform/csv.js';
 
 test('RFC 4180: quotes, commas, doubled quotes, line breaks in fields, CRLF and LF', () => {
   const text = 'a,b,c\r\n1,"two, three","say ""hi"""\r\n"multi\r\nline",,x\nlast,row,here';

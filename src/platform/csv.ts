@@ -18,32 +18,38 @@ const LF = 10;
 const CR = 13;
 
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
+  return [...csvRows(text)];
+}
+
+/** The rows one at a time, so a large file (a campaign of a million) need not be held twice over as arrays. */
+export function* csvRows(text: string): Generator<string[]> {
   const n = text.length;
   let row: string[] = [];
+  let count = 0;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  if (i >= n) return rows;
+  if (i >= n) return;
   for (;;) {
-    i = text.charCodeAt(i) === QUOTE ? quotedField(text, i, row, rows.length + 1) : plainField(text, i, row, rows.length + 1);
+    i = text.charCodeAt(i) === QUOTE ? quotedField(text, i, row, count + 1) : plainField(text, i, row, count + 1);
     if (i >= n) {
-      rows.push(row);
-      return rows;
+      yield row;
+      return;
     }
     const c = text.charCodeAt(i);
     if (c === COMMA) {
       i++;
       if (i === n) {
         row.push('');
-        rows.push(row);
-        return rows;
+        yield row;
+        return;
       }
       continue;
     }
-    if (c !== CR && c !== LF) throw new CsvError(rows.length + 1, 'a closing quote must be followed by a comma or the end of the line');
-    rows.push(row);
+    if (c !== CR && c !== LF) throw new CsvError(count + 1, 'a closing quote must be followed by a comma or the end of the line');
+    yield row;
+    count++;
     row = [];
     i += c === CR && text.charCodeAt(i + 1) === LF ? 2 : 1;
-    if (i >= n) return rows;
+    if (i >= n) return;
   }
 }
 
