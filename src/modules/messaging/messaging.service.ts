@@ -112,6 +112,14 @@ export class MessagingService {
   private readonly off: () => void;
   private readonly keyUsed = new Map<string, number>();
   private withCallback?: { at: number; ids: ReadonlySet<string> };
+  /** Concurrent opt-out checks share one query (the database stays the one truth: a STOP counts at once). */
+  private readonly optOutLookups = new GroupLookup<string>((numbers) => this.repo.optedOut(numbers));
+
+  /** Whether a number (normalised) has opted out by replying STOP. */
+  isOptedOut(normalised: string): Promise<boolean> {
+    return this.optOutLookups.has(normalised);
+  }
+
   /** Concurrent sends share a transaction: each caller hears back only once its rows are committed. */
   private readonly writer = new GroupWriter<NotificationsTable>((rows) => this.repo.insertNotifications(rows));
 
@@ -608,6 +616,42 @@ export class GroupWriter<T> {
       }
     }
     this.writing = false;
+  }
+}
+
+/**
+ * Look-ups made while one is in flight go together in the next: under load, one query answers
+ * many callers, the way GroupWriter commits many writes together.
+ */
+export class GroupLookup<K> {
+  private pending: { keys: K[]; resolve: (found: Set<K>) => void; reject: (err: unknown) => void }[] = [];
+  private looking = false;
+
+  constructor(private readonly find: (keys: K[]) => Promise<Set<K>>) {}
+
+  async has(key: K): Promise<boolean> {
+    const found = await new Promise<Set<K>>((resolve, reject) => {
+      this.pending.push({ keys: [key], resolve, reject });
+      if (!this.looking) {
+        this.looking = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+    return found.has(key);
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const group = this.pending;
+      this.pending = [];
+      try {
+        const found = await this.find([...new Set(group.flatMap((g) => g.keys))]);
+        for (const g of group) g.resolve(found);
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.looking = false;
   }
 }
 

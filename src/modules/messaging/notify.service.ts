@@ -86,7 +86,7 @@ export class NotifySending {
         throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
     }
     if (rendered.problem) throw messagingErrors.NOTIFY_BAD_REQUEST(rendered.problem);
-    if ((req.channel === 'sms' || req.channel === 'voice' || req.channel === 'rcs') && (await this.messaging.repo.optedOut([normalised])).has(normalised))
+    if ((req.channel === 'sms' || req.channel === 'voice' || req.channel === 'rcs') && (await this.messaging.isOptedOut(normalised)))
       throw messagingErrors.NOTIFY_BAD_REQUEST('This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.');
     const item = {
       serviceId: service.id,

@@ -393,7 +393,7 @@ export class Payments {
     if (!checked.ok) throw messagingErrors.NOTIFY_INVALID_PHONE(checked.message);
     const normalised = checked.normalised;
     if (keyType === 'team' && !teamMembers(service).has(normalised)) throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
-    if (req.channel === 'sms' && (await this.messaging.repo.optedOut([normalised])).has(normalised))
+    if (req.channel === 'sms' && (await this.messaging.isOptedOut(normalised)))
       throw messagingErrors.NOTIFY_BAD_REQUEST('This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.');
     await this.checkDailyLimit(service, req.channel, 1 + later.length);
 
