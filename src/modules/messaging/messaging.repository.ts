@@ -685,20 +685,25 @@ export class MessagingRepository {
   async recordReceipt(
     r: { id: string; provider: string; status: string; reason?: string | null; providerRef?: string; final: boolean; at: Date },
     from: readonly string[],
+    alsoInTransaction?: (row: NotificationsTable, trx: Executor) => Promise<void>,
   ): Promise<NotificationsTable | undefined> {
     if (!from.length) return undefined;
     const fields: Record<string, unknown> = { status: r.status, updated_at: r.at };
     if (r.reason) fields.status_reason = r.reason;
     if (r.final) Object.assign(fields, { completed_at: r.at, next_attempt_at: null });
     if (r.providerRef) fields.provider_ref = sql`coalesce(provider_ref, ${r.providerRef})`;
-    return this.db.k
-      .updateTable('notifications')
-      .set(fields as Partial<NotificationsTable>)
-      .where('id', '=', r.id)
-      .where('provider', '=', r.provider)
-      .where('status', 'in', [...from])
-      .returningAll()
-      .executeTakeFirst();
+    return this.db.transaction(async (trx) => {
+      const row = await trx
+        .updateTable('notifications')
+        .set(fields as Partial<NotificationsTable>)
+        .where('id', '=', r.id)
+        .where('provider', '=', r.provider)
+        .where('status', 'in', [...from])
+        .returningAll()
+        .executeTakeFirst();
+      if (row) await alsoInTransaction?.(row, trx);
+      return row;
+    });
   }
 
   /** Notifications sent through `provider` still waiting for a final status, least recently updated first (receipts by polling). */

@@ -105,7 +105,7 @@ export class ReceiptsService {
 
   /**
    * Moves the notification a receipt is about to its new status, in order (see
-   * MessagingRepository.recordReceipt), and tells the services' callbacks. Returns the row
+   * MessagingRepository.recordReceipt), queueing its callback in the same transaction. Returns the row
    * as it now is.
    */
   private async apply(providers: string[], match: { providerRef?: string; id?: string }, update: StatusUpdate): Promise<NotificationsTable> {
@@ -115,13 +115,14 @@ export class ReceiptsService {
     const final = FINAL_STATUSES.has(update.status);
     // Progress only: pending or sent after sending; a final status after any open one.
     const from = final ? OPEN_STATUSES : update.status === 'pending' || update.status === 'sent' ? ['sending', 'accepted'] : [];
+    // What the new status calls for (a callback, a resident's next channel) is queued in the same transaction.
+    const context = await this.messaging.statusContext();
     const updated = await this.messaging.repo.recordReceipt(
       { id: target.id, provider: target.provider as string, status: update.status, reason: update.reason, providerRef: match.providerRef, final, at: new Date() },
       from,
+      (row, trx) => this.messaging.queueStatusJobs(this.messaging.statusJobs([{ id: row.id, service_id: row.service_id, status: row.status }], context), trx),
     );
-    if (!updated) return target;
-    await this.messaging.onStatusChange({ id: updated.id, service_id: updated.service_id, status: updated.status });
-    return updated;
+    return updated ?? target;
   }
 
   // ---------------------------------------------------------------- Twilio
