@@ -593,7 +593,10 @@ export class EstateService {
   }
 
   newCredentials(deviceId: string): DeviceCredentials {
-    return { token: `${DEVICE_TOKEN_PREFIX}${randomText(32)}`, mqttUsername: deviceId, mqttPassword: randomText(24) };
+    // A password starting with "-" would be written to the credentials CSV with a quote before it
+    // (spreadsheet formula protection) and so copied wrongly: it never starts with one.
+    const password = randomText(24).replace(/^-/, 'A');
+    return { token: `${DEVICE_TOKEN_PREFIX}${randomText(32)}`, mqttUsername: deviceId, mqttPassword: password };
   }
 
   async updateDevice(actor: Actor, id: string, input: DeviceUpdate, origin: Origin = {}): Promise<DeviceView> {

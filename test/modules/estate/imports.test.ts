@@ -112,6 +112,11 @@ forEachDialect('estate CSV import and export', (dialect) => {
     assert.equal((await t.services.estate.deviceForToken(token))?.deviceId, id);
     assert.equal((await t.services.estate.deviceForMqtt(id, password))?.deviceId, id);
     assert.equal((await t.services.estate.deviceForExternalId('70b3d57ed0000005'))?.name, 'Bay 5');
+    // Every device's credentials come back as they were issued (none mangled by the CSV's formula protection).
+    assert.ok(
+      rows.slice(1).every(([, , , tok, , pass]) => tok.startsWith('wdev_') && !pass.startsWith("'")),
+      'no credential is quoted',
+    );
     assert.ok(figures.devices10k < 15_000, `took ${figures.devices10k} ms`);
 
     const again = await t.app.inject({
