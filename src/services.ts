@@ -99,7 +99,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const inboundCallbacks = new InboundCallbacks(messaging, jobs, config.secret, log);
   receipts.onTextsReceived = (texts) => inboundCallbacks.received(texts);
   const campaigns = new Campaigns(db, audit, messaging, jobs);
-  const payments = new Payments(db, audit, messaging, config.secret, config.publicUrl, log);
+  const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   jobs.register('messaging.poll_receipts', async () => {
     await receipts.pollReceipts();

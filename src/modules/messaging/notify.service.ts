@@ -64,7 +64,7 @@ export class NotifySending {
     const service = auth.row;
     const keyType = actor.keyType as KeyType;
     // Notify's order: the body's formats (schema), then the template, then who may be sent to.
-    const checked = req.channel === 'letter' ? undefined : this.checkRecipient(req.channel, req.to ?? '');
+    const checked = req.channel === 'letter' ? undefined : checkRecipientFormat(req.channel, req.to ?? '');
     const { template, rendered } = await this.template(service, req);
     const replyTo = this.sender(auth, req);
     const language = req.language ?? 'en';
@@ -82,7 +82,7 @@ export class NotifySending {
       if (!checked?.ok) throw messagingErrors.NOTIFY_INVALID_PHONE(checked?.message);
       recipient = (req.to ?? '').trim();
       normalised = checked.normalised;
-      if (keyType === 'team' && !SMOKE_TEST_RECIPIENTS.has(normalised) && !this.teamMembers(service).has(normalised))
+      if (keyType === 'team' && !SMOKE_TEST_RECIPIENTS.has(normalised) && !teamMembers(service).has(normalised))
         throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
     }
     if (rendered.problem) throw messagingErrors.NOTIFY_BAD_REQUEST(rendered.problem);
@@ -132,28 +132,12 @@ export class NotifySending {
     return found.value;
   }
 
-  /** The schema stage's checks; a number that is not a UK mobile is refused later, as Notify refuses it at the permission stage. */
-  private checkRecipient(channel: Channel, to: string): Checked {
-    const field = channel === 'email' ? 'email_address' : 'phone_number';
-    const checked: Checked = channel === 'email' ? checkEmail(to) : checkPhone(to);
-    if (!checked.ok && checked.message !== 'Not a UK mobile number') throw messagingErrors.NOTIFY_VALIDATION(`${field} ${checked.message}`, [{ field, message: `${field} ${checked.message}` }]);
-    return checked;
-  }
-
-  private teamMembers(service: MessageServicesTable): Set<string> {
-    const out = new Set<string>();
-    for (const m of service.team_members_json) {
-      const c = m.includes('@') ? checkEmail(m) : checkPhone(m);
-      if (c.ok) out.add(c.normalised);
-    }
-    return out;
-  }
-
   private dayKey(service: MessageServicesTable, channel: Channel) {
     return `${service.id}:${channel}`;
   }
 
-  async checkDailyLimit(service: MessageServicesTable, channel: Channel): Promise<void> {
+  /** Refuses a send of `adding` messages (a pay link and its reminders count as several) that would pass the service's daily limit for the type. */
+  async checkDailyLimit(service: MessageServicesTable, channel: Channel, adding = 1): Promise<void> {
     const today = new Date().toISOString().slice(0, 10);
     const key = this.dayKey(service, channel);
     let counter = this.daily.get(key);
@@ -171,11 +155,32 @@ export class NotifySending {
         this.daily.set(key, counter);
       }
     }
-    if (counter.count + 1 > service.daily_limit) throw messagingErrors.NOTIFY_DAILY_LIMIT(`Exceeded send limits (${channel}: ${service.daily_limit}) for today`);
+    if (counter.count + adding > service.daily_limit) throw messagingErrors.NOTIFY_DAILY_LIMIT(`Exceeded send limits (${channel}: ${service.daily_limit}) for today`);
   }
 
-  countSent(service: MessageServicesTable, channel: Channel): void {
+  countSent(service: MessageServicesTable, channel: Channel, sent = 1): void {
     const counter = this.daily.get(this.dayKey(service, channel));
-    if (counter) counter.count++;
+    if (counter) counter.count += sent;
   }
+}
+
+/**
+ * Notify's schema-stage recipient check: a malformed address is a ValidationError; a number that
+ * is not a UK mobile is refused later, as Notify refuses it at the permission stage.
+ */
+export function checkRecipientFormat(channel: Channel, to: string): Checked {
+  const field = channel === 'email' ? 'email_address' : 'phone_number';
+  const checked: Checked = channel === 'email' ? checkEmail(to) : checkPhone(to);
+  if (!checked.ok && checked.message !== 'Not a UK mobile number') throw messagingErrors.NOTIFY_VALIDATION(`${field} ${checked.message}`, [{ field, message: `${field} ${checked.message}` }]);
+  return checked;
+}
+
+/** The recipients a team key may send to: the service's team members, normalised as sends are. */
+export function teamMembers(service: MessageServicesTable): Set<string> {
+  const out = new Set<string>();
+  for (const m of service.team_members_json) {
+    const c = m.includes('@') ? checkEmail(m) : checkPhone(m);
+    if (c.ok) out.add(c.normalised);
+  }
+  return out;
 }

@@ -13,9 +13,9 @@ import type { MessageServicesTable, NotificationsTable, TemplateRow } from './me
 import { isUuid, type MessagingService, notificationRow, type Origin } from './messaging.service.js';
 import type { KeyType } from './notify.auth.js';
 import { notifyTime } from './notify.mapping.js';
+import { checkRecipientFormat, type NotifySending, teamMembers } from './notify.service.js';
 import { paymentErrors } from './payments.errors.js';
 import { OPEN_PAYMENT_STATUSES, type PayAccountsTable, type PayLinksTable, type PayPaymentsTable, PaymentsRepository, type PayRemindersTable, type ShortLinksTable } from './payments.repository.js';
-import { checkEmail, checkPhone, type Checked } from './recipients.js';
 import { variant } from './rendering.js';
 import { missingPersonalisationMessage, placeholderKey, placeholders } from './render/index.js';
 
@@ -277,6 +277,8 @@ export class Payments {
     private readonly db: Db,
     private readonly audit: AuditService,
     private readonly messaging: MessagingService,
+    /** The Notify API's daily limits: a pay link and its reminders count there too. */
+    private readonly limits: Pick<NotifySending, 'checkDailyLimit' | 'countSent'>,
     private readonly secret: string,
     publicUrl: string,
     private readonly log: Logger,
@@ -386,7 +388,7 @@ export class Payments {
       throw paymentErrors.PAY_LINK_INVALID('Leave pay_link out of the personalisation: Weft fills it in with the link to pay.', [
         { field: 'personalisation.pay_link', message: 'Leave pay_link out of the personalisation: Weft fills it in with the link to pay' },
       ]);
-    const checked = this.checkRecipient(req.channel, req.to);
+    const checked = checkRecipientFormat(req.channel, req.to);
     const first = await this.template(service, req, req.templateId, 'template_id');
     const later: TemplateRow[] = [];
     for (const [i, r] of req.reminders.entries()) later.push(await this.template(service, req, r.templateId, `reminders[${i}].template_id`));
@@ -395,7 +397,7 @@ export class Payments {
     if (keyType === 'team' && !teamMembers(service).has(normalised)) throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
     if (req.channel === 'sms' && (await this.messaging.isOptedOut(normalised)))
       throw messagingErrors.NOTIFY_BAD_REQUEST('This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.');
-    await this.checkDailyLimit(service, req.channel, 1 + later.length);
+    await this.limits.checkDailyLimit(service, req.channel, 1 + later.length);
 
     const now = new Date();
     const payLinkId = newId(now.getTime());
@@ -483,6 +485,7 @@ export class Payments {
       await this.messaging.repo.insertNotifications(made, trx);
     });
     this.messaging.onQueued();
+    this.limits.countSent(service, req.channel, made.length);
     return { row: made[0], service, payLink, url, paymentId: payment.payment_id, reminders: made.slice(1) };
   }
 
@@ -499,20 +502,6 @@ export class Payments {
         { field, message: `${which} ${template.name} has no ((pay_link)) placeholder` },
       ]);
     return template;
-  }
-
-  /** Notify's recipient checks: a malformed address is a ValidationError; a number that is not a UK mobile is refused after the templates. */
-  private checkRecipient(channel: 'email' | 'sms', to: string): Checked {
-    const field = channel === 'email' ? 'email_address' : 'phone_number';
-    const checked = channel === 'email' ? checkEmail(to) : checkPhone(to);
-    if (!checked.ok && checked.message !== 'Not a UK mobile number') throw messagingErrors.NOTIFY_VALIDATION(`${field} ${checked.message}`, [{ field, message: `${field} ${checked.message}` }]);
-    return checked;
-  }
-
-  private async checkDailyLimit(service: MessageServicesTable, channel: string, adding: number): Promise<void> {
-    const today = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
-    const sent = await this.messaging.repo.countSentSince(service.id, today, channel);
-    if (sent + adding > service.daily_limit) throw messagingErrors.NOTIFY_DAILY_LIMIT(`Exceeded send limits (${channel}: ${service.daily_limit}) for today`);
   }
 
   /** Gives each distinct address in one message its own short link, added to `links`. */
@@ -807,15 +796,6 @@ function trackTemplate(t: TemplateRow, shorten: (url: string) => string | undefi
 function trackValues(p: Record<string, unknown>, shorten: (url: string) => string | undefined): Record<string, unknown> {
   const swap = (v: unknown): unknown => (typeof v === 'string' ? replaceUrls(v, shorten) : Array.isArray(v) ? v.map(swap) : v);
   return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, swap(v)]));
-}
-
-function teamMembers(service: MessageServicesTable): Set<string> {
-  const out = new Set<string>();
-  for (const m of service.team_members_json) {
-    const c = m.includes('@') ? checkEmail(m) : checkPhone(m);
-    if (c.ok) out.add(c.normalised);
-  }
-  return out;
 }
 
 function median(sorted: number[]): number {
