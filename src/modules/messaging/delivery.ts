@@ -155,7 +155,7 @@ export class Delivery {
     const providers = await this.providersByChannel();
     const simulatedTo = [...SMOKE_TEST_RECIPIENTS];
     const context = await this.messaging.statusContext();
-    const inboxed = await this.repo.deliverDueToInbox(now, this.inboxChannels, simulatedTo, BATCH, (rows, trx) => this.messaging.queueStatusJobs(this.messaging.statusJobs(rows, context), trx));
+    const inboxed = await this.repo.deliverDueToInbox(now, this.inboxChannels, simulatedTo, BATCH, (rows, trx) => this.messaging.queueStatusJobsFor(rows, context, trx));
     if (inboxed.length >= BATCH) return inboxed.length;
     const sendable = CHANNELS.filter((c) => providers.get(c)?.length);
     const batch = await this.repo.claimDue(this.workerId, now, new Date(now.getTime() + LOCK_MS), PROVIDER_BATCH, sendable, simulatedTo);
@@ -181,7 +181,7 @@ export class Delivery {
     const ctx = context ?? (await this.messaging.statusContext());
     const serviceOf = new Map(rows.map((r) => [r.id, r.service_id]));
     const changes = outcomes.map((o) => ({ id: o.id, service_id: serviceOf.get(o.id) as string, status: o.status }));
-    await this.repo.recordOutcomes(this.workerId, outcomes, new Date(), (trx) => this.messaging.queueStatusJobs(this.messaging.statusJobs(changes, ctx), trx));
+    await this.repo.recordOutcomes(this.workerId, outcomes, new Date(), (trx) => this.messaging.queueStatusJobsFor(changes, ctx, trx));
   }
 
   /**

@@ -93,13 +93,6 @@ export class MessagingService {
   /** Called after notifications are stored, so delivery starts at once in this process. */
   onQueued: () => void = () => {};
   /**
-   * Called when notifications reach a new status (delivery, receipts): the composition root
-   * points it at delivery-status callbacks. Accepts one change or several.
-   */
-  onStatusChange: (changes: StatusChange | StatusChange[]) => Promise<void> = async (changes) => {
-    await this.queueStatusJobs(this.statusJobs([changes].flat(), await this.statusContext()));
-  };
-  /**
    * What status changes call for, in two steps so the jobs can be queued in the transaction that
    * records the statuses: the context is looked up first (which services want callbacks), then
    * the jobs are worked out from it without the database. Set by the composition root.
@@ -107,6 +100,15 @@ export class MessagingService {
   statusContext: () => Promise<StatusContext> = async () => ({ withCallback: new Set() });
   statusJobs: (changes: StatusChange[], context: StatusContext) => StatusJob[] = () => [];
   queueStatusJobs: (jobs: StatusJob[], executor?: Executor) => Promise<void> = async () => {};
+
+  /**
+   * Queues what status changes call for (callbacks, fallbacks) in the transaction that records
+   * the statuses, so a crash cannot keep one without the other. Look the context up before the
+   * transaction opens.
+   */
+  async queueStatusJobsFor(changes: StatusChange[], context: StatusContext, trx: Executor): Promise<void> {
+    if (changes.length) await this.queueStatusJobs(this.statusJobs(changes, context), trx);
+  }
   /** Called when services, keys, templates or providers change (here or in another process). */
   onChanged: () => void = () => {};
   private readonly off: () => void;

@@ -189,6 +189,7 @@ export class PrintBatches {
       files_json: built.files.map(({ pdf: _, ...f }) => f),
       ready_at: now,
     };
+    const context = await this.messaging.statusContext();
     await this.db.transaction(async (trx) => {
       for (const f of built.failed) {
         const changed = await this.repo.fail(batch.id, f, now, trx);
@@ -196,8 +197,8 @@ export class PrintBatches {
       }
       await this.repo.place(built.placed, trx);
       await this.repo.update(batch.id, fields, trx);
+      await this.messaging.queueStatusJobsFor(changes, context, trx);
     });
-    if (changes.length) await this.messaging.onStatusChange(changes);
     this.log.info({ batch: batch.id, provider: batch.provider_id, day: batch.day, letters: fields.letter_count, sheets: fields.sheets, failed: built.failed.length }, 'print batch ready');
     return { ...batch, ...fields } as PrintBatchesTable;
   }
@@ -302,7 +303,8 @@ export class PrintBatches {
   async dispatched(actor: Actor, id: string, origin: Origin = {}): Promise<PrintBatchView> {
     const batch = await this.found(id);
     const now = new Date();
-    const changes = await this.db.transaction(async (trx) => {
+    const context = await this.messaging.statusContext();
+    await this.db.transaction(async (trx) => {
       if (!(await this.repo.markDispatched(batch.id, now, actor.label, trx))) {
         const status = (await this.repo.find(batch.id, trx))?.status;
         throw status === 'dispatched' ? messagingErrors.PRINT_BATCH_DISPATCHED() : messagingErrors.PRINT_BATCH_NOT_READY();
@@ -319,9 +321,8 @@ export class PrintBatches {
         },
         trx,
       );
-      return delivered;
+      await this.messaging.queueStatusJobsFor(delivered, context, trx);
     });
-    await this.messaging.onStatusChange(changes);
     return this.get(batch.id);
   }
 

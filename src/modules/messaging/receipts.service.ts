@@ -120,7 +120,7 @@ export class ReceiptsService {
     const updated = await this.messaging.repo.recordReceipt(
       { id: target.id, provider: target.provider as string, status: update.status, reason: update.reason, providerRef: match.providerRef, final, at: new Date() },
       from,
-      (row, trx) => this.messaging.queueStatusJobs(this.messaging.statusJobs([{ id: row.id, service_id: row.service_id, status: row.status }], context), trx),
+      (row, trx) => this.messaging.queueStatusJobsFor([{ id: row.id, service_id: row.service_id, status: row.status }], context, trx),
     );
     return updated ?? target;
   }

@@ -196,10 +196,10 @@ forEachDialect('the letter print batch', (dialect) => {
 
   test('marking a batch dispatched delivers its letters, shown as received, once; it is audited and status changes are passed on', async () => {
     const seen: StatusChange[] = [];
-    const onStatusChange = t.services.messaging.onStatusChange;
-    t.services.messaging.onStatusChange = async (changes) => {
-      seen.push(...[changes].flat());
-      await onStatusChange(changes);
+    const statusJobs = t.services.messaging.statusJobs;
+    t.services.messaging.statusJobs = (changes, context) => {
+      seen.push(...changes);
+      return statusJobs(changes, context);
     };
     try {
       const refused = await api(reader, 'POST', `/api/v1/messaging/print-batches/${batchId}/dispatched`);
@@ -217,7 +217,7 @@ forEachDialect('the letter print batch', (dialect) => {
       assert.equal(await stored(ids.d), 'sending', 'a letter of another batch is not touched');
       assert.deepEqual(seen.map((c) => [c.id, c.status]).sort(), [ids.a, ids.b, ids.c, ids.p].map((id) => [id, 'delivered']).sort());
     } finally {
-      t.services.messaging.onStatusChange = onStatusChange;
+      t.services.messaging.statusJobs = statusJobs;
     }
     const again = await api(manager, 'POST', `/api/v1/messaging/print-batches/${batchId}/dispatched`);
     assert.equal(again.statusCode, 409);
