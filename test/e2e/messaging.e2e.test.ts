@@ -355,4 +355,39 @@ describe('messaging console in a browser', () => {
       await context.close();
     }
   });
+
+  test('letter printing: the day’s batch is listed with its files, and an administrator marks it sent', async () => {
+    const provider = await m.createProvider(system, { channel: 'letter', kind: 'print', name: 'County print room' });
+    try {
+      const { secret } = splitApiKey((await m.createKey(system, service.id, { name: 'print', keyType: 'normal' })).apiKey);
+      const res = await live.app.inject({
+        method: 'POST',
+        url: '/v2/notifications/letter',
+        headers: { authorization: `Bearer ${signToken(service.id, secret)}` },
+        payload: {
+          template_id: letterTemplate.id,
+          personalisation: { name: 'Bryn', address_line_1: 'Bryn Hughes', address_line_2: '2 Mill Lane', address_line_3: 'Exampletown', postcode: 'SW1A 1AA' },
+        },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      while ((await live.services.delivery.runOnce()) > 0);
+      const batch = await live.services.print.run(provider.id);
+      assert.ok(batch);
+      const { context, page } = await signedIn(admin);
+      try {
+        await visit(page, '/console/messaging/print');
+        await page.getByRole('link', { name: batch.day }).click();
+        await page.waitForURL(`**/console/messaging/print/${batch.id}`);
+        await checkPage(page);
+        assert.match(await mainText(page), /Ready to print[\s\S]*Manifest/);
+        assert.equal(await submit(page, () => page.getByRole('button', { name: 'Mark as sent' }).click()), 200);
+        await checkPage(page);
+        assert.match(await mainText(page), /Marked as sent: 1 letter is now shown as received/);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await m.deleteProvider(system, provider.id).catch(() => m.setProviderEnabled(system, provider.id, false));
+    }
+  });
 });

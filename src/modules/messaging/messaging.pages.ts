@@ -40,12 +40,15 @@ import {
   SMS_CHAR_COUNT_LIMIT,
   smsCostPence,
 } from './render/index.js';
+import type { PrintBatches } from './print.js';
+import { printPages } from './print.pages.js';
 import { renderFor, variant } from './rendering.js';
 
 export interface MessagingPagesDeps {
   messaging: MessagingService;
   delivery: Pick<Delivery, 'health'>;
   campaigns: Campaigns;
+  print: PrintBatches;
   config: Pick<Config, 'publicUrl' | 'importBodyLimit'>;
 }
 
@@ -254,6 +257,7 @@ export function messagingPages(deps: MessagingPagesDeps) {
     await app.register(providerPages(deps));
     await app.register(campaignPages(deps));
     await app.register(dashboardPages(deps));
+    await app.register(printPages(deps));
   };
 }
 

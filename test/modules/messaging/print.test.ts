@@ -304,4 +304,38 @@ forEachDialect('the letter print batch', (dialect) => {
       [good],
     );
   });
+
+  test('in the console, readers see the batches and their files; only a manager marks one sent, once, with the form', async () => {
+    const good = await letter(templates.onePage, 'Gus');
+    await deliver();
+    const batch = await t.services.print.run(providerId, new Date(Date.now() + 5 * DAY_MS));
+    assert.ok(batch);
+    const comms = await t.signInAs(['comms']);
+    const page = (who: { cookie: string }, url: string) => t.app.inject({ method: 'GET', url, headers: { cookie: who.cookie } });
+    const list = await page(comms, '/console/messaging/print');
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, new RegExp(`href="/console/messaging/print/${batch.id}">${batch.day}<`));
+    const shown = await page(comms, `/console/messaging/print/${batch.id}`);
+    assert.equal(shown.statusCode, 200);
+    assert.match(shown.body, /Ready to print/);
+    assert.ok(shown.body.includes(batch.manifestUrl), 'the manifest can be downloaded');
+    assert.doesNotMatch(shown.body, /Mark as sent/, 'a reader has no button');
+    const post = (who: { cookie: string }, csrf: string) =>
+      t.app.inject({ method: 'POST', url: `/console/messaging/print/${batch.id}/dispatched`, headers: { cookie: who.cookie }, payload: { _csrf: csrf } });
+    assert.equal((await post(comms, comms.csrf)).statusCode, 403);
+    const admin = await t.signInAs(['admin']);
+    const form = await page(admin, `/console/messaging/print/${batch.id}`);
+    assert.match(form.body, /Mark as sent/);
+    assert.equal((await post(admin, 'wrong')).statusCode, 403, 'a form without its CSRF token is refused');
+    assert.equal(await stored(good), 'sending');
+    const done = await post(admin, admin.csrf);
+    assert.equal(done.statusCode, 303);
+    assert.equal(done.headers.location, `/console/messaging/print/${batch.id}?saved=dispatched`);
+    assert.equal(await stored(good), 'delivered');
+    assert.match((await page(admin, done.headers.location as string)).body, /Marked as sent: 1 letter is now shown as received/);
+    const again = await post(admin, admin.csrf);
+    assert.equal(again.statusCode, 409);
+    assert.match(again.body, /There is a problem/);
+    assert.doesNotMatch(again.body, /Mark as sent/);
+  });
 });
