@@ -512,7 +512,6 @@ export class MessagingRepository {
     return ids.length ? this.db.k.selectFrom('notifications').selectAll().where('id', 'in', ids).execute() : Promise.resolve([]);
   }
 
-  /** Marks claimed rows as handed to a provider whose answer is awaited (see delivery.ts). */
   /**
    * Marks a claimed row as handed to a provider whose answer is awaited. Refused (false) when
    * this worker no longer holds it, or it was cancelled or paused meanwhile: then it is not sent.

@@ -23,12 +23,15 @@ import { CALLBACK_PURPOSE, type StatusChange, type StatusJob } from './callbacks
 import { checkEmail, checkPhone } from './recipients.js';
 import { INBOUND_CALLBACK_PURPOSE } from './inbound-callbacks.js';
 import { type Rendered, renderFor } from './rendering.js';
+import { GroupLookup, GroupWriter } from '../../platform/grouping.js';
 
 const KEY_PURPOSE = 'weft messaging api key';
 export const PROVIDER_PURPOSE = 'weft messaging provider secrets';
 const AUTH_CACHE_MS = 10_000;
 const AUTH_CACHE_SIZE = 1000;
 const TEMPLATE_CACHE_MS = 10_000;
+/** Group commits and opt-out look-ups in flight at once on PostgreSQL (each holds a pooled connection). */
+const GROUPS_IN_FLIGHT = 3;
 export const CHANGED_EVENT = 'messaging.changed';
 /** The template id precompiled letters carry (they have none). */
 export const PRECOMPILED_TEMPLATE = '00000000-0000-0000-0000-000000000000';
@@ -109,13 +112,14 @@ export class MessagingService {
   async queueStatusJobsFor(changes: StatusChange[], context: StatusContext, trx: Executor): Promise<void> {
     if (changes.length) await this.queueStatusJobs(this.statusJobs(changes, context), trx);
   }
+
   /** Called when services, keys, templates or providers change (here or in another process). */
   onChanged: () => void = () => {};
   private readonly off: () => void;
   private readonly keyUsed = new Map<string, number>();
   private withCallback?: { at: number; ids: ReadonlySet<string> };
   /** Concurrent opt-out checks share one query (the database stays the one truth: a STOP counts at once). */
-  private readonly optOutLookups = new GroupLookup<string>((numbers) => this.repo.optedOut(numbers));
+  private readonly optOutLookups: GroupLookup<string>;
 
   /** Whether a number (normalised) has opted out by replying STOP. */
   isOptedOut(normalised: string): Promise<boolean> {
@@ -123,7 +127,7 @@ export class MessagingService {
   }
 
   /** Concurrent sends share a transaction: each caller hears back only once its rows are committed. */
-  private readonly writer = new GroupWriter<NotificationsTable>((rows) => this.repo.insertNotifications(rows));
+  private readonly writer: GroupWriter<NotificationsTable>;
 
   constructor(
     private readonly db: Db,
@@ -132,6 +136,10 @@ export class MessagingService {
     private readonly secret: string,
   ) {
     this.repo = new MessagingRepository(db);
+    // PostgreSQL commits several groups at once (its WAL flushes them together); SQLite has one connection.
+    const parallel = db.dialect === 'postgres' ? GROUPS_IN_FLIGHT : 1;
+    this.optOutLookups = new GroupLookup((numbers) => this.repo.optedOut(numbers), parallel);
+    this.writer = new GroupWriter((rows) => this.repo.insertNotifications(rows), parallel);
     this.off = events.on(CHANGED_EVENT, () => this.forget());
   }
 
@@ -582,78 +590,6 @@ export class MessagingService {
   /** A text received for the service, by id (received-text callbacks). */
   receivedText(serviceId: string, id: string): Promise<ReceivedTextsTable | undefined> {
     return isUuid(id) ? this.repo.findReceivedText(serviceId, id.toLowerCase()) : Promise.resolve(undefined);
-  }
-}
-
-/**
- * Group commit: rows handed in while a write is in flight go together in the next one, so a
- * busy API writes hundreds of notifications a transaction instead of one. If a group fails,
- * each caller's rows are tried alone, so one bad row fails only its own request.
- */
-export class GroupWriter<T> {
-  private pending: { rows: T[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private writing = false;
-
-  constructor(private readonly write: (rows: T[]) => Promise<void>) {}
-
-  add(rows: T[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ rows, resolve, reject });
-      if (!this.writing) {
-        this.writing = true;
-        setImmediate(() => void this.flush());
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.length) {
-      const group = this.pending;
-      this.pending = [];
-      try {
-        await this.write(group.flatMap((g) => g.rows));
-        for (const g of group) g.resolve();
-      } catch {
-        for (const g of group) await this.write(g.rows).then(g.resolve, g.reject);
-      }
-    }
-    this.writing = false;
-  }
-}
-
-/**
- * Look-ups made while one is in flight go together in the next: under load, one query answers
- * many callers, the way GroupWriter commits many writes together.
- */
-export class GroupLookup<K> {
-  private pending: { keys: K[]; resolve: (found: Set<K>) => void; reject: (err: unknown) => void }[] = [];
-  private looking = false;
-
-  constructor(private readonly find: (keys: K[]) => Promise<Set<K>>) {}
-
-  async has(key: K): Promise<boolean> {
-    const found = await new Promise<Set<K>>((resolve, reject) => {
-      this.pending.push({ keys: [key], resolve, reject });
-      if (!this.looking) {
-        this.looking = true;
-        setImmediate(() => void this.flush());
-      }
-    });
-    return found.has(key);
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.length) {
-      const group = this.pending;
-      this.pending = [];
-      try {
-        const found = await this.find([...new Set(group.flatMap((g) => g.keys))]);
-        for (const g of group) g.resolve(found);
-      } catch (err) {
-        for (const g of group) g.reject(err);
-      }
-    }
-    this.looking = false;
   }
 }
 
