@@ -14,5 +14,9 @@ export const paymentErrors = defineErrors('messaging', {
   PAY_LINK_NOT_FOUND: { status: 404, message: 'There is no pay link with that id for this service.' },
   PAY_WEBHOOK_SIGNATURE_INVALID: { status: 403, message: 'The Pay-Signature header does not match the body signed with this service’s GOV.UK Pay webhook signing secret.' },
   PAY_WEBHOOK_INVALID: { status: 400, message: 'The webhook message is not one GOV.UK Pay sends. Check the fields named in "errors".' },
+  PAY_LINK_TOO_MANY_PAYMENTS: {
+    status: 429,
+    message: 'This pay link has made as many GOV.UK Pay payments as it may for now (10 a day, and one a minute). Try again later, or contact the council.',
+  },
   SHORT_LINK_NOT_FOUND: { status: 404, message: 'This link has expired or is not complete. If you copied it from a message, check you copied all of it.' },
 });

@@ -30,8 +30,10 @@ export interface PayLinksTable {
 }
 
 export interface PayPaymentsTable {
+  /** Pay's payment_id; `creating:…` while Weft holds the place of one it is asking Pay to make */
   payment_id: string;
   pay_link_id: string;
+  /** Pay's state.status, or `creating` (see PaymentsRepository.holdPaymentPlace) */
   status: string;
   /** Pay's single-use address until it is given to a resident */
   next_url: string | null;
@@ -76,6 +78,17 @@ declare module '../../platform/db/tables.js' {
 
 /** Pay's statuses in which a payment may still succeed. */
 export const OPEN_PAYMENT_STATUSES = ['created', 'started', 'submitted', 'capturable'] as const;
+/** The status of a place held for a payment Pay is being asked to make. */
+export const CREATING = 'creating';
+
+/** A pay link's limits on making payments (see holdPaymentPlace). */
+export interface PaymentLimits {
+  /** at most this many payments made since `dayStart`… */
+  perDay: number;
+  dayStart: Date;
+  /** …and none made after this that may still be paid */
+  notSince: Date;
+}
 
 export interface PaySummaryRow {
   service_id: string;
@@ -156,8 +169,63 @@ export class PaymentsRepository {
     return this.db.k.selectFrom('pay_links').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The link's latest payment Pay has made (not a place still being made). */
   latestPayment(payLinkId: string): Promise<PayPaymentsTable | undefined> {
-    return this.db.k.selectFrom('pay_payments').selectAll().where('pay_link_id', '=', payLinkId).orderBy('created_at', 'desc').orderBy('payment_id', 'desc').limit(1).executeTakeFirst();
+    return this.db.k
+      .selectFrom('pay_payments')
+      .selectAll()
+      .where('pay_link_id', '=', payLinkId)
+      .where('status', '!=', CREATING)
+      .orderBy('created_at', 'desc')
+      .orderBy('payment_id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** How many payments were made (or are being made) for a pay link since `since`. */
+  async countPaymentsSince(payLinkId: string, since: Date, ex: Executor = this.db.k): Promise<number> {
+    const row = await ex
+      .selectFrom('pay_payments')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('pay_link_id', '=', payLinkId)
+      .where('created_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Holds the place of a new payment for a pay link, if its limits allow, as a row `placeId`
+   * with status `creating`, so that every process counts it before Pay has answered; answers the
+   * limit that refused instead. The pay link is locked meanwhile (a row lock on PostgreSQL;
+   * SQLite has one writer), so two followers cannot both take the last place.
+   */
+  async holdPaymentPlace(payLinkId: string, placeId: string, at: Date, limits: PaymentLimits): Promise<'day' | 'minute' | undefined> {
+    return this.db.transaction(async (trx) => {
+      const link = trx.selectFrom('pay_links').select('id').where('id', '=', payLinkId);
+      await (this.db.dialect === 'postgres' ? link.forUpdate() : link).execute();
+      if ((await this.countPaymentsSince(payLinkId, limits.dayStart, trx)) >= limits.perDay) return 'day';
+      const recent = await trx
+        .selectFrom('pay_payments')
+        .select('payment_id')
+        .where('pay_link_id', '=', payLinkId)
+        .where('created_at', '>', limits.notSince)
+        // A payment Pay has said is over (declined, cancelled) does not hold the next one back.
+        .where('status', 'in', [...OPEN_PAYMENT_STATUSES, CREATING])
+        .executeTakeFirst();
+      if (recent) return 'minute';
+      await trx.insertInto('pay_payments').values({ payment_id: placeId, pay_link_id: payLinkId, status: CREATING, next_url: null, created_at: at, updated_at: at, checked_at: null }).execute();
+      return undefined;
+    });
+  }
+
+  /** The payment Pay made takes its held place (and keeps its time). */
+  async fillPaymentPlace(placeId: string, paymentId: string, status: string, at: Date): Promise<void> {
+    await this.db.k.updateTable('pay_payments').set({ payment_id: paymentId, status, updated_at: at }).where('payment_id', '=', placeId).execute();
+  }
+
+  /** Pay made no payment: the place is given back. */
+  async releasePaymentPlace(placeId: string): Promise<void> {
+    await this.db.k.deleteFrom('pay_payments').where('payment_id', '=', placeId).where('status', '=', CREATING).execute();
   }
 
   findPayment(paymentId: string): Promise<(PayPaymentsTable & { service_id: string; link_status: string }) | undefined> {
@@ -168,10 +236,6 @@ export class PaymentsRepository {
       .select(['l.service_id', 'l.status as link_status'])
       .where('p.payment_id', '=', paymentId)
       .executeTakeFirst();
-  }
-
-  async insertPayment(row: PayPaymentsTable): Promise<void> {
-    await this.db.k.insertInto('pay_payments').values(row).execute();
   }
 
   /** Takes a payment's single-use address for one resident: true only for the caller that cleared it. */

@@ -8,7 +8,9 @@ import type { MessagingService } from './messaging.service.js';
 import { createdBody, notifyTime } from './notify.mapping.js';
 import type { NotifySending } from './notify.service.js';
 import { canonicalUuid, checkBody, checkUuid } from './notify.validation.js';
-import { type Followed, formatPence, MAX_AFTER_DAYS, MAX_AMOUNT_PENCE, MAX_REMINDERS, type PayAccountInput, type Payments, type PaySendRequest } from './payments.js';
+import { payLinkText } from './payments.messages.js';
+import { chooseLanguage, formatDate, formatMoney, type Language, languageSwitch, pageLanguage } from '../../platform/web/i18n.js';
+import { type Followed, MAX_AFTER_DAYS, MAX_AMOUNT_PENCE, MAX_REMINDERS, type PayAccountInput, type Payments, type PaySendRequest } from './payments.js';
 
 const TAGS = ['Notify-compatible messaging'];
 const STAFF_TAGS = ['messaging'];
@@ -131,9 +133,9 @@ export function paymentsRoutes(deps: { payments: Payments; messaging: MessagingS
     // No cookie is set, and the request is not logged at info level: nothing records who followed which link.
     const quiet = { logLevel: 'warn' as const, onSend: forgetCookies, schema: { hide: true } };
 
-    app.get<{ Params: { code: string } }>('/l/:code', { config: link, ...quiet }, async (request, reply) => show(reply, request.params.code, await payments.follow(request.params.code)));
+    app.get<{ Params: { code: string } }>('/l/:code', { config: link, ...quiet }, async (request, reply) => show(request, reply, await payments.follow(request.params.code)));
 
-    app.get<{ Params: { code: string } }>('/l/:code/return', { config: link, ...quiet }, async (request, reply) => show(reply, request.params.code, await payments.returned(request.params.code)));
+    app.get<{ Params: { code: string } }>('/l/:code/return', { config: link, ...quiet }, async (request, reply) => show(request, reply, await payments.returned(request.params.code)));
 
     // ---- GOV.UK Pay's webhook
 
@@ -217,20 +219,36 @@ async function forgetCookies(_request: FastifyRequest, reply: FastifyReply, payl
   return payload;
 }
 
-function show(reply: FastifyReply, code: string, f: Followed) {
+const TITLES = { paid: 'paidTitle', processing: 'processingTitle', 'not-taken': 'notTakenTitle', 'too-many': 'tooManyTitle' } as const;
+
+/**
+ * Where following a link leads, or its page in the link's language (or the one its switch asks
+ * for with ?lang=: these routes set no cookie to remember it).
+ */
+function show(request: FastifyRequest, reply: FastifyReply, f: Followed) {
   if ('redirect' in f)
     // The referrer would carry the code, which stands for the resident, to whoever runs the target.
     return reply.status(302).header('location', f.redirect).header('referrer-policy', 'no-referrer').header('cache-control', 'no-store').send();
   const p = f.payLink;
-  const titles = { paid: 'Payment received', processing: 'Your payment is being processed', 'not-taken': 'Your payment was not taken' };
-  return reply.page(PAGE, {
-    pageTitle: titles[f.page],
-    state: f.page,
-    amount: formatPence(p.paid_amount_pence ?? p.amount_pence),
-    description: p.description,
-    paidOn: p.paid_at ? new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long' }).format(p.paid_at) : '',
-    tryAgainUrl: `/l/${code}`,
-  });
+  const lang = chooseLanguage(request, reply, { stored: p.language });
+  const path = request.url.split('?')[0];
+  const withLang = (l: Language) => (l === p.language ? `/l/${p.code}` : `/l/${p.code}?lang=${l}`);
+  if (f.page === 'too-many') for (const [k, v] of Object.entries(f.refusal.headers)) reply.header(k, v);
+  return reply.page(
+    PAGE,
+    {
+      ...pageLanguage(lang),
+      languageSwitch: languageSwitch(lang, (l) => `${path}?lang=${l}`),
+      pageTitle: payLinkText(lang, TITLES[f.page]),
+      state: f.page,
+      limit: f.page === 'too-many' ? f.limit : undefined,
+      amount: formatMoney(lang, p.paid_amount_pence ?? p.amount_pence),
+      description: p.description,
+      paidOn: p.paid_at ? formatDate(lang, p.paid_at) : '',
+      tryAgainUrl: withLang(lang),
+    },
+    f.page === 'too-many' ? f.refusal.status : 200,
+  );
 }
 
 /** The send body, checked in Notify's words (one ValidationError per problem). */

@@ -4,7 +4,7 @@ import { systemActor } from '../../platform/auth/actor.js';
 import { safeEqual, seal, unseal } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db } from '../../platform/db/database.js';
-import type { FieldError } from '../../platform/errors.js';
+import type { AppError, FieldError } from '../../platform/errors.js';
 import { escapeHtml } from './render/text.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../services.js';
@@ -15,7 +15,16 @@ import type { KeyType } from './notify.auth.js';
 import { notifyTime } from './notify.mapping.js';
 import { checkRecipientFormat, type NotifySending, teamMembers } from './notify.service.js';
 import { paymentErrors } from './payments.errors.js';
-import { OPEN_PAYMENT_STATUSES, type PayAccountsTable, type PayLinksTable, type PayPaymentsTable, PaymentsRepository, type PayRemindersTable, type ShortLinksTable } from './payments.repository.js';
+import {
+  CREATING,
+  OPEN_PAYMENT_STATUSES,
+  type PayAccountsTable,
+  type PayLinksTable,
+  type PayPaymentsTable,
+  PaymentsRepository,
+  type PayRemindersTable,
+  type ShortLinksTable,
+} from './payments.repository.js';
 import { variant } from './rendering.js';
 import { missingPersonalisationMessage, placeholderKey, placeholders } from './render/index.js';
 
@@ -30,6 +39,13 @@ export const MAX_AFTER_DAYS = 90;
 export const LINK_DAYS = 90;
 /** GOV.UK Pay ends a payment 90 minutes after it was made. */
 export const PAYMENT_LIFETIME_MS = 90 * 60_000;
+/**
+ * At most this many GOV.UK Pay payments are made for one pay link in a day (Europe/London), the
+ * one made with the message included, so a crawler or a resident refreshing cannot make hundreds.
+ */
+export const PAYMENTS_PER_LINK_PER_DAY = 10;
+/** And no new one within this time of the last, unless Pay has said that one is over. */
+export const PAYMENT_INTERVAL_MS = 60_000;
 /** An unused payment is given to a resident only with this much of its life left to pay in. */
 const PAYMENT_FRESH_MS = 75 * 60_000;
 /** Reconciliation asks again about a payment no sooner than this. */
@@ -47,11 +63,21 @@ const PAY_STATUSES = new Set([...OPEN_PAYMENT_STATUSES, 'success', 'failed', 'ca
 const PAID_EVENTS = new Set(['card_payment_succeeded', 'card_payment_captured']);
 
 const londonDate = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long' });
+const londonDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+const londonHour = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: 'numeric', hourCycle: 'h23' });
 const pounds = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });
 
 /** £70.00 */
 export function formatPence(pence: number): string {
   return pounds.format(pence / 100);
+}
+
+/** Midnight in Europe/London at the start of the day `at` falls on. */
+export function londonDayStart(at: Date): Date {
+  const [y, m, d] = londonDay.format(at).split('-').map(Number);
+  const utcMidnight = Date.UTC(y, m - 1, d);
+  // The clocks change at 01:00 UTC, so London's offset at UTC midnight is its offset at its own midnight.
+  return new Date(utcMidnight - Number(londonHour.format(utcMidnight)) * 3_600_000);
 }
 
 /** A short link code: 12 base62 characters (about 71 bits), drawn without bias. */
@@ -221,8 +247,14 @@ export interface PaySent {
   reminders: NotificationsTable[];
 }
 
-/** What following a short link comes to: somewhere to go, or a page to show. */
-export type Followed = { redirect: string } | { page: 'paid' | 'processing' | 'not-taken'; payLink: PayLinksTable };
+/**
+ * What following a short link comes to: somewhere to go, or a page to show; 'too-many' when the
+ * link has made as many payments as it may for now (`limit`), with the refusal to answer.
+ */
+export type Followed =
+  | { redirect: string }
+  | { page: 'paid' | 'processing' | 'not-taken'; payLink: PayLinksTable }
+  | { page: 'too-many'; payLink: PayLinksTable; limit: 'day' | 'minute'; refusal: AppError };
 
 export interface PayLinkView {
   id: string;
@@ -534,8 +566,9 @@ export class Payments {
   /**
    * A resident follows a short link: the click is counted (a count a day, nothing about them),
    * then a tracked address is gone to, and a pay link leads to GOV.UK Pay: the payment made with
-   * the message while it is fresh and unused, else a new one. A paid link, or one whose payment
-   * is being processed, shows a page instead of asking for the money again.
+   * the message while it is fresh and unused, else a new one (within the link's limits:
+   * PAYMENTS_PER_LINK_PER_DAY, and one per PAYMENT_INTERVAL_MS). A paid link, or one whose
+   * payment is being processed, shows a page instead of asking for the money again.
    */
   async follow(code: string): Promise<Followed> {
     const link = await this.shortLink(code);
@@ -557,17 +590,30 @@ export class Payments {
       if (state === 'success') return { page: 'paid', payLink: (await this.repo.findPayLink(payLink.id)) as PayLinksTable };
       if (state === 'submitted' || state === 'capturable') return { page: 'processing', payLink };
     }
-    const created = await client.create(this.paymentRequest(payLink));
+    return this.newPayment(client, payLink);
+  }
+
+  /**
+   * A new Pay payment for the link, if its limits allow (counted in the database, so they hold
+   * across processes): its place is held before Pay is asked, and given back if Pay makes none.
+   */
+  private async newPayment(client: GovUkPay, payLink: PayLinksTable): Promise<Followed> {
     const at = new Date();
-    await this.repo.insertPayment({
-      payment_id: created.payment_id,
-      pay_link_id: payLink.id,
-      status: created.state?.status ?? 'created',
-      next_url: null,
-      created_at: at,
-      updated_at: at,
-      checked_at: null,
+    const place = `${CREATING}:${newId()}`;
+    const limit = await this.repo.holdPaymentPlace(payLink.id, place, at, {
+      perDay: PAYMENTS_PER_LINK_PER_DAY,
+      dayStart: londonDayStart(at),
+      notSince: new Date(at.getTime() - PAYMENT_INTERVAL_MS),
     });
+    if (limit) return { page: 'too-many', payLink, limit, refusal: tooManyPayments(limit, at) };
+    let created: Awaited<ReturnType<GovUkPay['create']>>;
+    try {
+      created = await client.create(this.paymentRequest(payLink));
+    } catch (err) {
+      await this.repo.releasePaymentPlace(place);
+      throw err;
+    }
+    await this.repo.fillPaymentPlace(place, created.payment_id, created.state?.status ?? 'created', new Date());
     return { redirect: created.nextUrl };
   }
 
@@ -784,6 +830,18 @@ function isWebAddress(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The refusal of a payment over a link's limits, with when to try again (Retry-After). */
+function tooManyPayments(limit: 'day' | 'minute', at: Date): AppError {
+  const retryAt = limit === 'day' ? londonDayStart(new Date(londonDayStart(at).getTime() + 26 * 3_600_000)).getTime() : at.getTime() + PAYMENT_INTERVAL_MS;
+  const err = paymentErrors.PAY_LINK_TOO_MANY_PAYMENTS(
+    limit === 'day'
+      ? `This pay link has made ${PAYMENTS_PER_LINK_PER_DAY} GOV.UK Pay payments today, as many as it may. Try again tomorrow, or contact the council.`
+      : 'This pay link made a GOV.UK Pay payment less than a minute ago. Wait a minute, then try again.',
+  );
+  err.headers['retry-after'] = String(Math.max(1, Math.ceil((retryAt - at.getTime()) / 1000)));
+  return err;
 }
 
 /** A template with every address in its text (both languages) made a tracked short link. */

@@ -10,6 +10,7 @@ import type { Config } from '../../config.js';
 import { type Actor, can } from '../auth/actor.js';
 import { platformErrors } from '../errors.js';
 import { safeEqual, randomToken } from '../auth/secrets.js';
+import { addTranslations } from './i18n.js';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GOVUK = join(dirname(createRequire(import.meta.url).resolve('govuk-frontend/package.json')), 'dist');
@@ -35,6 +36,7 @@ export function createViewEngine(): nunjucks.Environment {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([SRC, GOVUK], { noCache: false }), { autoescape: true, throwOnUndefined: false });
   env.addFilter('londonTime', (d: Date | null | undefined) => (d ? londonTime.format(new Date(d)) : ''));
   env.addFilter('londonDate', (d: Date | null | undefined) => (d ? londonDate.format(new Date(d)) : ''));
+  addTranslations(env);
   return env;
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { signToken, splitApiKey } from '../../../src/modules/messaging/notify.auth.js';
-import { PAY_RECONCILE_JOB, PAYMENT_LIFETIME_MS, replaceUrls } from '../../../src/modules/messaging/payments.js';
+import { londonDayStart, PAY_RECONCILE_JOB, PAYMENT_LIFETIME_MS, PAYMENTS_PER_LINK_PER_DAY, replaceUrls } from '../../../src/modules/messaging/payments.js';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
@@ -28,6 +28,28 @@ describe('replaceUrls', () => {
   });
 });
 
+describe('londonDayStart', () => {
+  test('is midnight in London, in winter and in summer time, and on the days the clocks change', () => {
+    assert.equal(londonDayStart(new Date('2026-12-05T10:00:00Z')).toISOString(), '2026-12-05T00:00:00.000Z');
+    assert.equal(londonDayStart(new Date('2026-07-10T22:59:59Z')).toISOString(), '2026-07-09T23:00:00.000Z');
+    assert.equal(londonDayStart(new Date('2026-07-10T23:00:00Z')).toISOString(), '2026-07-10T23:00:00.000Z');
+    // 29 March 2026: the clocks go forward at 01:00 UTC; 25 October 2026: back at 01:00 UTC.
+    assert.equal(londonDayStart(new Date('2026-03-29T12:00:00Z')).toISOString(), '2026-03-29T00:00:00.000Z');
+    assert.equal(londonDayStart(new Date('2026-03-30T12:00:00Z')).toISOString(), '2026-03-29T23:00:00.000Z');
+    assert.equal(londonDayStart(new Date('2026-10-25T12:00:00Z')).toISOString(), '2026-10-24T23:00:00.000Z');
+    assert.equal(londonDayStart(new Date('2026-10-26T00:30:00Z')).toISOString(), '2026-10-26T00:00:00.000Z');
+  });
+});
+
+/** Waits, if need be, until London's midnight is more than a few minutes away: the daily limit counts by London day. */
+async function awayFromMidnight(): Promise<void> {
+  const now = Date.now();
+  const start = londonDayStart(new Date(now)).getTime();
+  const next = londonDayStart(new Date(start + 26 * 3_600_000)).getTime();
+  const wait = now - start < 180_000 ? start + 180_000 - now : next - now < 120_000 ? next + 180_000 - now : 0;
+  if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
 forEachDialect('pay links and short links', (dialect) => {
   let t: TestApp;
   let pay: PayPeer;
@@ -39,6 +61,33 @@ forEachDialect('pay links and short links', (dialect) => {
   const send = (channel: 'email' | 'sms', payload: object) => t.app.inject({ method: 'POST', url: `/v2/pay-links/${channel}`, headers: bearer(), payload });
   const click = (code: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url: `/l/${code}`, headers: { accept: 'text/html', ...headers } });
   const notification = (id: string) => t.services.db.k.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const page = (url: string) => t.app.inject({ url, headers: { accept: 'text/html' } });
+  /** The link's payments made in the last minute are moved a minute back, as if the resident had waited. */
+  const aMinuteLater = async (payLinkId: string) => {
+    const minuteAgo = new Date(Date.now() - 61_000);
+    await t.services.db.k.updateTable('pay_payments').set({ created_at: minuteAgo }).where('pay_link_id', '=', payLinkId).where('created_at', '>', minuteAgo).execute();
+  };
+  const paymentRows = (payLinkId: string) => t.services.db.k.selectFrom('pay_payments').selectAll().where('pay_link_id', '=', payLinkId).execute();
+  /** A page in `lang` at `path`, whose switch leads to the same page in the other language. */
+  const inLanguage = (res: { statusCode: number; body: string; headers: Record<string, unknown> }, lang: 'en' | 'cy', path: string) => {
+    const other = lang === 'cy' ? 'en' : 'cy';
+    const names = { en: 'English', cy: 'Cymraeg' };
+    assert.match(res.body, new RegExp(`<html lang="${lang === 'cy' ? 'cy' : 'en-GB'}"`));
+    assert.match(res.body, new RegExp(`<nav class="govuk-language-navigation[^"]*" aria-label="${lang === 'cy' ? 'Iaith' : 'Language'}">`));
+    assert.match(res.body, new RegExp(`<span class="govuk-language-navigation__text"\\s+aria-current="true" lang="${lang}">${names[lang]}</span>`));
+    const link = `<a class="govuk-language-navigation__link" href="${path.replace(/[?]/g, '\\?')}\\?lang=${other}" rel="alternate" lang="${other}" hreflang="${other}">${names[other]}`;
+    assert.match(res.body, new RegExp(link), `a switch to ${names[other]}`);
+    const english = /Skip to main content|Council services|Crown copyright|Payment received|Try again|You have tried/;
+    const welsh = /Neidio i’r prif gynnwys|Gwasanaethau’r cyngor|Hawlfraint y Goron|Taliad|Rhowch gynnig|Rydych chi/;
+    if (lang === 'cy') {
+      assert.match(res.body, welsh);
+      assert.doesNotMatch(res.body, english);
+    } else {
+      assert.match(res.body, english);
+      assert.doesNotMatch(res.body, welsh);
+    }
+    assert.equal(res.headers['set-cookie'], undefined, 'a short link sets no cookie, not even to remember a language');
+  };
   const payment = { amount_pence: 7000, reference: 'PCN-AB12345678', description: 'Parking penalty charge AB12345678' };
   const fine = (extra: object = {}) => ({
     template_id: templates.email,
@@ -130,7 +179,8 @@ forEachDialect('pay links and short links', (dialect) => {
     assert.equal(go.headers['set-cookie'], undefined);
     assert.equal(await pay.visit(String(go.headers.location)), 200);
 
-    // Followed again after starting to pay: Pay's address works once, so a new payment.
+    // Followed again after starting to pay, a minute later: Pay's address works once, so a new payment.
+    await aMinuteLater(sent.pay_link.id);
     const again = await click(code);
     assert.equal(again.statusCode, 302);
     assert.equal(pay.payments.length, 2);
@@ -164,6 +214,11 @@ forEachDialect('pay links and short links', (dialect) => {
     assert.match(paidPage.body, /£70\.00/);
     assert.equal(paidPage.headers['set-cookie'], undefined);
     assert.match(paidPage.body, /Parking penalty charge AB12345678 was paid on \d{1,2} [A-Z][a-z]+ \d{4}\./);
+    inLanguage(paidPage, 'en', `/l/${code}`);
+    const welshPaid = await page(`/l/${code}?lang=cy`);
+    assert.equal(welshPaid.statusCode, 200);
+    inLanguage(welshPaid, 'cy', `/l/${code}`);
+    assert.match(welshPaid.body, /Taliad wedi’i dderbyn/);
     assert.equal(pay.payments.length, 2, 'a paid link asks for nothing more');
 
     // Figures: sent, clicked, paid, days to pay.
@@ -280,6 +335,8 @@ forEachDialect('pay links and short links', (dialect) => {
     const wait = await click(code);
     assert.equal(wait.statusCode, 200);
     assert.match(wait.body, /Your payment is being processed/);
+    assert.match(wait.body, /Your payment of £70\.00 for Parking penalty charge AB12345678 is being processed\./);
+    inLanguage(wait, 'en', `/l/${code}`);
     assert.equal(pay.payments.length, count, 'no second payment while one is being processed');
 
     await pay.complete(p.payment_id, 'declined', { webhook: false });
@@ -287,6 +344,7 @@ forEachDialect('pay links and short links', (dialect) => {
     assert.equal(back.statusCode, 200);
     assert.match(back.body, /Your payment was not taken/);
     assert.match(back.body, new RegExp(`href="/l/${code}"`));
+    inLanguage(back, 'en', `/l/${code}/return`);
 
     const retry = await click(code);
     const q = pay.payments.at(-1);
@@ -460,5 +518,161 @@ forEachDialect('pay links and short links', (dialect) => {
     const r = await notification(sent.reminders[0].id);
     assert.equal(r.status, 'delivered');
     assert.ok(r.body.includes(sent.pay_link.url));
+  });
+  test('a pay link sent in Welsh: every page in Welsh, with a switch to English that works and sets no cookie', async () => {
+    const res = await send('email', fine({ language: 'cy' }));
+    assert.equal(res.statusCode, 201, res.body);
+    const sent = res.json();
+    const code = CODE_URL.exec(sent.pay_link.url)?.[1] as string;
+    assert.equal(pay.payments.at(-1)?.language, 'cy', 'GOV.UK Pay’s own pages are in Welsh too');
+
+    // Being processed.
+    const go = await click(code);
+    const p = pay.payments.find((x) => go.headers.location === `${pay.url}/secure/${x.token}`);
+    assert.ok(p);
+    await pay.visit(String(go.headers.location));
+    pay.submit(p.payment_id);
+    const wait = await click(code);
+    assert.equal(wait.statusCode, 200);
+    inLanguage(wait, 'cy', `/l/${code}`);
+    assert.match(wait.body, /<h1 class="govuk-heading-l">Mae eich taliad yn cael ei brosesu<\/h1>/);
+    assert.match(wait.body, /Mae eich taliad o £70\.00 am Parking penalty charge AB12345678 yn cael ei brosesu\./);
+    assert.match(wait.body, /<title>Mae eich taliad yn cael ei brosesu – Gwasanaethau’r cyngor<\/title>/);
+    const english = await page(`/l/${code}?lang=en`);
+    assert.equal(english.statusCode, 200);
+    inLanguage(english, 'en', `/l/${code}`);
+    assert.match(english.body, /Your payment of £70\.00 for Parking penalty charge AB12345678 is being processed\./);
+
+    // Not taken: Pay's return page, and its switch.
+    await pay.complete(p.payment_id, 'declined', { webhook: false });
+    const back = await page(`/l/${code}/return`);
+    assert.equal(back.statusCode, 200);
+    inLanguage(back, 'cy', `/l/${code}/return`);
+    assert.match(back.body, /Ni chafodd eich taliad ei gymryd/);
+    assert.match(back.body, /Ni chymerwyd unrhyw arian am Parking penalty charge AB12345678 \(£70\.00\)\./);
+    assert.match(back.body, new RegExp(`href="/l/${code}"[^>]*>\\s*Rhowch gynnig arall arni`));
+    const backEnglish = await page(`/l/${code}/return?lang=en`);
+    inLanguage(backEnglish, 'en', `/l/${code}/return`);
+    assert.match(backEnglish.body, /Your payment was not taken/);
+    // Trying again from the English page stays in English, by the link rather than a cookie.
+    assert.match(backEnglish.body, new RegExp(`href="/l/${code}\\?lang=en"[^>]*>\\s*Try again`));
+
+    // Too many tries: a declined payment does not hold the next back, but a second within the minute is refused.
+    const retry = await click(code);
+    assert.equal(retry.statusCode, 302);
+    const q = pay.payments.at(-1);
+    assert.ok(q && retry.headers.location === `${pay.url}/secure/${q.token}`);
+    assert.equal(q.language, 'cy');
+    const count = pay.payments.length;
+    const soon = await click(code);
+    assert.equal(soon.statusCode, 429);
+    inLanguage(soon, 'cy', `/l/${code}`);
+    assert.match(soon.body, /Rydych chi wedi ceisio talu gormod o weithiau/);
+    assert.match(soon.body, /Arhoswch funud, yna rhowch gynnig arall arni\./);
+    const soonEnglish = await page(`/l/${code}?lang=en`);
+    assert.equal(soonEnglish.statusCode, 429);
+    inLanguage(soonEnglish, 'en', `/l/${code}`);
+    assert.match(soonEnglish.body, /Wait a minute, then try again\./);
+    assert.equal(pay.payments.length, count, 'no payment made while refused');
+
+    // Paid, on a date in Welsh.
+    await pay.visit(String(retry.headers.location));
+    assert.equal(await pay.complete(q.payment_id, 'success'), 200);
+    const paid = await click(code);
+    assert.equal(paid.statusCode, 200);
+    inLanguage(paid, 'cy', `/l/${code}`);
+    assert.match(paid.body, /Taliad wedi’i dderbyn/);
+    const months = 'Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref|Tachwedd|Rhagfyr';
+    assert.match(paid.body, new RegExp(`Talwyd Parking penalty charge AB12345678 ar \\d{1,2} (${months}) \\d{4}\\.`));
+    assert.match(paid.body, /Does dim angen i chi wneud unrhyw beth arall\./);
+    const paidEnglish = await page(`/l/${code}?lang=en`);
+    inLanguage(paidEnglish, 'en', `/l/${code}`);
+    assert.match(paidEnglish.body, /Parking penalty charge AB12345678 was paid on \d{1,2} [A-Z][a-z]+ \d{4}\./);
+    // A language that is not offered is ignored: the link's own is used.
+    inLanguage(await page(`/l/${code}?lang=fr`), 'cy', `/l/${code}`);
+  });
+
+  test('the 11th payment for a link in a day, and a second within a minute, are refused with a page and make no Pay payment', async () => {
+    await awayFromMidnight();
+    const sent = (await send('email', fine())).json();
+    const code = CODE_URL.exec(sent.pay_link.url)?.[1] as string;
+    const id = sent.pay_link.id;
+    const before = pay.payments.length;
+    // The payment made with the message is the day's first; following the link takes it.
+    assert.equal((await click(code)).statusCode, 302);
+    assert.equal(pay.payments.length, before);
+
+    const soon = await click(code);
+    assert.equal(soon.statusCode, 429);
+    inLanguage(soon, 'en', `/l/${code}`);
+    assert.match(soon.body, /<h1 class="govuk-heading-l">You have tried to pay too many times<\/h1>/);
+    assert.match(soon.body, /Wait a minute, then try again\./);
+    const wait = Number(soon.headers['retry-after']);
+    assert.ok(wait >= 1 && wait <= 60, String(wait));
+    assert.equal(pay.payments.length, before, 'a second within the minute makes no payment');
+
+    for (let n = 2; n <= PAYMENTS_PER_LINK_PER_DAY; n++) {
+      await aMinuteLater(id);
+      const go = await click(code);
+      assert.equal(go.statusCode, 302, `payment ${n}`);
+      assert.equal(go.headers.location, `${pay.url}/secure/${pay.payments.at(-1)?.token}`);
+    }
+    assert.equal(pay.payments.length, before + PAYMENTS_PER_LINK_PER_DAY - 1);
+
+    await aMinuteLater(id);
+    const eleventh = await click(code);
+    assert.equal(eleventh.statusCode, 429);
+    inLanguage(eleventh, 'en', `/l/${code}`);
+    assert.match(eleventh.body, /You have tried to pay too many times/);
+    assert.match(eleventh.body, /You have tried to pay for Parking penalty charge AB12345678 \(£70\.00\) too many times today\./);
+    assert.match(eleventh.body, /Try again tomorrow, or contact the council\./);
+    const untilTomorrow = Number(eleventh.headers['retry-after']);
+    assert.ok(untilTomorrow > 0 && untilTomorrow <= 25 * 3600, String(untilTomorrow));
+    assert.equal(eleventh.headers['cache-control'], 'no-store');
+    const welsh = await page(`/l/${code}?lang=cy`);
+    assert.equal(welsh.statusCode, 429);
+    inLanguage(welsh, 'cy', `/l/${code}`);
+    assert.match(welsh.body, /Rhowch gynnig arall arni yfory, neu cysylltwch â’r cyngor\./);
+    const refused = await t.services.payments.follow(code);
+    assert.ok('page' in refused && refused.page === 'too-many' && refused.limit === 'day');
+    assert.equal(refused.refusal.code, 'PAY_LINK_TOO_MANY_PAYMENTS');
+    assert.equal(refused.refusal.status, 429);
+    assert.equal(pay.payments.length, before + PAYMENTS_PER_LINK_PER_DAY - 1, 'the 11th makes no Pay payment');
+    const rows = await paymentRows(id);
+    assert.equal(rows.length, PAYMENTS_PER_LINK_PER_DAY);
+    assert.ok(rows.every((r) => !r.payment_id.startsWith('creating')));
+
+    // The count is by London day: yesterday's payments leave today's ten free.
+    await t.services.db.k
+      .updateTable('pay_payments')
+      .set({ created_at: new Date(londonDayStart(new Date()).getTime() - 60_000) })
+      .where('pay_link_id', '=', id)
+      .execute();
+    const nextDay = await click(code);
+    assert.equal(nextDay.statusCode, 302);
+    assert.equal(pay.payments.length, before + PAYMENTS_PER_LINK_PER_DAY);
+  });
+
+  test('followers at the same moment make one payment between them; a payment Pay refuses gives its place back', async () => {
+    const sent = (await send('email', fine())).json();
+    const code = CODE_URL.exec(sent.pay_link.url)?.[1] as string;
+    const id = sent.pay_link.id;
+    assert.equal((await click(code)).statusCode, 302);
+    await aMinuteLater(id);
+    const before = pay.payments.length;
+    const all = await Promise.all(Array.from({ length: 12 }, () => click(code)));
+    assert.deepEqual(all.map((r) => r.statusCode).sort(), [302, ...Array(11).fill(429)]);
+    assert.equal(pay.payments.length, before + 1);
+
+    await aMinuteLater(id);
+    pay.minimumAmount = 1_000_000;
+    const refused = await click(code);
+    pay.minimumAmount = 1;
+    assert.equal(refused.statusCode, 400);
+    assert.equal(pay.payments.length, before + 1);
+    const rows = await paymentRows(id);
+    assert.equal(rows.length, 2, 'the place held for the refused payment was given back');
+    assert.ok(rows.every((r) => r.status !== 'creating'));
+    assert.equal((await click(code)).statusCode, 302, 'and the link still works');
   });
 });
