@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { originOf as origin } from '../../platform/audit/origin.js';
 import { newId } from '../../platform/ids.js';
 import { ProblemResponses } from '../../platform/web/openapi.js';
 import { contextErrors } from './context.errors.js';
@@ -90,7 +91,6 @@ function sendEntities(reply: FastifyReply, dialect: Dialect, contextUrl: string,
   return reply.send(Array.isArray(body) ? body.map(render) : render(body));
 }
 
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const entityIdOf = (r: FastifyRequest) => (r.params as { entityId: string }).entityId;
 
 function bodyOf(request: FastifyRequest): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import type { Actor } from '../../platform/auth/actor.js';
+import type { Origin } from '../../platform/audit/origin.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db } from '../../platform/db/database.js';
 import { isUniqueViolation } from '../../platform/db/dialect.js';
@@ -38,10 +39,7 @@ import {
   urn,
 } from './smart-data-models.js';
 
-export interface Origin {
-  ip?: string;
-  requestId?: string;
-}
+export type { Origin } from '../../platform/audit/origin.js';
 
 /** Who is asking, and whether they may see residents' homes. */
 export interface Viewer {

@@ -6,7 +6,8 @@ import type { UploadedFile } from '../../platform/web/forms.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
 import { BUILTIN_DECODERS } from '../telemetry/index.js';
 import { estateErrors } from './estate.errors.js';
-import { filterFrom, origin, type EstateRouteDeps } from './estate.routes.js';
+import { filterFrom, type EstateRouteDeps } from './estate.routes.js';
+import { originOf as origin } from '../../platform/audit/origin.js';
 import {
   AREA_KINDS,
   CONNECTIVITY_STATUS_NAMES,

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { originOf as origin } from '../../platform/audit/origin.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
@@ -39,7 +40,6 @@ import type { EstateService } from './estate.service.js';
 export type EstateRouteDeps = { estate: EstateService; config: Pick<Config, 'importBodyLimit' | 'mapTileUrl' | 'mapAttribution'> };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-export const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const TAGS = ['estate'];
 const NotFound = { 404: ProblemResponses[400] };
 

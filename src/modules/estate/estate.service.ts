@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Origin } from '../../platform/audit/origin.js';
 import { type Actor, can } from '../../platform/auth/actor.js';
 import { hashToken, safeEqual } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
@@ -33,10 +34,7 @@ import { bboxAround, distanceMetres } from './geo.js';
 import { connectivityRow, isPersonalType, isUuidLike, normalisePostcode, toDeviceView, toProfile, toSiteView } from './mapping.js';
 import { BUILT_IN_PROFILES } from './profiles.js';
 
-export interface Origin {
-  ip?: string;
-  requestId?: string;
-}
+export type { Origin } from '../../platform/audit/origin.js';
 
 export interface EstateOptions {
   /** runs long CSV imports in the background */

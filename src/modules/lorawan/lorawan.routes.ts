@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { originOf as origin } from '../../platform/audit/origin.js';
 import { AppError, type FieldError } from '../../platform/errors.js';
 import { readForm } from '../../platform/web/forms.js';
 import { Problem, ProblemResponses } from '../../platform/web/openapi.js';
@@ -12,7 +13,6 @@ const VIEWS = 'modules/lorawan/views';
 export const TTS_PATH = '/api/v1/lorawan/tts/uplink';
 export const CHIRPSTACK_PATH = '/api/v1/lorawan/chirpstack';
 
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function lorawanRoutes(deps: { lorawan: LorawanService; estate: EstateService; publicUrl: string }) {

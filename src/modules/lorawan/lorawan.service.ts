@@ -1,4 +1,5 @@
 import { Counter, register } from 'prom-client';
+import type { Origin } from '../../platform/audit/origin.js';
 import type { Actor } from '../../platform/auth/actor.js';
 import { hashToken, randomToken } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
@@ -18,10 +19,7 @@ const CACHE_MS = 30_000;
 const DEV_EUI = /^[0-9A-Fa-f]{16}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-export interface Origin {
-  ip?: string;
-  requestId?: string;
-}
+export type { Origin } from '../../platform/audit/origin.js';
 
 /** One uplink, whichever network server sent it. */
 export interface Uplink {

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { originOf as origin } from '../../platform/audit/origin.js';
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -165,7 +166,6 @@ export const PROVIDER_KIND_FORMS: Record<ProviderKind, { text: string; hint: str
   },
 };
 
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const query = (r: FastifyRequest) => (r.query ?? {}) as Record<string, unknown>;
 const param = (r: FastifyRequest, name: string) => String((r.params as Record<string, string>)[name] ?? '');
 /** One value of a form or query field as text (the first, when it was sent more than once). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Origin } from '../../platform/audit/origin.js';
 import type { Actor } from '../../platform/auth/actor.js';
 import { seal, unseal } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
@@ -36,10 +37,7 @@ export const CHANGED_EVENT = 'messaging.changed';
 /** The template id precompiled letters carry (they have none). */
 export const PRECOMPILED_TEMPLATE = '00000000-0000-0000-0000-000000000000';
 
-export interface Origin {
-  ip?: string;
-  requestId?: string;
-}
+export type { Origin } from '../../platform/audit/origin.js';
 
 export interface CallbackInput {
   url: string | null;

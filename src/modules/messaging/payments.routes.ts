@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { originOf as origin } from '../../platform/audit/origin.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldError } from '../../platform/errors.js';
 import { keepRawJson } from '../../platform/web/raw-json.js';
@@ -24,7 +25,6 @@ const read = { permission: 'messages:read' };
 const link = { public: true, page: 'portal' as const };
 /** GOV.UK Pay calls its webhook with no session or key: each message is signed (Pay-Signature). */
 const signed = { public: true, csrf: false as const, rateLimit: { max: 60_000, timeWindow: '1 minute' } };
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 40 }) }, { additionalProperties: false });
 const PAGE = 'modules/messaging/views/pay-link.njk';
 const SUMMARY_DAYS = 90;

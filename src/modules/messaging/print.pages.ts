@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { originOf } from '../../platform/audit/origin.js';
 import { can } from '../../platform/auth/actor.js';
 import { AppError } from '../../platform/errors.js';
 import type { PrintBatches, PrintBatchView } from './print.js';
@@ -35,7 +36,7 @@ export function printPages(deps: { print: PrintBatches }) {
     app.post('/console/messaging/print/:id/dispatched', { config: managePage, schema: { hide: true } }, async (request, reply) => {
       const id = (request.params as { id: string }).id;
       try {
-        await print.dispatched(request.actor, id, { ip: request.ip, requestId: request.id });
+        await print.dispatched(request.actor, id, originOf(request));
       } catch (err) {
         if (err instanceof AppError && (err.code === 'PRINT_BATCH_DISPATCHED' || err.code === 'PRINT_BATCH_NOT_READY')) return showBatch(request, reply, print, err.message, 409);
         throw err;

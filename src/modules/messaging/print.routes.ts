@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { originOf as origin } from '../../platform/audit/origin.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Problem, ProblemResponses } from '../../platform/web/openapi.js';
 import type { Download, PrintBatches } from './print.js';
 
 const TAGS = ['messaging'];
 const manage = { permission: 'messaging:manage' };
 const read = { permission: 'messages:read' };
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 40 }) }, { additionalProperties: false });
 const NotFound = { 404: Problem };
 

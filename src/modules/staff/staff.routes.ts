@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { originOf as origin } from '../../platform/audit/origin.js';
 import { allPermissions, permissionDescription, ROLE_DESCRIPTIONS, STAFF_ROLES } from '../../platform/auth/roles.js';
 import { AppError, type FieldError } from '../../platform/errors.js';
 import { readForm } from '../../platform/web/forms.js';
@@ -28,7 +29,6 @@ export function keyToApi(k: KeyRow) {
   };
 }
 
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const asList = (v: unknown): string[] => (v === undefined || v === '' ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 const VIEWS = 'modules/staff/views';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Origin } from '../../platform/audit/origin.js';
 import type { Actor } from '../../platform/auth/actor.js';
 import { checkPasswordStrength, formatKey } from '../../platform/auth/auth.service.js';
 import { isPermission } from '../../platform/auth/roles.js';
@@ -12,10 +13,7 @@ import { staffErrors } from './staff.errors.js';
 import { type KeyRow, StaffRepository, type UserWithRoles } from './staff.repository.js';
 import type { KeyCreate, UserCreate, UserUpdate } from './staff.schema.js';
 
-export interface Origin {
-  ip?: string;
-  requestId?: string;
-}
+export type { Origin } from '../../platform/audit/origin.js';
 
 const TWO_YEARS_MS = 2 * 366 * 24 * 3_600_000;
 const PREFIX_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
