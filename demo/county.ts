@@ -53,9 +53,10 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   for (const person of DEMO_STAFF) {
     await services.staff.createUser(actor, { ...person, password: DEMO_PASSWORD });
   }
+  // The estate first: residents' homes are placed in its wards and subscribe to its schools and libraries.
+  const estate = options.estate === false ? undefined : await loadEstate(services.estate, actor, DEMO_SEED);
   const messaging = options.messaging === false ? undefined : await loadMessaging(services, actor, DEMO_SEED);
-  if (options.estate === false) return { messaging };
-  const estate = await loadEstate(services.estate, actor, DEMO_SEED);
+  if (!estate) return { messaging };
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
   writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);
   return { estate, devicesFile, messaging };

@@ -1,11 +1,14 @@
+import type { SiteView } from '../src/modules/estate/index.js';
+import type { ResidentView, SubscriptionInput } from '../src/modules/residents/index.js';
 import type { Actor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
-import { ENGLISH_STREETS, WELSH_STREETS, wealdmoorGeography } from './geography.js';
+import { distanceKm, ENGLISH_STREETS, pointInWard, WELSH_STREETS, wealdmoorGeography } from './geography.js';
 import { Random } from './random.js';
 
 /**
  * Wealdmoor's messaging: four services with their templates (English and Welsh), a few hundred
- * fictional residents with mixed channels, languages and quiet hours, and some messages already
+ * fictional residents with mixed channels, languages and quiet hours, each with a home in their
+ * town's ward and a few subscriptions (when the estate is loaded first), and some messages already
  * sent, so the development inbox and the dashboards have something in them. No provider is set
  * up: everything goes to the development inbox, and nothing leaves the machine.
  */
@@ -13,6 +16,7 @@ export interface LoadedMessaging {
   services: number;
   templates: number;
   residents: number;
+  subscriptions: number;
   sent: number;
   /** a live key for the libraries service, for trying Notify's clients against the demo */
   librariesKey: string;
@@ -92,11 +96,15 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
   await tpl(waste.id, { name: 'Collection moved (text)', type: 'sms', body: 'Your ((bin)) collection moves from ((old)) to ((new)) this week.' });
   await tpl(waste.id, { name: 'Collection moved (email)', type: 'email', subject: 'Your bin collection day has changed', body: 'Your ((bin)) collection moves from ((old)) to ((new)) this week.' });
 
-  // Residents: mixed channels, some in Welsh, some with quiet hours.
+  // Residents: mixed channels, some in Welsh, some with quiet hours, a home in their town's ward.
   const geo = wealdmoorGeography(seed);
+  const homes = random.fork('homes');
+  const places = await demoPlaces(services);
   const residents: string[] = [];
+  const wanted: { residentId: string; input: SubscriptionInput }[] = [];
   for (let i = 0; i < DEMO_RESIDENTS; i++) {
     const town = random.weighted(geo.towns, (t) => t.weight);
+    const home = pointInWard(homes, geo.wards.find((w) => w.town === town) ?? geo.wards[0], 1.5);
     const welsh = random.chance(town.welsh * 0.8);
     const name = `${random.pick(FIRST)} ${random.pick(LAST)}`;
     const street = random.pick(welsh ? WELSH_STREETS : ENGLISH_STREETS);
@@ -121,9 +129,18 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
       largePrint: random.chance(0.05),
       ...(random.chance(0.3) ? { quietFrom: '21:00', quietTo: '08:00' } : {}),
       preferences: { '*': channels, ...(random.chance(0.3) ? { [random.pick(TOPICS)]: ['sms'] } : {}) },
+      postcode,
+      location: home,
     });
     residents.push(r.id);
+    for (const input of demoSubscriptions(homes, r, places)) wanted.push({ residentId: r.id, input });
   }
+  // Made a few at a time: on PostgreSQL, several connections share the work.
+  const subscribe = async () => {
+    for (let next = wanted.shift(); next; next = wanted.shift()) await services.residents.subscribe(actor, next.residentId, next.input);
+  };
+  const subscriptions = wanted.length;
+  await Promise.all(Array.from({ length: 8 }, subscribe));
 
   // Some messages already on their way, through the same paths as any other.
   const key = (serviceId: string, keyType: 'normal' | 'test') => ({ ...actor, type: 'service' as const, serviceId, keyType, id: null });
@@ -162,5 +179,44 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
   sent += 200;
 
   const { apiKey } = await m.createKey(actor, libraries.id, { name: 'demo library system', keyType: 'normal' });
-  return { services: 4, templates: 10, residents: residents.length, sent, librariesKey: apiKey, librariesBookReadyTemplate: bookReady.sms };
+  return { services: 4, templates: 10, residents: residents.length, subscriptions, sent, librariesKey: apiKey, librariesBookReadyTemplate: bookReady.sms };
+}
+
+interface DemoPlaces {
+  wards: string[];
+  schools: SiteView[];
+  libraries: SiteView[];
+}
+
+/** The estate's wards, schools and libraries, if the estate is loaded (none when it is not). */
+async function demoPlaces(services: Services): Promise<DemoPlaces> {
+  const [areas, schools, libraries] = await Promise.all([
+    services.residents.areas(),
+    services.estate.listSites({ type: 'school', limit: 1000 }),
+    services.estate.listSites({ type: 'library', limit: 1000 }),
+  ]);
+  return { wards: areas.map((a) => a.id), schools, libraries };
+}
+
+/**
+ * A few subscriptions for a demo resident: bin collections where they live, closures at the
+ * nearest school or reservations at the nearest library, air quality in a ward, roadworks near home.
+ */
+function demoSubscriptions(rng: Random, resident: ResidentView, places: DemoPlaces): SubscriptionInput[] {
+  const home = resident.location as { lat: number; lon: number };
+  const nearest = (sites: SiteView[]) => {
+    let best: SiteView | undefined;
+    for (const s of sites) if (s.lat !== null && s.lon !== null && (!best || distanceKm(home, { lat: s.lat, lon: s.lon }) < distanceKm(home, best as { lat: number; lon: number }))) best = s;
+    return best;
+  };
+  const wanted: SubscriptionInput[] = [];
+  // Without the estate there are no wards, schools or libraries: only a radius can be followed.
+  if (resident.areaId) wanted.push({ topic: 'bin-collections', kind: 'home' });
+  const school = rng.chance(0.5) ? nearest(places.schools) : undefined;
+  if (school) wanted.push({ topic: 'school-closures', kind: 'site', siteId: school.id });
+  const library = rng.chance(0.3) ? nearest(places.libraries) : undefined;
+  if (library) wanted.push({ topic: 'library-reservations', kind: 'site', siteId: library.id });
+  if (places.wards.length && rng.chance(0.4)) wanted.push({ topic: 'air-quality', kind: 'area', areaId: rng.pick(places.wards) });
+  if (rng.chance(0.3)) wanted.push({ topic: 'roadworks', kind: 'radius', radiusMetres: rng.pick([500, 1000, 2000, 5000]) });
+  return wanted;
 }

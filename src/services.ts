@@ -84,7 +84,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   };
   // Registers the delivery-status callback job.
   new Callbacks(messaging, jobs, config.secret, log);
-  const residents = new ResidentsService(db, audit);
+  const residents = new ResidentsService(db, audit, estate);
   const residentSending = new ResidentSending(messaging, residents, notify);
   // A status change calls for a callback (services that asked) and, for a resident, their next channel:
   // both durable jobs, queued in the transaction that records the status where delivery records it.
@@ -98,7 +98,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const receipts = new ReceiptsService(messaging, db, audit, config.secret, config.publicUrl, log);
   const inboundCallbacks = new InboundCallbacks(messaging, jobs, config.secret, log);
   receipts.onTextsReceived = (texts) => inboundCallbacks.received(texts);
-  const campaigns = new Campaigns(db, audit, messaging, jobs);
+  const campaigns = new Campaigns(db, audit, messaging, jobs, residents);
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   jobs.register('messaging.poll_receipts', async () => {

@@ -1,5 +1,8 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db/database.js';
+import { toJson } from '../../platform/db/dialect.js';
+
+const jsonOrNull = (v: unknown) => (v === null || v === undefined ? null : toJson(v));
 
 export interface CampaignsTable {
   id: string;
@@ -17,6 +20,15 @@ export interface CampaignsTable {
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
+  /** residents subscribed to a topic in areas or at sites; null for a file of recipients */
+  audience_json: { topic: string; areaIds: string[]; siteIds: string[] } | null;
+  /** an audience campaign's template and version for each channel it may go on */
+  templates_json: Partial<Record<string, { id: string; version: number }>> | null;
+  /** the values every message of an audience campaign shares */
+  personalisation_json: Record<string, string> | null;
+  is_urgent: boolean;
+  /** residents of the audience reached on none of the campaign's channels: no message made */
+  skipped_count: number;
 }
 
 export interface CampaignFilesTable {
@@ -36,7 +48,10 @@ export class CampaignsRepository {
   constructor(private readonly db: Db) {}
 
   async insert(row: CampaignsTable, csv: string, ex: Executor): Promise<void> {
-    await ex.insertInto('campaigns').values(row).execute();
+    await ex
+      .insertInto('campaigns')
+      .values({ ...row, audience_json: jsonOrNull(row.audience_json), templates_json: jsonOrNull(row.templates_json), personalisation_json: jsonOrNull(row.personalisation_json) } as never)
+      .execute();
     await ex.insertInto('campaign_files').values({ campaign_id: row.id, csv }).execute();
   }
 
@@ -82,7 +97,9 @@ export class CampaignsRepository {
   async release(id: string, now: Date, ratePerMinute: number | null, ex: Executor): Promise<void> {
     const held = (q: any) => q.where('campaign_id', '=', id).where('status', '=', 'created').where('next_attempt_at', 'is', null);
     if (!ratePerMinute) {
-      await held(ex.updateTable('notifications').set({ next_attempt_at: now })).execute();
+      // A resident's quiet hours (scheduled_for_at) still hold after a pause.
+      const at = this.db.dialect === 'sqlite' ? now.getTime() : now;
+      await held(ex.updateTable('notifications').set({ next_attempt_at: sql<Date>`CASE WHEN scheduled_for_at > ${at} THEN scheduled_for_at ELSE ${at} END` })).execute();
       return;
     }
     const first = await held(ex.selectFrom('notifications').select((e: any) => e.fn.min('row_number').as('n'))).executeTakeFirst();

@@ -11,6 +11,10 @@ import type { NotificationsTable, TemplateRow } from './messaging.repository.js'
 import { type MessagingService, notificationRow, type Origin } from './messaging.service.js';
 import { checkEmail, checkPhone } from './recipients.js';
 import { addressLinesFromPersonalisation, checkPostalAddress, placeholderKey, placeholders, SMS_CHAR_COUNT_LIMIT } from './render/index.js';
+import type { ResidentsService, ResidentView } from '../residents/index.js';
+import { quietUntil } from '../residents/index.js';
+import type { Channel } from './messaging.schema.js';
+import { channelChain, contactFor, numbersOf } from './resident-sending.js';
 
 export const EXPAND_JOB = 'messaging.campaign_expand';
 /** Rows made into notifications per transaction. */
@@ -18,13 +22,34 @@ export const CHUNK = 5000;
 export const MAX_ROWS = 1_000_000;
 const MAX_REPORTED = 100;
 
+/** Residents subscribed to a topic in any of some areas or at any of some sites. */
+export interface CampaignAudience {
+  topic: string;
+  areaIds?: string[];
+  siteIds?: string[];
+}
+
+/**
+ * A campaign is either a file of recipients for one template (`templateId`, `csv`), or an
+ * audience of residents (`audience`, `templates`), each sent on the channel they prefer for the
+ * topic, in their language, with the values in `personalisation` and their own ((name)).
+ */
 export interface CampaignInput {
-  templateId: string;
   name: string;
-  csv: string;
   /** messages a minute; none: as fast as delivery goes */
   ratePerMinute?: number;
+  templateId?: string;
+  csv?: string;
+  audience?: CampaignAudience;
+  /** a template for each channel the messages may go on */
+  templates?: Partial<Record<Channel, string>>;
+  personalisation?: Record<string, string>;
+  /** urgent messages (a school closed today) are not held by residents' quiet hours */
+  urgent?: boolean;
 }
+
+/** What an audience campaign needs of the residents module. */
+export type CampaignResidents = Pick<ResidentsService, 'channelsFor' | 'audienceIds' | 'getMany'>;
 
 export interface CampaignView {
   id: string;
@@ -43,6 +68,13 @@ export interface CampaignView {
   finishedAt: Date | null;
   /** notifications by status */
   progress: Record<string, number>;
+  /** an audience campaign's residents, templates by channel, shared values and urgency; null for a file */
+  audience: { topic: string; areaIds: string[]; siteIds: string[] } | null;
+  templates: Partial<Record<string, { id: string; version: number }>> | null;
+  personalisation: Record<string, string> | null;
+  urgent: boolean;
+  /** residents reached on none of the campaign's channels (no contact point, or opted out) */
+  skippedCount: number;
 }
 
 const RECIPIENT_COLUMN: Record<string, string> = { email: 'email address', sms: 'phone number', voice: 'phone number', rcs: 'phone number' };
@@ -68,6 +100,7 @@ export class Campaigns {
     private readonly audit: AuditService,
     private readonly messaging: MessagingService,
     private readonly jobs: JobQueue,
+    private readonly residents: CampaignResidents,
   ) {
     this.repo = new CampaignsRepository(db);
     jobs.register(EXPAND_JOB, (p: { id: string }) => this.expand(p.id), { maxAttempts: 10 });
@@ -76,11 +109,14 @@ export class Campaigns {
   /** Checks the file against the template; saves a draft only when every row is right. */
   async create(actor: Actor, serviceId: string, input: CampaignInput, origin: Origin = {}): Promise<CampaignView> {
     const service = await this.messaging.getService(serviceId);
+    if (input.audience) return this.createForAudience(actor, service, input, input.audience, origin);
+    if (!input.templateId || !input.csv || input.templates) throw messagingErrors.CAMPAIGN_INVALID('Give either a template and a file of recipients, or an audience and a template for each channel.');
     const template = await this.messaging.getTemplate(input.templateId);
     if (template.service_id !== service.id) throw messagingErrors.TEMPLATE_NOT_FOUND();
     const file = this.check(template, input.csv, service);
     const now = new Date();
     const row: CampaignsTable = {
+      ...NOT_AN_AUDIENCE,
       id: newId(),
       service_id: service.id,
       template_id: template.id,
@@ -98,13 +134,102 @@ export class Campaigns {
       updated_at: now,
     };
     await this.db.transaction(async (trx) => {
-      await this.repo.insert(row, input.csv, trx);
+      await this.repo.insert(row, input.csv as string, trx);
       await this.audit.record(
         { actor, action: 'messaging.campaign_create', summary: `Checked ${file.count} recipients for campaign ${row.name}`, targetType: 'campaign', targetId: row.id, ...origin },
         trx,
       );
     });
     return this.get(row.id);
+  }
+
+  /**
+   * An audience campaign: every template checked (its service, its channel, the values it needs),
+   * then the residents the audience comes to are fixed, in order, as the campaign's list; a
+   * draft waits to be started like any other.
+   */
+  private async createForAudience(actor: Actor, service: { id: string; name: string }, input: CampaignInput, audience: CampaignAudience, origin: Origin): Promise<CampaignView> {
+    if (input.csv || input.templateId) throw messagingErrors.CAMPAIGN_INVALID('Give either a template and a file of recipients, or an audience and a template for each channel, not both.');
+    const templates = await this.audienceTemplates(service.id, input.templates ?? {}, input.personalisation ?? {});
+    const target = { topic: audience.topic, areaIds: [...new Set(audience.areaIds ?? [])], siteIds: [...new Set(audience.siteIds ?? [])] };
+    const ids: string[] = [];
+    for await (const page of this.residents.audienceIds(target)) {
+      for (const id of page) ids.push(id);
+      if (ids.length > MAX_ROWS) throw messagingErrors.CAMPAIGN_INVALID(`The audience is more than ${MAX_ROWS} residents: a campaign can have at most ${MAX_ROWS}.`);
+    }
+    if (!ids.length) throw messagingErrors.CAMPAIGN_AUDIENCE_EMPTY();
+    const first = Object.values(templates)[0] as TemplateRow;
+    const now = new Date();
+    const row: CampaignsTable = {
+      id: newId(),
+      service_id: service.id,
+      template_id: first.id,
+      template_version: first.version,
+      name: input.name.trim(),
+      status: 'draft',
+      recipient_count: ids.length,
+      created_count: 0,
+      rate_per_minute: input.ratePerMinute ?? null,
+      scheduled_for_at: null,
+      created_by: actor.label,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      updated_at: now,
+      audience_json: target,
+      templates_json: Object.fromEntries(Object.entries(templates).map(([channel, t]) => [channel, { id: t.id, version: t.version }])),
+      personalisation_json: input.personalisation ?? {},
+      is_urgent: input.urgent ?? false,
+      skipped_count: 0,
+    };
+    await this.db.transaction(async (trx) => {
+      await this.repo.insert(row, ids.join('\n'), trx);
+      await this.audit.record(
+        {
+          actor,
+          action: 'messaging.campaign_create',
+          summary: `Found ${ids.length} residents subscribed to ${target.topic} for campaign ${row.name}`,
+          targetType: 'campaign',
+          targetId: row.id,
+          ...origin,
+        },
+        trx,
+      );
+    });
+    return this.get(row.id);
+  }
+
+  /** Each channel's template: the service's, of that channel, and given every value it needs but the resident's name and address. */
+  private async audienceTemplates(serviceId: string, byChannel: Partial<Record<Channel, string>>, personalisation: Record<string, string>): Promise<Partial<Record<Channel, TemplateRow>>> {
+    const out: Partial<Record<Channel, TemplateRow>> = {};
+    const errors: FieldError[] = [];
+    const given = new Set([
+      ...Object.entries(personalisation)
+        .filter(([, v]) => String(v).trim())
+        .map(([k]) => placeholderKey(k)),
+      'name',
+    ]);
+    for (const [channel, id] of Object.entries(byChannel) as [Channel, string][]) {
+      const template = /^[0-9a-f-]{36}$/i.test(id) ? await this.messaging.currentTemplate(id.toLowerCase()) : undefined;
+      if (!template || template.service_id !== serviceId) {
+        errors.push({ field: `templates.${channel}`, message: 'Choose a template of this service' });
+        continue;
+      }
+      if (template.type !== channel) {
+        errors.push({ field: `templates.${channel}`, message: `Choose a ${channel} template for ${channel}: this one is for ${template.type}` });
+        continue;
+      }
+      const optional = optionalKeys(template);
+      const missing = placeholders([template.subject ?? '', template.body, template.subject_cy ?? '', template.body_cy ?? '']).filter((n) => {
+        const key = placeholderKey(n);
+        return !given.has(key) && !optional.has(key) && !(channel === 'letter' && isAddressKey(key));
+      });
+      if (missing.length) errors.push({ field: `templates.${channel}`, message: `Give a value for ${missing.map((m) => `((${m}))`).join(', ')}: every message needs it` });
+      out[channel] = template;
+    }
+    if (!Object.keys(byChannel).length) errors.push({ field: 'templates', message: 'Choose a template for at least one channel' });
+    if (errors.length) throw messagingErrors.CAMPAIGN_INVALID(errors.map((e) => e.message).join('. '), errors);
+    return out;
   }
 
   async get(id: string): Promise<CampaignView> {
@@ -124,7 +249,8 @@ export class Campaigns {
     const service = await this.messaging.getService(c.serviceId);
     const template = await this.messaging.getTemplate(c.templateId, c.templateVersion);
     const today = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
-    const sent = await this.messaging.repo.countSentSince(service.id, today, template.type);
+    let sent = 0;
+    for (const type of c.templates ? Object.keys(c.templates) : [template.type]) sent += await this.messaging.repo.countSentSince(service.id, today, type);
     if (!scheduledFor && sent + c.recipientCount > service.dailyLimit)
       throw messagingErrors.CAMPAIGN_OVER_DAILY_LIMIT(
         `Sending ${c.recipientCount} messages would take ${service.name} past its daily limit of ${service.dailyLimit} (${sent} sent today). Schedule it for another day or send fewer.`,
@@ -203,46 +329,127 @@ export class Campaigns {
     const first = await this.repo.find(id);
     if (!first || (first.status !== 'sending' && first.status !== 'scheduled')) return;
     if (first.status === 'scheduled') await this.repo.update(id, { status: 'sending', started_at: new Date(), updated_at: new Date() });
-    const csv = await this.repo.file(id);
-    if (csv === undefined) return;
+    const file = await this.repo.file(id);
+    if (file === undefined) return;
     const service = (await this.messaging.serviceForAuth(first.service_id))?.row;
-    const template = await this.messaging.getTemplate(first.template_id, first.template_version);
     if (!service) return;
-    const columns = headerOf(csv).map((h) => h.trim());
-    const recipientAt = recipientIndex(template, columns);
-    const optedOut = template.type === 'email' || template.type === 'letter' ? new Set<string>() : undefined;
+    const make = first.audience_json ? await this.audienceMaker(first, file, service.name) : await this.fileMaker(first, file, service.name);
     const total = first.recipient_count;
-    // One pass over the file, a chunk at a time; started again only if someone else moved the count.
-    let rows = recipientRows(csv);
-    let at = 0;
     for (;;) {
       const c = await this.repo.find(id);
       if (c?.status !== 'sending' || c.created_count >= total) break;
       const start = c.created_count;
-      if (at > start) {
-        rows = recipientRows(csv);
-        at = 0;
-      }
-      for (; at < start; at++) rows.next();
       const end = Math.min(total, start + CHUNK);
       const now = new Date();
-      const made: NotificationsTable[] = [];
-      for (; at < end; at++) made.push(this.notification(c, template, service.name, columns, recipientAt, rows.next().value as string[], at + 1, now));
-      const blocked = optedOut ?? (await this.messaging.repo.optedOut(made.map((n) => n.normalised_to)));
-      for (const n of made) {
-        if (!blocked.has(n.normalised_to)) continue;
-        Object.assign(n, { status: 'permanent-failure', status_reason: 'The recipient opted out: they replied STOP.', next_attempt_at: null, completed_at: now });
-      }
+      const { made, skipped } = await make(c, start, end, now);
       await this.db.transaction(async (trx) => {
         const fresh = await this.repo.find(id, trx);
         if (fresh?.status !== 'sending' || fresh.created_count !== start) return;
         await this.messaging.repo.insertNotifications(made, trx);
         const done = end >= total;
-        await this.repo.update(id, { created_count: end, updated_at: now, ...(done ? { status: 'sent', finished_at: now } : {}) }, trx);
+        await this.repo.update(id, { created_count: end, skipped_count: fresh.skipped_count + skipped, updated_at: now, ...(done ? { status: 'sent', finished_at: now } : {}) }, trx);
         if (done) await this.repo.dropFile(id, trx);
       });
       this.messaging.onQueued();
     }
+  }
+
+  /**
+   * Makes a file's rows start to end into notifications: one pass over the file, started again
+   * only if someone else moved the count.
+   */
+  private async fileMaker(first: CampaignsTable, csv: string, serviceName: string): Promise<ChunkMaker> {
+    const template = await this.messaging.getTemplate(first.template_id, first.template_version);
+    const columns = headerOf(csv).map((h) => h.trim());
+    const recipientAt = recipientIndex(template, columns);
+    const noOptOuts = template.type === 'email' || template.type === 'letter';
+    let rows = recipientRows(csv);
+    let at = 0;
+    return async (c, start, end, now) => {
+      if (at > start) {
+        rows = recipientRows(csv);
+        at = 0;
+      }
+      for (; at < start; at++) rows.next();
+      const made: NotificationsTable[] = [];
+      for (; at < end; at++) made.push(this.notification(c, template, serviceName, columns, recipientAt, rows.next().value as string[], at + 1, now));
+      const blocked = noOptOuts ? new Set<string>() : await this.messaging.repo.optedOut(made.map((n) => n.normalised_to));
+      for (const n of made) {
+        if (!blocked.has(n.normalised_to)) continue;
+        Object.assign(n, { status: 'permanent-failure', status_reason: 'The recipient opted out: they replied STOP.', next_attempt_at: null, completed_at: now });
+      }
+      return { made, skipped: 0 };
+    };
+  }
+
+  /**
+   * Makes residents start to end of an audience campaign's list into notifications, each on the
+   * first channel they prefer for the topic that the campaign has a template for and they can be
+   * reached on, the others kept to fall back on; in their language; held by their quiet hours
+   * unless urgent. A resident reached on none (or erased since) is counted as skipped.
+   */
+  private async audienceMaker(first: CampaignsTable, list: string, serviceName: string): Promise<ChunkMaker> {
+    const ids = list.split('\n');
+    const pinned = Object.entries(first.templates_json ?? {}) as [Channel, { id: string; version: number }][];
+    const templates = new Map<string, TemplateRow>();
+    for (const [channel, t] of pinned) templates.set(channel, await this.messaging.getTemplate(t.id, t.version));
+    const byChannel = Object.fromEntries(pinned.map(([channel, t]) => [channel, t.id])) as Partial<Record<Channel, string>>;
+    const topic = (first.audience_json as { topic: string }).topic;
+    return async (c, start, end, now) => {
+      const residents = await this.residents.getMany(ids.slice(start, end));
+      const optedOut = await this.messaging.repo.optedOut(residents.flatMap(numbersOf));
+      const made: NotificationsTable[] = [];
+      let skipped = end - start - residents.length;
+      const position = new Map(ids.slice(start, end).map((id, i) => [id, start + i + 1]));
+      for (const resident of residents) {
+        const n = this.residentNotification(c, resident, channelChain(this.residents, resident, topic, byChannel, optedOut), templates, serviceName, position.get(resident.id) as number, now);
+        if (n) made.push(n);
+        else skipped++;
+      }
+      return { made, skipped };
+    };
+  }
+
+  private residentNotification(
+    c: CampaignsTable,
+    resident: ResidentView,
+    chain: { channel: Channel; templateId: string }[],
+    templates: Map<string, TemplateRow>,
+    serviceName: string,
+    rowNumber: number,
+    now: Date,
+  ): NotificationsTable | undefined {
+    if (!chain.length) return undefined;
+    const [step, ...rest] = chain;
+    const template = templates.get(step.channel) as TemplateRow;
+    const contact = contactFor(resident, step.channel);
+    if (!contact) return undefined;
+    const personalisation = { ...(c.personalisation_json ?? {}), name: resident.name };
+    const rendered = this.messaging.render(template, personalisation, resident.language, { name: serviceName }, contact.address);
+    if (rendered.problem || rendered.missing.length) return undefined;
+    const row = notificationRow(
+      {
+        serviceId: c.service_id,
+        keyId: null,
+        keyType: 'normal',
+        template,
+        recipient: contact.recipient,
+        normalisedTo: contact.normalised,
+        address: contact.address ?? null,
+        personalisation,
+        rendered,
+        language: resident.language,
+        scheduledFor: c.is_urgent ? null : quietUntil(resident, now),
+        residentId: resident.id,
+        fallback: rest,
+        campaignId: c.id,
+        rowNumber,
+        createdByName: c.created_by,
+      },
+      now,
+    );
+    if (c.rate_per_minute) row.next_attempt_at = new Date(Math.max(row.next_attempt_at?.getTime() ?? now.getTime(), rateSlot(c, rowNumber, now)));
+    return row;
   }
 
   private notification(c: CampaignsTable, template: TemplateRow, serviceName: string, columns: string[], recipientAt: number[], cells: string[], rowNumber: number, now: Date): NotificationsTable {
@@ -278,7 +485,7 @@ export class Campaigns {
       },
       now,
     );
-    if (c.rate_per_minute) row.next_attempt_at = new Date(Math.max(now.getTime(), (c.started_at ?? now).getTime() + Math.floor(((rowNumber - 1) * 60_000) / c.rate_per_minute)));
+    if (c.rate_per_minute) row.next_attempt_at = new Date(rateSlot(c, rowNumber, now));
     return row;
   }
 
@@ -367,6 +574,17 @@ export class Campaigns {
   }
 }
 
+/** Makes rows start to end of a campaign into notifications; `skipped` counts rows that make none. */
+type ChunkMaker = (c: CampaignsTable, start: number, end: number, now: Date) => Promise<{ made: NotificationsTable[]; skipped: number }>;
+
+/** A campaign's fields that a file of recipients leaves empty. */
+const NOT_AN_AUDIENCE = { audience_json: null, templates_json: null, personalisation_json: null, is_urgent: false, skipped_count: 0 };
+
+/** When a rate-limited campaign's row is due: a minute's worth a minute from the start. */
+function rateSlot(c: CampaignsTable, rowNumber: number, now: Date): number {
+  return Math.max(now.getTime(), (c.started_at ?? now).getTime() + Math.floor(((rowNumber - 1) * 60_000) / (c.rate_per_minute as number)));
+}
+
 interface RowPlan {
   columns: string[];
   required: { name: string; at: number }[];
@@ -430,5 +648,10 @@ function toView(r: CampaignsTable, progress: Record<string, number>): CampaignVi
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     progress,
+    audience: r.audience_json,
+    templates: r.templates_json,
+    personalisation: r.personalisation_json,
+    urgent: !!r.is_urgent,
+    skippedCount: r.skipped_count ?? 0,
   };
 }

@@ -23,6 +23,8 @@ export const messagingErrors = defineErrors('messaging', {
   TEMPLATE_INVALID: { status: 400, message: 'The template is not valid. Check the fields named in "errors".' },
   CAMPAIGN_NOT_FOUND: { status: 404, message: 'There is no campaign with that id.' },
   CAMPAIGN_CSV_INVALID: { status: 400, message: 'The file cannot be used for this template. Correct the rows listed and upload it again.' },
+  CAMPAIGN_INVALID: { status: 400, message: 'The campaign cannot be made as asked. Check the fields named in "errors".' },
+  CAMPAIGN_AUDIENCE_EMPTY: { status: 400, message: 'No residents are subscribed to that topic in the areas or at the places chosen, so there is no one to send to.' },
   CAMPAIGN_STATE: { status: 409, message: 'The campaign cannot do that in its present state.' },
   CAMPAIGN_OVER_DAILY_LIMIT: { status: 409, message: 'The campaign would take the service past its daily limit.' },
   PROVIDER_NAME_TAKEN: { status: 409, message: 'A provider already has this name. Choose another.' },

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { originOf as origin } from '../../platform/audit/origin.js';
+import type { FastifyInstance } from 'fastify';
 import { Problem, ProblemResponses } from '../../platform/web/openapi.js';
 import type { CampaignInput, Campaigns } from './campaigns.service.js';
 import type { Delivery } from './delivery.js';
@@ -12,7 +13,6 @@ const TAGS = ['messaging'];
 const manage = { permission: 'messaging:manage' };
 const read = { permission: 'messages:read' };
 const templatesManage = { permission: 'templates:manage' };
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 40 }) }, { additionalProperties: false });
 const KeyParams = Type.Object({ id: Type.String({ maxLength: 40 }), keyId: Type.String({ maxLength: 40 }) }, { additionalProperties: false });
 const Loose = Type.Object({}, { additionalProperties: true });
@@ -256,12 +256,35 @@ export function messagingRoutes(deps: { messaging: MessagingService; delivery: D
   };
 }
 
+const Uuids = (description: string) => Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 500, uniqueItems: true, description }));
 const CampaignCreate = Type.Object(
   {
-    templateId: Type.String({ format: 'uuid' }),
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    csv: Type.String({ minLength: 1, description: 'the recipients: a header row with ‘email address’ or ‘phone number’ (or address lines for letters) and a column per placeholder' }),
     ratePerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    templateId: Type.Optional(Type.String({ format: 'uuid', description: 'a file campaign’s template' })),
+    csv: Type.Optional(
+      Type.String({ minLength: 1, description: 'a file campaign’s recipients: a header row with ‘email address’ or ‘phone number’ (or address lines for letters) and a column per placeholder' }),
+    ),
+    audience: Type.Optional(
+      Type.Object(
+        {
+          topic: Type.String({ minLength: 1, maxLength: 60, description: 'a topic code, like school-closures' }),
+          areaIds: Uuids('areas (wards): residents subscribed to the topic there, for their home, by radius or at a place in it'),
+          siteIds: Uuids('places (a school, a library): residents subscribed to them, or whose radius reaches them'),
+        },
+        { additionalProperties: false, description: 'instead of a file: residents subscribed to a topic, each sent on the channel they prefer, in their language' },
+      ),
+    ),
+    templates: Type.Optional(
+      Type.Object(Object.fromEntries(['email', 'sms', 'voice', 'rcs', 'letter'].map((c) => [c, Type.Optional(Type.String({ format: 'uuid' }))])), {
+        additionalProperties: false,
+        description: 'an audience campaign’s template for each channel it may go on',
+      }),
+    ),
+    personalisation: Type.Optional(
+      Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 2000 }), { description: 'values every message of an audience campaign shares; ((name)) is each resident’s' }),
+    ),
+    urgent: Type.Optional(Type.Boolean({ description: 'an audience campaign that is urgent is not held by residents’ quiet hours' })),
   },
   { additionalProperties: false },
 );
@@ -278,7 +301,7 @@ export function campaignRoutes(deps: { campaigns: Campaigns; importBodyLimit: nu
         bodyLimit: deps.importBodyLimit,
         schema: {
           tags: TAGS,
-          summary: 'Check a recipient file against a template and save it as a draft campaign (nothing is sent until it is started)',
+          summary: 'Check a recipient file against a template, or find an audience of subscribed residents, and save it as a draft campaign (nothing is sent until it is started)',
           params: IdParams,
           body: CampaignCreate,
           response: { ...ProblemResponses, ...NotFound },

@@ -29,7 +29,7 @@ export const FALLBACK_JOB = 'messaging.fallback';
 const FAILED = new Set(['permanent-failure', 'temporary-failure', 'technical-failure']);
 
 /** Where a resident can be reached on a channel, if anywhere. */
-function contactFor(resident: ResidentView, channel: Channel): { recipient: string; normalised: string; address?: string[] } | undefined {
+export function contactFor(resident: ResidentView, channel: Channel): { recipient: string; normalised: string; address?: string[] } | undefined {
   switch (channel) {
     case 'email':
       return resident.email ? { recipient: resident.email, normalised: resident.email } : undefined;
@@ -43,6 +43,28 @@ function contactFor(resident: ResidentView, channel: Channel): { recipient: stri
     case 'letter':
       return resident.address ? { recipient: resident.address[0], normalised: resident.address.join(', ').toLowerCase(), address: resident.address } : undefined;
   }
+}
+
+/** The numbers of a resident's that an opt-out (STOP) can block. */
+export function numbersOf(resident: ResidentView): string[] {
+  return [resident.mobile, resident.landline?.replace(/^\+/, '')].filter((x): x is string => !!x);
+}
+
+/**
+ * The channels to try for a resident, in their order for the topic, kept to those the message
+ * has a template for and the resident can be reached on. Empty: they cannot be reached.
+ */
+export function channelChain(
+  residents: Pick<ResidentsService, 'channelsFor'>,
+  resident: ResidentView,
+  topic: string | undefined,
+  templates: Partial<Record<Channel, string>>,
+  optedOut: Set<string>,
+): { channel: Channel; templateId: string }[] {
+  return residents
+    .channelsFor(resident, topic)
+    .filter((c) => templates[c] && reachable(resident, c, optedOut))
+    .map((channel) => ({ channel, templateId: templates[channel] as string }));
 }
 
 /** A channel the resident has a contact point on and has not opted out of (STOP) on. */
@@ -70,11 +92,8 @@ export class ResidentSending {
     });
     // A team key may only reach the team: residents are not the team.
     if (actor.keyType === 'team') throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
-    const optedOut = await this.messaging.repo.optedOut([resident.mobile, resident.landline?.replace(/^\+/, '')].filter((x): x is string => !!x));
-    const chain = this.residents
-      .channelsFor(resident, req.topic)
-      .filter((c) => req.templates[c] && reachable(resident, c, optedOut))
-      .map((channel) => ({ channel, templateId: req.templates[channel] as string }));
+    const optedOut = await this.messaging.repo.optedOut(numbersOf(resident));
+    const chain = channelChain(this.residents, resident, req.topic, req.templates, optedOut);
     if (!chain.length) throw messagingErrors.NOTIFY_BAD_REQUEST('The resident cannot be reached on any channel this message has a template for');
     const service = actor.serviceId as string;
     // Every template is checked now, so a fallback cannot fail later for a missing placeholder.
@@ -101,7 +120,7 @@ export class ResidentSending {
       if (!failed?.resident_id || !failed.fallback_json?.length || !FAILED.has(failed.status)) return;
       const resident = await this.residents.get(failed.resident_id).catch(() => undefined);
       if (!resident) return;
-      const optedOut = await this.messaging.repo.optedOut([resident.mobile, resident.landline?.replace(/^\+/, '')].filter((x): x is string => !!x));
+      const optedOut = await this.messaging.repo.optedOut(numbersOf(resident));
       const chain = failed.fallback_json.filter((s) => reachable(resident, s.channel as Channel, optedOut));
       if (!chain.length) return;
       try {

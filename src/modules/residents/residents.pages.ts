@@ -1,14 +1,17 @@
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { can } from '../../platform/auth/actor.js';
-import { AppError, type FieldError } from '../../platform/errors.js';
+import type { FieldError } from '../../platform/errors.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
 import type { MessagingService } from '../messaging/index.js';
 import { STATUS_NAMES } from '../messaging/messaging.pages.js';
 import { checkPhone } from '../messaging/recipients.js';
 import { checkPostalAddress } from '../messaging/render/index.js';
 import { CONTACT_CHANNELS, type ContactChannel, ResidentInput, type ResidentView } from './residents.schema.js';
-import { DEFAULT_CHANNELS, type ResidentsService } from './residents.service.js';
+import { fieldErrors, formError, list, origin, param, str } from './residents.forms.js';
+import { DEFAULT_CHANNELS, normalisePostcode, type ResidentsService, UK_BOUNDS } from './residents.service.js';
+import { describeSubscription, subscriptionsPages } from './subscriptions.pages.js';
+import { topicsPages } from './topics.pages.js';
 
 export interface ResidentsPagesDeps {
   residents: ResidentsService;
@@ -26,16 +29,14 @@ const ANY_TOPIC = '*';
 
 export const CHANNEL_NAMES: Record<ContactChannel, string> = { email: 'Email', sms: 'Text message', voice: 'Voice call', rcs: 'RCS message', letter: 'Letter' };
 const ORDINALS = ['1st', '2nd', '3rd', '4th', '5th'];
-const DETAIL_FIELDS = ['name', 'email', 'mobile', 'landline', 'address', 'language', 'accessibility', 'quietFrom', 'quietTo'];
-
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
-const param = (r: FastifyRequest, name: string) => String((r.params as Record<string, string>)[name] ?? '');
-const str = (v: unknown): string => (Array.isArray(v) ? str(v[0]) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : v === undefined || v === null || v === '' ? [] : [str(v)]);
-
-function fieldErrors(fields: FieldError[], names: string[]) {
-  return Object.fromEntries(names.map((f) => [f, errorFor(fields, f)]));
-}
+const FLASHES: Record<string, string> = {
+  created: 'Resident added.',
+  details: 'Details saved.',
+  preferences: 'Channel preferences saved.',
+  subscribed: 'Subscription added.',
+  unsubscribed: 'Subscription removed.',
+};
+const DETAIL_FIELDS = ['name', 'email', 'mobile', 'landline', 'address', 'postcode', 'latitude', 'longitude', 'language', 'accessibility', 'quietFrom', 'quietTo'];
 
 /** Mobiles are kept as 447…; people read and type them as 07… */
 const ukMobile = (m: string | null) => (m?.startsWith('44') ? `0${m.slice(2)}` : (m ?? ''));
@@ -60,12 +61,15 @@ function detailsOf(r: ResidentView): Details {
     accessibility: [r.largePrint ? 'largePrint' : '', r.prefersVoice ? 'prefersVoice' : ''].filter(Boolean).join(','),
     quietFrom: r.quietFrom ?? '',
     quietTo: r.quietTo ?? '',
+    postcode: r.postcode ?? '',
+    latitude: r.location ? String(r.location.lat) : '',
+    longitude: r.location ? String(r.location.lon) : '',
   };
 }
 
 function detailsFrom(body: Record<string, unknown>): Details {
   const d: Record<string, string> = {};
-  for (const f of ['name', 'email', 'mobile', 'landline', 'language', 'quietFrom', 'quietTo']) d[f] = str(body[f]).trim();
+  for (const f of ['name', 'email', 'mobile', 'landline', 'language', 'quietFrom', 'quietTo', 'postcode', 'latitude', 'longitude']) d[f] = str(body[f]).trim();
   d.address = str(body.address).replace(/\r\n?/g, '\n');
   d.accessibility = list(body.accessibility).join(',');
   return d as Details;
@@ -101,8 +105,10 @@ function detailsInput(d: Details): { input: ResidentInput; errors: FieldError[] 
   if (from === undefined) add('quietFrom', 'Enter the time quiet hours start in the 24-hour clock, like 21:00');
   if (to === undefined) add('quietTo', 'Enter the time quiet hours end in the 24-hour clock, like 08:00');
   if (from !== undefined && to !== undefined && !from !== !to) add(from ? 'quietTo' : 'quietFrom', 'Give both the start and the end of quiet hours, or neither');
+  const home = homeInput(d, add);
   const access = d.accessibility.split(',');
   const input: ResidentInput = {
+    ...home,
     name: d.name,
     email: d.email || null,
     mobile: d.mobile || null,
@@ -117,6 +123,23 @@ function detailsInput(d: Details): { input: ResidentInput; errors: FieldError[] 
   if (!errors.length) for (const e of Value.Errors(ResidentInput, input)) add(e.path.split('/')[1] || 'name', `Check the ${e.path.split('/')[1] || 'details'}: it is too long`);
   errors.sort((a, b) => DETAIL_FIELDS.indexOf(a.field) - DETAIL_FIELDS.indexOf(b.field));
   return { input, errors };
+}
+
+/** The home's postcode and point from the form, adding what is wrong with them. */
+function homeInput(d: Details, add: (field: string, message: string) => void): Pick<ResidentInput, 'postcode' | 'location'> {
+  const postcode = d.postcode ? normalisePostcode(d.postcode) : '';
+  if (d.postcode && !postcode) add('postcode', 'Enter a real postcode, like SW1A 1AA');
+  const lat = d.latitude ? Number(d.latitude) : null;
+  const lon = d.longitude ? Number(d.longitude) : null;
+  if (lat !== null && !Number.isFinite(lat)) add('latitude', 'Enter the latitude in degrees, like 52.3061');
+  if (lon !== null && !Number.isFinite(lon)) add('longitude', 'Enter the longitude in degrees, like -2.4457');
+  if ((lat === null) !== (lon === null)) add(lat === null ? 'latitude' : 'longitude', 'Give both the latitude and the longitude of their home, or neither');
+  const b = UK_BOUNDS;
+  const located = lat !== null && lon !== null && Number.isFinite(lat) && Number.isFinite(lon);
+  if (located && !(lat >= b.minLat && lat <= b.maxLat && lon >= b.minLon && lon <= b.maxLon)) {
+    add('latitude', `Enter a point in the UK: latitude from ${b.minLat} to ${b.maxLat}, longitude from ${b.minLon} to ${b.maxLon}`);
+  }
+  return { postcode: postcode || null, location: located ? { lat, lon } : null };
 }
 
 /** The resident as the API's input, to change only their preferences (the service replaces every field it is given). */
@@ -135,11 +158,15 @@ function inputOf(r: ResidentView): ResidentInput {
   };
 }
 
-/** A refusal from the service, as errors on the form's fields; anything else is not the form's to show. */
-function formError(err: unknown, field: string): FieldError[] {
-  if (err instanceof AppError && err.status < 500) return err.fields.length ? err.fields : [{ field, message: err.message }];
-  throw err;
+/** The resident's home in words: postcode, point and the area it lies in. */
+function homeText(r: ResidentView, areaName: string | undefined): string {
+  if (!r.location) return r.postcode ? `${r.postcode} (no location given)` : 'None given';
+  const where = `at ${r.location.lat}, ${r.location.lon}, ${areaName ? `in ${areaName}` : 'in none of the council’s areas'}`;
+  return r.postcode ? `${r.postcode}, ${where}` : where.replace(/^a/, 'A');
 }
+
+/** The service's refusal on the details form: a home outside the UK is shown on its latitude. */
+const detailErrors = (err: unknown) => formError(err, 'name').map((e) => (e.field === 'location' ? { ...e, field: 'latitude' } : e));
 
 // ---------------------------------------------------------------- the preference editor
 
@@ -216,6 +243,7 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
           errors: errorList(fields),
           fieldErrors: fieldErrors(fields, ['q']),
           canManage: canManage(request),
+          canManageTopics: can(request.actor, 'topics:manage'),
         },
         fields.length ? 400 : 200,
       );
@@ -245,7 +273,12 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
       );
 
     app.get('/console/residents/new', { config: managePage, schema: { hide: true } }, async (_request, reply) =>
-      showDetails(reply, null, { name: '', email: '', mobile: '', landline: '', address: '', language: 'en', accessibility: '', quietFrom: '', quietTo: '' }, []),
+      showDetails(
+        reply,
+        null,
+        { name: '', email: '', mobile: '', landline: '', address: '', postcode: '', latitude: '', longitude: '', language: 'en', accessibility: '', quietFrom: '', quietTo: '' },
+        [],
+      ),
     );
 
     app.post('/console/residents/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
@@ -257,7 +290,7 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
         const resident = await residents.create(request.actor, input, origin(request));
         return reply.redirect(`/console/residents/${resident.id}?saved=created`, 303);
       } catch (err) {
-        return showDetails(reply, null, values, formError(err, 'name'));
+        return showDetails(reply, null, values, detailErrors(err));
       }
     });
 
@@ -267,14 +300,18 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
       // The messages themselves are for those who may read messages (care staff may see the resident, not the texts).
       const messages = can(request.actor, 'messages:read') ? await messaging.notificationsForResident(resident.id, RECENT_MESSAGES) : undefined;
       const saved = str((request.query as Record<string, unknown>).saved);
-      const flash = saved === 'created' ? 'Resident added.' : saved === 'details' ? 'Details saved.' : saved === 'preferences' ? 'Channel preferences saved.' : undefined;
+      const flash = FLASHES[saved];
       const reach = reachable(resident);
       const topics = topicRows(resident.preferences)
         .filter((r) => r.topic && resident.preferences[r.topic])
         .map((r) => ({ topic: r.topic, channels: resident.preferences[r.topic].map((c) => ({ name: CHANNEL_NAMES[c], reachable: reach[c] })) }));
+      const [subscriptions, topicNames, areas] = await Promise.all([residents.subscriptions(resident.id), residents.topics.list(), residents.areas()]);
+      const names = new Map(topicNames.map((t) => [t.code, t.name]));
       return reply.page(`${VIEWS}/resident.njk`, {
         pageTitle: resident.name,
         resident,
+        homeText: homeText(resident, areas.find((a) => a.id === resident.areaId)?.name),
+        subscriptions: subscriptions.map((sub) => ({ ...sub, topicName: names.get(sub.topic) ?? sub.topic, where: describeSubscription(sub, resident) })),
         mobileText: ukMobile(resident.mobile),
         landlineText: ukLandline(resident.landline),
         topics,
@@ -309,7 +346,7 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
         await residents.update(request.actor, resident.id, input, origin(request));
         return reply.redirect(`/console/residents/${resident.id}?saved=details`, 303);
       } catch (err) {
-        return showDetails(reply, resident, values, formError(err, 'name'));
+        return showDetails(reply, resident, values, detailErrors(err));
       }
     });
 
@@ -356,5 +393,8 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
       await residents.update(request.actor, resident.id, { ...inputOf(resident), preferences }, origin(request));
       return reply.redirect(`/console/residents/${resident.id}?saved=preferences`, 303);
     });
+
+    await subscriptionsPages(residents)(app);
+    await topicsPages(residents)(app);
   };
 }

@@ -13,6 +13,10 @@ export interface ResidentsTable {
   is_voice_preferred: boolean;
   quiet_from: string | null;
   quiet_to: string | null;
+  postcode: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  area_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -31,6 +35,7 @@ declare module '../../platform/db/tables.js' {
 }
 
 export type ResidentRow = ResidentsTable & { address_json: string[] | null };
+export type HomeRow = Pick<ResidentsTable, 'id' | 'latitude' | 'longitude' | 'area_id'>;
 
 /** Residents and their channel preferences: the only SQL of the residents module. */
 export class ResidentsRepository {
@@ -53,6 +58,10 @@ export class ResidentsRepository {
     return this.db.k.selectFrom('residents').selectAll().where('id', '=', id).executeTakeFirst() as Promise<ResidentRow | undefined>;
   }
 
+  findMany(ids: string[]): Promise<ResidentRow[]> {
+    return this.db.k.selectFrom('residents').selectAll().where('id', 'in', ids).execute() as Promise<ResidentRow[]>;
+  }
+
   /** By name, email or mobile (normalised), newest first. */
   search(text: string | undefined, limit: number): Promise<ResidentRow[]> {
     let q = this.db.k.selectFrom('residents').selectAll();
@@ -63,9 +72,28 @@ export class ResidentsRepository {
     return q.orderBy('created_at', 'desc').limit(limit).execute() as Promise<ResidentRow[]>;
   }
 
+  /** Residents' homes in id order, a page at a time (for placing them in areas again). */
+  homes(after: string | null, limit: number): Promise<HomeRow[]> {
+    let q = this.db.k.selectFrom('residents').select(['id', 'latitude', 'longitude', 'area_id']);
+    if (after) q = q.where('id', '>', after);
+    return q.orderBy('id').limit(limit).execute();
+  }
+
+  async setArea(id: string, areaId: string | null, ex: Executor): Promise<void> {
+    await ex.updateTable('residents').set({ area_id: areaId }).where('id', '=', id).execute();
+  }
+
   async preferences(residentId: string): Promise<Record<string, string[]>> {
     const rows = await this.db.k.selectFrom('resident_channel_preferences').selectAll().where('resident_id', '=', residentId).execute();
     return Object.fromEntries(rows.map((r) => [r.topic, r.channels_json as string[]]));
+  }
+
+  /** The preferences of many residents, by resident. */
+  async preferencesOf(residentIds: string[]): Promise<Map<string, Record<string, string[]>>> {
+    const out = new Map<string, Record<string, string[]>>(residentIds.map((id) => [id, {}]));
+    const rows = await this.db.k.selectFrom('resident_channel_preferences').selectAll().where('resident_id', 'in', residentIds).execute();
+    for (const r of rows) (out.get(r.resident_id) as Record<string, string[]>)[r.topic] = r.channels_json as string[];
+    return out;
   }
 
   async replacePreferences(residentId: string, preferences: Record<string, string[]>, ex: Executor): Promise<void> {

@@ -1,13 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { originOf as origin } from '../../platform/audit/origin.js';
+import type { FastifyInstance } from 'fastify';
 import { Problem, ProblemResponses } from '../../platform/web/openapi.js';
 import { ResidentInput } from './residents.schema.js';
 import type { ResidentsService } from './residents.service.js';
+import { subscriptionsRoutes } from './subscriptions.routes.js';
 
 const TAGS = ['residents'];
 const read = { permission: 'residents:read' };
 const manage = { permission: 'residents:manage' };
-const origin = (r: FastifyRequest) => ({ ip: r.ip, requestId: r.id });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 40 }) }, { additionalProperties: false });
 
 /** Staff and council systems adding and finding residents; every look and change is audited. */
@@ -43,7 +44,7 @@ export function residentsRoutes(deps: { residents: ResidentsService }) {
 
     app.get(
       '/api/v1/residents/:id',
-      { config: read, schema: { tags: TAGS, summary: 'A resident’s details and preferences', params: IdParams, response: { ...ProblemResponses, 404: Problem } } },
+      { config: read, schema: { tags: TAGS, summary: 'A resident’s details, preferences and home', params: IdParams, response: { ...ProblemResponses, 404: Problem } } },
       async (request) => {
         request.audited = true;
         return residents.view(request.actor, (request.params as { id: string }).id, origin(request));
@@ -58,5 +59,7 @@ export function residentsRoutes(deps: { residents: ResidentsService }) {
         return residents.update(request.actor, (request.params as { id: string }).id, request.body as ResidentInput, origin(request));
       },
     );
+
+    await subscriptionsRoutes(residents)(app);
   };
 }

@@ -3,6 +3,9 @@ import { type Static, Type } from '@sinclair/typebox';
 export const CONTACT_CHANNELS = ['email', 'sms', 'voice', 'rcs', 'letter'] as const;
 export type ContactChannel = (typeof CONTACT_CHANNELS)[number];
 
+/** Topic codes: lower-case letters, digits and hyphens, like bin-collections. */
+export const TOPIC_PATTERN = '^[a-z0-9-]{1,60}$';
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 const Time = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, UK time' });
 const Channels = Type.Array(Type.Union(CONTACT_CHANNELS.map((c) => Type.Literal(c))), { minItems: 1, maxItems: 5, uniqueItems: true });
 
@@ -20,6 +23,10 @@ export const ResidentInput = Type.Object(
     quietTo: Type.Optional(Type.Union([Time, Type.Null()])),
     /** channels in the order the resident wants them tried, per topic; '*' for any other topic */
     preferences: Type.Optional(Type.Record(Type.String({ pattern: '^(\\*|[a-z0-9-]{1,60})$' }), Channels)),
+    /** UK postcode of their home; stored upper case with one space (left as it is when not given) */
+    postcode: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
+    /** their home as a point (WGS84, in the UK), from the caller: Weft does no geocoding (left as it is when not given) */
+    location: Type.Optional(Type.Union([Type.Object({ lat: Type.Number(), lon: Type.Number() }, { additionalProperties: false }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -39,6 +46,90 @@ export interface ResidentView {
   quietFrom: string | null;
   quietTo: string | null;
   preferences: Record<string, ContactChannel[]>;
+  postcode: string | null;
+  location: { lat: number; lon: number } | null;
+  /** the area (ward) their home lies in, from the estate's areas when the home was last set */
+  areaId: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+// ---------------------------------------------------------------- topics
+
+const topicFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  /** the name in Welsh */
+  nameCy: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+  /** whether residents may subscribe to it; default true */
+  enabled: Type.Optional(Type.Boolean()),
+};
+export const TopicInput = Type.Object(
+  { code: Type.String({ pattern: TOPIC_PATTERN, description: 'never changes: lower-case letters, digits and hyphens' }), ...topicFields },
+  { additionalProperties: false },
+);
+export type TopicInput = Static<typeof TopicInput>;
+/** Fields left out are left as they are. */
+export const TopicUpdate = Type.Object({ ...topicFields, name: Type.Optional(topicFields.name) }, { additionalProperties: false });
+export type TopicUpdate = Static<typeof TopicUpdate>;
+
+export interface TopicView {
+  code: string;
+  name: string;
+  nameCy: string | null;
+  description: string | null;
+  enabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+// ---------------------------------------------------------------- subscriptions
+
+/** home: the area their home lies in; area: a named area; radius: within radiusMetres of home; site: one place of the estate. */
+export const SUBSCRIPTION_KINDS = ['home', 'area', 'radius', 'site'] as const;
+export type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
+export const RADIUS_LIMITS = { min: 100, max: 20_000 } as const;
+
+export const SubscriptionInput = Type.Object(
+  {
+    topic: Type.String({ pattern: TOPIC_PATTERN }),
+    kind: Type.Union(SUBSCRIPTION_KINDS.map((k) => Type.Literal(k))),
+    /** kind area: the area (ward) */
+    areaId: Type.Optional(Uuid),
+    /** kind site: the site (a school, a library, …) */
+    siteId: Type.Optional(Uuid),
+    /** kind radius: metres from home */
+    radiusMetres: Type.Optional(Type.Integer({ minimum: RADIUS_LIMITS.min, maximum: RADIUS_LIMITS.max })),
+  },
+  { additionalProperties: false },
+);
+export type SubscriptionInput = Static<typeof SubscriptionInput>;
+
+export interface SubscriptionView {
+  id: string;
+  topic: string;
+  kind: SubscriptionKind;
+  /** area: the named area; home: the area the home lies in (null when it lies in none) */
+  areaId: string | null;
+  areaName: string | null;
+  siteId: string | null;
+  /** null when the site has gone from the estate */
+  siteName: string | null;
+  radiusMetres: number | null;
+  createdAt: Date;
+}
+
+/** A place of the estate a resident may subscribe to, with its distance from their home when known. */
+export interface SiteChoice {
+  id: string;
+  name: string;
+  type: string;
+  metres: number | null;
+}
+
+/** Who a message on a topic goes to: subscribers in any of the areas or at any of the sites. */
+export interface Audience {
+  topic: string;
+  areaIds?: string[];
+  siteIds?: string[];
 }

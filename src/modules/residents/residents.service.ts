@@ -1,39 +1,56 @@
 import type { Actor } from '../../platform/auth/actor.js';
+import type { Origin } from '../../platform/audit/origin.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db } from '../../platform/db/database.js';
 import type { FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkEmail, checkPhone } from '../messaging/recipients.js';
+import { AUDIENCE_PAGE, AudienceFinder } from './audience.service.js';
 import { type ResidentRow, ResidentsRepository } from './residents.repository.js';
 import { residentsErrors } from './residents.errors.js';
-import type { ContactChannel, ResidentInput, ResidentView } from './residents.schema.js';
+import type { Audience, ContactChannel, ResidentInput, ResidentView, SiteChoice, SubscriptionInput, SubscriptionView } from './residents.schema.js';
+import { type ResidentsEstate, Subscriptions, UUID } from './subscriptions.service.js';
+import { SubscriptionsRepository } from './subscriptions.repository.js';
+import { Topics } from './topics.service.js';
 
-export interface Origin {
-  ip?: string;
-  requestId?: string;
-}
+export type { Origin } from '../../platform/audit/origin.js';
 
 /** The order channels are tried in when a resident has said nothing for a topic. */
 export const DEFAULT_CHANNELS: ContactChannel[] = ['email', 'sms', 'letter'];
+/** Roughly the United Kingdom: a home outside this box is a mistake. */
+export const UK_BOUNDS = { minLat: 49, maxLat: 61, minLon: -9, maxLon: 2.5 };
+const HOMES_PAGE = 2000;
+const MANY_CHUNK = 500;
 const UK_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 /**
  * Residents as the council reaches them: contact points, language, accessibility needs, quiet
- * hours and preferred channels per topic. Every change, and every look at a record by staff, is
- * audited; the audit keeps no contact details.
+ * hours, preferred channels per topic, their home and their subscriptions. Every change, and
+ * every look at a record by staff, is audited; the audit keeps no contact details.
  */
 export class ResidentsService {
   readonly repo: ResidentsRepository;
+  /** the topics residents subscribe to (staff: topics:manage) */
+  readonly topics: Topics;
+  private readonly subs: Subscriptions;
+  private readonly audience: AudienceFinder;
+  private readonly subsRepo: SubscriptionsRepository;
 
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
+    private readonly estate: ResidentsEstate,
   ) {
     this.repo = new ResidentsRepository(db);
+    this.subsRepo = new SubscriptionsRepository(db);
+    this.topics = new Topics(db, audit, this.subsRepo);
+    this.subs = new Subscriptions(db, audit, estate, this.subsRepo, this.topics);
+    this.audience = new AudienceFinder(this.subsRepo, estate, this.topics);
   }
 
   async create(actor: Actor, input: ResidentInput, origin: Origin = {}): Promise<ResidentView> {
     const fields = checked(input);
+    const home = await this.homeOf(input, null);
     const now = new Date();
     const id = newId();
     await this.db.transaction(async (trx) => {
@@ -50,6 +67,7 @@ export class ResidentsService {
           is_voice_preferred: input.prefersVoice ?? false,
           quiet_from: input.quietFrom ?? null,
           quiet_to: input.quietTo ?? null,
+          ...home,
           created_at: now,
           updated_at: now,
         },
@@ -64,6 +82,7 @@ export class ResidentsService {
   async update(actor: Actor, id: string, input: ResidentInput, origin: Origin = {}): Promise<ResidentView> {
     const before = await this.get(id);
     const fields = checked(input);
+    const home = await this.homeOf(input, before);
     await this.db.transaction(async (trx) => {
       await this.repo.update(
         before.id,
@@ -78,10 +97,12 @@ export class ResidentsService {
           is_voice_preferred: input.prefersVoice ?? before.prefersVoice,
           quiet_from: input.quietFrom === undefined ? before.quietFrom : input.quietFrom,
           quiet_to: input.quietTo === undefined ? before.quietTo : input.quietTo,
+          ...home,
           updated_at: new Date(),
         },
         trx,
       );
+      if (home.area_id !== before.areaId) await this.subsRepo.setHomeArea(before.id, home.area_id, trx);
       if (input.preferences) await this.repo.replacePreferences(before.id, input.preferences, trx);
       // Which fields changed, never their values: the audit log is not a copy of personal data.
       await this.audit.record({ actor, action: 'residents.update', summary: 'Changed a resident’s details', targetType: 'resident', targetId: before.id, changes: Object.keys(input), ...origin }, trx);
@@ -95,6 +116,18 @@ export class ResidentsService {
     return toView(row, (await this.repo.preferences(row.id)) as Record<string, ContactChannel[]>);
   }
 
+  /** The residents with these ids that exist, with their preferences, in the order given; for sending to many at once. */
+  async getMany(ids: string[]): Promise<ResidentView[]> {
+    const wanted = [...new Set(ids.map((id) => id.toLowerCase()).filter((id) => UUID.test(id)))];
+    const found = new Map<string, ResidentView>();
+    for (let i = 0; i < wanted.length; i += MANY_CHUNK) {
+      const chunk = wanted.slice(i, i + MANY_CHUNK);
+      const [rows, preferences] = await Promise.all([this.repo.findMany(chunk), this.repo.preferencesOf(chunk)]);
+      for (const r of rows) found.set(r.id, toView(r, (preferences.get(r.id) ?? {}) as Record<string, ContactChannel[]>));
+    }
+    return ids.flatMap((id) => found.get(id.toLowerCase()) ?? []);
+  }
+
   /** A staff member looking at a resident's record: audited. */
   async view(actor: Actor, id: string, origin: Origin = {}): Promise<ResidentView> {
     const resident = await this.get(id);
@@ -106,6 +139,83 @@ export class ResidentsService {
     const rows = await this.repo.search(text?.trim() || undefined, Math.min(Math.max(limit, 1), 200));
     await this.audit.record({ actor, action: 'residents.search', summary: `Searched residents (${rows.length} found)`, targetType: 'resident', ...origin });
     return rows.map((r) => toView(r, {}));
+  }
+
+  /** The home columns for a create or an update: a new point is placed in its area (fields not given stay as they were). */
+  private async homeOf(input: ResidentInput, before: ResidentView | null) {
+    const location = input.location === undefined ? (before?.location ?? null) : input.location;
+    const postcode = input.postcode === undefined ? (before?.postcode ?? null) : input.postcode && normalisePostcode(input.postcode);
+    const areaId = input.location === undefined ? (before?.areaId ?? null) : location ? ((await this.estate.areaFor(location.lat, location.lon))?.id ?? null) : null;
+    return { postcode: postcode || null, latitude: location?.lat ?? null, longitude: location?.lon ?? null, area_id: areaId };
+  }
+
+  /**
+   * Places every resident's home in the area it lies in now, and their home subscriptions with it,
+   * a page at a time; for after the estate's areas are imported again (residents are not moved by
+   * the import itself). Returns how many moved.
+   */
+  async replaceHomes(): Promise<number> {
+    const areaOf = await this.estate.areas.finder();
+    let moved = 0;
+    let after: string | null = null;
+    for (;;) {
+      const homes = await this.repo.homes(after, HOMES_PAGE);
+      const changes = homes.map((h) => ({ id: h.id, from: h.area_id, to: areaOf(h.latitude, h.longitude) })).filter((c) => c.to !== c.from);
+      if (changes.length)
+        await this.db.transaction(async (trx) => {
+          for (const c of changes) {
+            await this.repo.setArea(c.id, c.to, trx);
+            await this.subsRepo.setHomeArea(c.id, c.to, trx);
+          }
+        });
+      moved += changes.length;
+      if (homes.length < HOMES_PAGE) return moved;
+      after = homes[homes.length - 1].id;
+    }
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  /** A resident's subscriptions, by topic. */
+  async subscriptions(residentId: string): Promise<SubscriptionView[]> {
+    return this.subs.list(await this.get(residentId));
+  }
+
+  /** A staff member looking at a resident's subscriptions: audited as a look at their record. */
+  async viewSubscriptions(actor: Actor, residentId: string, origin: Origin = {}): Promise<SubscriptionView[]> {
+    return this.subs.list(await this.view(actor, residentId, origin));
+  }
+
+  /** The council's areas (wards first), to choose from and to name. */
+  async areas(): Promise<{ id: string; name: string }[]> {
+    return (await this.estate.listAreas()).map((a) => ({ id: a.id, name: a.name }));
+  }
+
+  /** The sites a resident may choose to subscribe to, nearest their home first. */
+  async siteChoices(residentId: string): Promise<SiteChoice[]> {
+    return this.subs.siteChoices(await this.get(residentId));
+  }
+
+  /** Subscribes a resident (the actor: staff for them, or the resident in the portal); audited. */
+  async subscribe(actor: Actor, residentId: string, input: SubscriptionInput, origin: Origin = {}): Promise<SubscriptionView> {
+    return this.subs.subscribe(actor, await this.get(residentId), input, origin);
+  }
+
+  async unsubscribe(actor: Actor, residentId: string, subscriptionId: string, origin: Origin = {}): Promise<void> {
+    await this.subs.unsubscribe(actor, await this.get(residentId), subscriptionId.toLowerCase(), origin);
+  }
+
+  /**
+   * Resident ids subscribed to the topic in any of the areas or at any of the sites, each once,
+   * in id order, a page at a time. AUDIENCE_EMPTY when neither list names anything.
+   */
+  audienceIds(audience: Audience, pageSize = AUDIENCE_PAGE): AsyncGenerator<string[]> {
+    return this.audience.ids(audience, pageSize);
+  }
+
+  /** How many residents audienceIds gives. */
+  countAudience(audience: Audience): Promise<number> {
+    return this.audience.count(audience);
   }
 
   /** The channels to try for a topic, in the resident's order; the default order when they have none. */
@@ -156,8 +266,20 @@ function checked(input: ResidentInput): { email?: string | null; mobile?: string
     else errors.push({ field: 'landline', message: 'Enter a UK phone number, like 01632 960 001' });
   }
   if ((input.quietFrom && !input.quietTo) || (!input.quietFrom && input.quietTo)) errors.push({ field: 'quietTo', message: 'Give both the start and the end of quiet hours' });
+  if (input.postcode && !normalisePostcode(input.postcode)) errors.push({ field: 'postcode', message: 'Enter a real postcode, like SW1A 1AA' });
+  const at = input.location;
+  if (at && !(at.lat >= UK_BOUNDS.minLat && at.lat <= UK_BOUNDS.maxLat && at.lon >= UK_BOUNDS.minLon && at.lon <= UK_BOUNDS.maxLon)) {
+    errors.push({ field: 'location', message: `Give a point in the UK: latitude from ${UK_BOUNDS.minLat} to ${UK_BOUNDS.maxLat}, longitude from ${UK_BOUNDS.minLon} to ${UK_BOUNDS.maxLon}` });
+  }
   if (errors.length) throw residentsErrors.RESIDENT_INVALID(undefined, errors);
   return out;
+}
+
+/** A UK postcode upper case with one space before the inward code (SW1A 1AA), or '' if it is not one. */
+export function normalisePostcode(text: string): string {
+  const compact = text.toUpperCase().replace(/\s+/g, '');
+  if (!/^([A-Z]{1,2}[0-9][A-Z0-9]?|GIR)[0-9][A-Z]{2}$/.test(compact)) return '';
+  return `${compact.slice(0, -3)} ${compact.slice(-3)}`;
 }
 
 function toView(r: ResidentRow, preferences: Record<string, ContactChannel[]>): ResidentView {
@@ -174,6 +296,9 @@ function toView(r: ResidentRow, preferences: Record<string, ContactChannel[]>): 
     quietFrom: r.quiet_from,
     quietTo: r.quiet_to,
     preferences,
+    postcode: r.postcode,
+    location: r.latitude !== null && r.longitude !== null ? { lat: Number(r.latitude), lon: Number(r.longitude) } : null,
+    areaId: r.area_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
