@@ -43,33 +43,35 @@ abstract class Grouped<E> {
 
 interface Write<T> {
   rows: T[];
-  resolve: () => void;
+  resolve: (declined: T[]) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Group commit: rows handed in together are written in one statement. If a group fails, each
- * caller's rows are tried alone, so one bad row fails only its own caller.
+ * Group commit: rows handed in together are written in one statement. The write may decline
+ * some rows (say, to a number that has opted out): each caller hears which of theirs. If a group
+ * fails, each caller's rows are tried alone, so one bad row fails only its own caller.
  */
 export class GroupWriter<T> extends Grouped<Write<T>> {
   constructor(
-    private readonly write: (rows: T[]) => Promise<void>,
+    private readonly write: (rows: T[]) => Promise<ReadonlySet<T> | undefined>,
     parallel = 1,
   ) {
     super(parallel);
   }
 
-  add(rows: T[]): Promise<void> {
+  /** Resolves once the rows are committed, with those the write declined (usually none). */
+  add(rows: T[]): Promise<T[]> {
     return new Promise((resolve, reject) => this.enqueue({ rows, resolve, reject }));
   }
 
   protected async run(group: Write<T>[]): Promise<void> {
     try {
-      await this.write(group.length === 1 ? group[0].rows : group.flatMap((g) => g.rows));
-      for (const g of group) g.resolve();
+      const declined = await this.write(group.length === 1 ? group[0].rows : group.flatMap((g) => g.rows));
+      for (const g of group) g.resolve(declined?.size ? g.rows.filter((r) => declined.has(r)) : []);
     } catch (err) {
       if (group.length === 1) return group[0].reject(err);
-      for (const g of group) await this.write(g.rows).then(g.resolve, g.reject);
+      for (const g of group) await this.write(g.rows).then((declined) => g.resolve(declined?.size ? g.rows.filter((r) => declined.has(r)) : []), g.reject);
     }
   }
 }

@@ -21,7 +21,7 @@ test('rows handed in together are written in one call, and at most `parallel` ca
     running--;
   }, 2);
   // Callers arrive in waves while earlier writes are in flight.
-  const done: Promise<void>[] = [];
+  const done: Promise<number[]>[] = [];
   for (let wave = 0; wave < 5; wave++) {
     for (let i = 0; i < 10; i++) done.push(writer.add([wave * 10 + i]));
     await new Promise((resolve) => setImmediate(resolve));
@@ -65,6 +65,12 @@ test('when a group fails, each caller is tried alone: only the bad row’s calle
     written.sort((a, b) => a - b),
     [1, 2, 4],
   );
+});
+
+test('a write may decline rows: each caller hears which of theirs were declined', async () => {
+  const writer = new GroupWriter<number>(async (rows) => new Set(rows.filter((n) => n % 2)));
+  const [a, b, c] = await Promise.all([writer.add([1, 2]), writer.add([4]), writer.add([3, 5, 6])]);
+  assert.deepEqual([a, b, c], [[1], [], [3, 5]]);
 });
 
 test('look-ups made together share one query, each answered for its own key', async () => {

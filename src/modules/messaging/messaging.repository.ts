@@ -228,7 +228,7 @@ const jsonColumns = <T extends object>(_db: Db, row: T): T => {
   return out as T;
 };
 
-/** The notifications columns in insert order, with their PostgreSQL types for unnest. */
+/** The notifications columns in insert order, with their PostgreSQL types for json_to_recordset. */
 const COLUMNS: [keyof NotificationsTable, string][] = [
   ['id', 'uuid'],
   ['service_id', 'uuid'],
@@ -270,20 +270,21 @@ const COLUMNS: [keyof NotificationsTable, string][] = [
   ['unsubscribe_url', 'text'],
 ];
 
-/** Per column, how a value goes to the driver: JSON as text, and on SQLite times as epoch ms. */
-function converters(forSqlite: boolean): ((row: NotificationsTable) => unknown)[] {
-  return COLUMNS.map(([c, type]) => {
-    if (type === 'jsonb') return (row) => (row[c] === null || row[c] === undefined ? null : toJson(row[c]));
-    if (type === 'timestamptz' && forSqlite) return (row) => (row[c] as Date | null)?.getTime() ?? null;
-    return (row) => row[c] ?? null;
-  });
-}
-const SQLITE_CELLS = converters(true);
-const PG_CELLS = converters(false);
+/** Per column, how a value goes to SQLite: JSON as text, times as epoch ms. */
+const SQLITE_CELLS: ((row: NotificationsTable) => unknown)[] = COLUMNS.map(([c, type]) => {
+  if (type === 'jsonb') return (row) => (row[c] === null || row[c] === undefined ? null : toJson(row[c]));
+  if (type === 'timestamptz') return (row) => (row[c] as Date | null)?.getTime() ?? null;
+  return (row) => row[c] ?? null;
+});
+/** Channels a STOP reply blocks. */
+const OPT_OUT_CHANNELS = new Set(['sms', 'voice', 'rcs']);
+const PG_NAMES = COLUMNS.map(([c]) => c).join(', ');
+const PG_RECORD = COLUMNS.map(([c, type]) => `${c} ${type}`).join(', ');
 
 /** Every statement of the messaging module. */
 export class MessagingRepository {
   private insertStmt?: BetterSqlite3.Statement;
+  private blockedStmt?: BetterSqlite3.Statement;
 
   constructor(private readonly db: Db) {}
 
@@ -380,22 +381,32 @@ export class MessagingRepository {
   // ---- notifications
 
   /**
-   * Inserts notifications in bulk: a prepared statement a row on SQLite, one unnest statement on
-   * PostgreSQL. A campaign row already made (same campaign and row number) is skipped, so a
-   * chunk run again after a crash adds nothing twice. Given a transaction, runs inside it;
-   * otherwise in a transaction of its own.
+   * Inserts notifications in bulk: a prepared statement a row on SQLite, one statement with the
+   * rows as a JSON parameter on PostgreSQL. A campaign row already made (same campaign and row
+   * number) is skipped, so a chunk run again after a crash adds nothing twice. Given a
+   * transaction, runs inside it; otherwise in a transaction of its own.
+   *
+   * With `unlessOptedOut`, a text, voice or RCS message to a number that replied STOP is not
+   * stored, checked in the same statement (PostgreSQL) or transaction (SQLite) as the insert;
+   * the ids of those refused are returned.
    */
-  async insertNotifications(rows: NotificationsTable[], trx?: Executor): Promise<void> {
-    if (!rows.length) return;
+  async insertNotifications(rows: NotificationsTable[], trx?: Executor, options: { unlessOptedOut?: boolean } = {}): Promise<Set<string>> {
+    if (!rows.length) return new Set();
     if (this.db.dialect === 'sqlite') {
       const raw = this.db.driver.sqlite as BetterSqlite3.Database;
       this.insertStmt ??= raw.prepare(
-        `INSERT INTO notifications (${COLUMNS.map(([c]) => c).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (campaign_id, row_number) WHERE campaign_id IS NOT NULL DO NOTHING`,
+        `INSERT INTO notifications (${PG_NAMES}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (campaign_id, row_number) WHERE campaign_id IS NOT NULL DO NOTHING`,
       );
       const stmt = this.insertStmt;
+      const refused = new Set<string>();
       const insertAll = () => {
+        const blocked = options.unlessOptedOut ? this.blockedNow(raw, rows) : undefined;
         const values = new Array(SQLITE_CELLS.length);
         for (const row of rows) {
+          if (blocked?.has(row.normalised_to) && OPT_OUT_CHANNELS.has(row.type)) {
+            refused.add(row.id);
+            continue;
+          }
           for (let i = 0; i < SQLITE_CELLS.length; i++) values[i] = SQLITE_CELLS[i](row);
           stmt.run(values);
         }
@@ -404,14 +415,26 @@ export class MessagingRepository {
       // holding Kysely's connection keeps it out of anyone else's transaction.
       if (trx) insertAll();
       else await this.db.k.connection().execute(async () => raw.transaction(insertAll)());
-      return;
+      return refused;
     }
-    const arrays = COLUMNS.map(([, type], i) => sql`${rows.map(PG_CELLS[i])}::${sql.raw(type === 'jsonb' ? 'text' : type)}[]`);
-    const names = COLUMNS.map(([c]) => c).join(', ');
-    const selected = COLUMNS.map(([c, type]) => sql.raw(type === 'jsonb' ? `u.${c}::jsonb` : `u.${c}`));
-    await sql`INSERT INTO notifications (${sql.raw(names)})
-      SELECT ${sql.join(selected)} FROM unnest(${sql.join(arrays)}) AS u(${sql.raw(names)})
-      ON CONFLICT (campaign_id, row_number) WHERE campaign_id IS NOT NULL DO NOTHING`.execute(trx ?? this.db.k);
+    // The rows as one JSON parameter: one native JSON.stringify here, one parse there.
+    const unlessOptedOut = options.unlessOptedOut ? sql`WHERE NOT (u.type IN ('sms', 'voice', 'rcs') AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.normalised_to = u.normalised_to))` : sql``;
+    const inserted = await sql<{ id: string }>`INSERT INTO notifications (${sql.raw(PG_NAMES)})
+      SELECT ${sql.raw(PG_NAMES)} FROM json_to_recordset(${JSON.stringify(rows)}::json) AS u(${sql.raw(PG_RECORD)}) ${unlessOptedOut}
+      ON CONFLICT (campaign_id, row_number) WHERE campaign_id IS NOT NULL DO NOTHING
+      RETURNING id`.execute(trx ?? this.db.k);
+    if (!options.unlessOptedOut || inserted.rows.length === rows.length) return new Set();
+    const stored = new Set(inserted.rows.map((r) => r.id));
+    return new Set(rows.filter((r) => !stored.has(r.id)).map((r) => r.id));
+  }
+
+  /** The numbers among the rows that have opted out, read on the raw SQLite handle inside its transaction. */
+  private blockedNow(raw: BetterSqlite3.Database, rows: NotificationsTable[]): Set<string> {
+    const numbers = [...new Set(rows.filter((r) => OPT_OUT_CHANNELS.has(r.type)).map((r) => r.normalised_to))];
+    if (!numbers.length) return new Set();
+    this.blockedStmt ??= raw.prepare('SELECT normalised_to FROM opt_outs WHERE normalised_to IN (SELECT value FROM json_each(?))');
+    const found = this.blockedStmt.all(JSON.stringify(numbers)) as { normalised_to: string }[];
+    return new Set(found.map((r) => r.normalised_to));
   }
 
   findNotification(serviceId: string, id: string): Promise<NotificationsTable | undefined> {

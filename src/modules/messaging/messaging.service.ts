@@ -31,6 +31,8 @@ export const PROVIDER_PURPOSE = 'weft messaging provider secrets';
 const AUTH_CACHE_MS = 10_000;
 const AUTH_CACHE_SIZE = 1000;
 const TEMPLATE_CACHE_MS = 10_000;
+export const OPTED_OUT_MESSAGE = 'This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.';
+const OPT_OUT_CHANNELS = new Set(['sms', 'voice', 'rcs']);
 /** Group commits and opt-out look-ups in flight at once on PostgreSQL (each holds a pooled connection). */
 const GROUPS_IN_FLIGHT = 3;
 export const CHANGED_EVENT = 'messaging.changed';
@@ -137,7 +139,10 @@ export class MessagingService {
     // PostgreSQL commits several groups at once (its WAL flushes them together); SQLite has one connection.
     const parallel = db.dialect === 'postgres' ? GROUPS_IN_FLIGHT : 1;
     this.optOutLookups = new GroupLookup((numbers) => this.repo.optedOut(numbers), parallel);
-    this.writer = new GroupWriter((rows) => this.repo.insertNotifications(rows), parallel);
+    this.writer = new GroupWriter(async (rows) => {
+      const refused = await this.repo.insertNotifications(rows, undefined, { unlessOptedOut: true });
+      return refused.size ? new Set(rows.filter((r) => refused.has(r.id))) : undefined;
+    }, parallel);
     this.off = events.on(CHANGED_EVENT, () => this.forget());
   }
 
@@ -490,13 +495,21 @@ export class MessagingService {
 
   // ---------------------------------------------------------------- notifications
 
-  /** Stores notifications ready for delivery (each row is its own queue entry) and wakes delivery. */
+  /**
+   * Stores notifications ready for delivery (each row is its own queue entry) and wakes delivery.
+   * A text, voice or RCS message to a number that replied STOP is refused, checked as it is
+   * stored (so a STOP counts at once, whichever process received it).
+   */
   async queue(items: NewNotification[], options: { store?: boolean } = {}): Promise<NotificationsTable[]> {
     const now = new Date();
     const rows = items.map((n) => notificationRow(n, now));
-    if (options.store === false) return rows;
-    await this.writer.add(rows);
+    if (options.store === false) {
+      if (rows.some((r) => OPT_OUT_CHANNELS.has(r.type)) && (await this.repo.optedOut(rows.map((r) => r.normalised_to))).size) throw messagingErrors.NOTIFY_BAD_REQUEST(OPTED_OUT_MESSAGE);
+      return rows;
+    }
+    const refused = await this.writer.add(rows);
     this.onQueued();
+    if (refused.length) throw messagingErrors.NOTIFY_BAD_REQUEST(OPTED_OUT_MESSAGE);
     return rows;
   }
 

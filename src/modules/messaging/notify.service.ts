@@ -86,8 +86,7 @@ export class NotifySending {
         throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
     }
     if (rendered.problem) throw messagingErrors.NOTIFY_BAD_REQUEST(rendered.problem);
-    if ((req.channel === 'sms' || req.channel === 'voice' || req.channel === 'rcs') && (await this.messaging.isOptedOut(normalised)))
-      throw messagingErrors.NOTIFY_BAD_REQUEST('This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.');
+    // A number that replied STOP is refused by queue(), as the row is stored.
     const item = {
       serviceId: service.id,
       keyId: actor.id,

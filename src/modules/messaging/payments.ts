@@ -10,7 +10,7 @@ import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../services.js';
 import { messagingErrors } from './messaging.errors.js';
 import type { MessageServicesTable, NotificationsTable, TemplateRow } from './messaging.repository.js';
-import { isUuid, type MessagingService, notificationRow, type Origin } from './messaging.service.js';
+import { isUuid, type MessagingService, notificationRow, OPTED_OUT_MESSAGE, type Origin } from './messaging.service.js';
 import type { KeyType } from './notify.auth.js';
 import { notifyTime } from './notify.mapping.js';
 import { checkRecipientFormat, type NotifySending, teamMembers } from './notify.service.js';
@@ -427,8 +427,7 @@ export class Payments {
     if (!checked.ok) throw messagingErrors.NOTIFY_INVALID_PHONE(checked.message);
     const normalised = checked.normalised;
     if (keyType === 'team' && !teamMembers(service).has(normalised)) throw messagingErrors.NOTIFY_BAD_REQUEST('Can’t send to this recipient using a team-only API key');
-    if (req.channel === 'sms' && (await this.messaging.isOptedOut(normalised)))
-      throw messagingErrors.NOTIFY_BAD_REQUEST('This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.');
+    if (req.channel === 'sms' && (await this.messaging.isOptedOut(normalised))) throw messagingErrors.NOTIFY_BAD_REQUEST(OPTED_OUT_MESSAGE);
     await this.limits.checkDailyLimit(service, req.channel, 1 + later.length);
 
     const now = new Date();
