@@ -95,7 +95,17 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(notifyRoutes({ messaging: services.messaging, sending: services.notify, residentSending: services.residentSending, publicUrl: config.publicUrl }));
   await app.register(residentsRoutes({ residents: services.residents }));
   await app.register(residentsPages({ residents: services.residents, messaging: services.messaging }));
-  await app.register(messagingPages({ messaging: services.messaging, delivery: services.delivery, campaigns: services.campaigns, print: services.print, config }));
+  await app.register(
+    messagingPages({
+      messaging: services.messaging,
+      delivery: services.delivery,
+      campaigns: services.campaigns,
+      print: services.print,
+      residents: services.residents,
+      estate: services.estate,
+      config,
+    }),
+  );
   await app.register(receiptsRoutes({ receipts: services.receipts }));
   await app.register(messagingRoutes({ messaging: services.messaging, delivery: services.delivery }));
   await app.register(campaignRoutes({ campaigns: services.campaigns, importBodyLimit: config.importBodyLimit }));

@@ -235,7 +235,7 @@ describe('messaging console in a browser', () => {
     const { context, page } = await signedIn(comms);
     try {
       await visit(page, '/console/messaging/campaigns');
-      await submit(page, () => page.getByRole('button', { name: 'Start a new campaign' }).click());
+      await submit(page, () => page.getByRole('button', { name: 'Send to a list in a file' }).click());
       await checkPage(page);
       if (/Which service/.test(await mainText(page))) {
         assert.equal(await submit(page, () => page.getByRole('button', { name: 'Continue' }).click()), 400, 'a choice is needed');
@@ -388,6 +388,48 @@ describe('messaging console in a browser', () => {
       }
     } finally {
       await m.deleteProvider(system, provider.id).catch(() => m.setProviderEnabled(system, provider.id, false));
+    }
+  });
+
+  test('a campaign to subscribed residents: the form with its errors, the values asked for, and the draft that says who it is for', async () => {
+    const square = [
+      [-2.5, 52.33],
+      [-2.45, 52.33],
+      [-2.45, 52.36],
+      [-2.5, 52.36],
+      [-2.5, 52.33],
+    ];
+    await live.services.estate.importAreas(system, {
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', properties: { name: 'Brookside', code: 'B1' }, geometry: { type: 'Polygon', coordinates: [square] } }],
+    });
+    const resident = await live.services.residents.create(system, { name: 'Nia', email: 'nia@example.com', location: { lat: 52.34, lon: -2.48 }, postcode: 'WR1 1AA' });
+    await live.services.residents.subscribe(system, resident.id, { topic: 'council-news', kind: 'home' });
+    const { context, page } = await signedIn(comms);
+    try {
+      await visit(page, '/console/messaging/campaigns');
+      await page.getByRole('button', { name: 'Send to subscribed residents' }).click();
+      await page.waitForURL('**/campaigns/new-audience**');
+      if (await page.getByLabel('Wealdmoor Libraries').count()) {
+        await page.getByLabel('Wealdmoor Libraries').check();
+        await submit(page, () => page.getByRole('button', { name: 'Continue' }).click());
+      }
+      await checkPage(page);
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Find residents and check' }).click()), 400);
+      await checkPage(page);
+      assert.match(await text(page.locator('.govuk-error-summary')), /Enter a name for the campaign[\s\S]*Choose at least one area or place/);
+      await page.locator('#name').fill('Library news');
+      await page.locator('#topic').selectOption('council-news');
+      await page.getByLabel('Brookside').check();
+      await page.locator('#template-email').selectOption({ label: 'Book overdue' });
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Find residents and check' }).click()), 400);
+      await checkPage(page);
+      await page.locator('#value-title').fill('The new library card');
+      assert.equal(await submit(page, () => page.getByRole('button', { name: 'Find residents and check' }).click()), 200);
+      await checkPage(page);
+      assert.match(await mainText(page), /1 resident subscribed to Council news in Brookside\./);
+    } finally {
+      await context.close();
     }
   });
 });

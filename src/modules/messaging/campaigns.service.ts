@@ -219,11 +219,7 @@ export class Campaigns {
         errors.push({ field: `templates.${channel}`, message: `Choose a ${channel} template for ${channel}: this one is for ${template.type}` });
         continue;
       }
-      const optional = optionalKeys(template);
-      const missing = placeholders([template.subject ?? '', template.body, template.subject_cy ?? '', template.body_cy ?? '']).filter((n) => {
-        const key = placeholderKey(n);
-        return !given.has(key) && !optional.has(key) && !(channel === 'letter' && isAddressKey(key));
-      });
+      const missing = sharedValuesFor(template).filter((n) => !given.has(placeholderKey(n)));
       if (missing.length) errors.push({ field: `templates.${channel}`, message: `Give a value for ${missing.map((m) => `((${m}))`).join(', ')}: every message needs it` });
       out[channel] = template;
     }
@@ -589,6 +585,18 @@ interface RowPlan {
   columns: string[];
   required: { name: string; at: number }[];
   fixedSmsLength: number;
+}
+
+/**
+ * The values an audience campaign gives every message of a template: its placeholders (English
+ * and Welsh) but the resident's ((name)), a letter's address and optional-content flags.
+ */
+export function sharedValuesFor(template: TemplateRow): string[] {
+  const optional = optionalKeys(template);
+  return placeholders([template.subject ?? '', template.body, template.subject_cy ?? '', template.body_cy ?? '']).filter((n) => {
+    const key = placeholderKey(n);
+    return key !== 'name' && !optional.has(key) && !(template.type === 'letter' && isAddressKey(key));
+  });
 }
 
 /** Placeholders used only as optional-content flags, ((flag??text)): an empty value just hides the text. */

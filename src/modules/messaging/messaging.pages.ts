@@ -5,7 +5,6 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
-import { can } from '../../platform/auth/actor.js';
 import { AppError, type FieldError, platformErrors } from '../../platform/errors.js';
 import { stackedBarChart } from '../../platform/web/chart.js';
 import type { UploadedFile } from '../../platform/web/forms.js';
@@ -41,11 +40,15 @@ import {
   SMS_CHAR_COUNT_LIMIT,
   smsCostPence,
 } from './render/index.js';
+import { type AudiencePagesDeps, audiencePages } from './campaigns-audience.pages.js';
 import type { PrintBatches } from './print.js';
 import { printPages } from './print.pages.js';
 import { renderFor, variant } from './rendering.js';
+import { CHANNEL_NAMES, fieldErrors, formError, MAX_RATE, managePage, param, perms, query, readPage, sendPage, str, UUID, VIEWS, WHOLE, writePage } from './pages.shared.js';
 
-export interface MessagingPagesDeps {
+export { CHANNEL_NAMES } from './pages.shared.js';
+
+export interface MessagingPagesDeps extends AudiencePagesDeps {
   messaging: MessagingService;
   delivery: Pick<Delivery, 'health'>;
   campaigns: Campaigns;
@@ -53,18 +56,12 @@ export interface MessagingPagesDeps {
   config: Pick<Config, 'publicUrl' | 'importBodyLimit'>;
 }
 
-const VIEWS = 'modules/messaging/views';
 const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), 'public');
-const readPage = { permission: 'messages:read', page: 'console' as const };
-const writePage = { permission: 'templates:manage', page: 'console' as const };
-const managePage = { permission: 'messaging:manage', page: 'console' as const };
-const sendPage = { permission: 'messages:send', page: 'console' as const };
 const PAGE_SIZE = 50;
 const DAY = 86_400_000;
 /** The cost estimate's price of a text message part when no SMS provider gives its own (settings.pencePerPart). */
 export const DEFAULT_PENCE_PER_PART = 2;
 
-export const CHANNEL_NAMES: Record<Channel, string> = { email: 'Email', sms: 'Text message', letter: 'Letter', voice: 'Voice call', rcs: 'RCS message' };
 const CHANNEL_PLURALS: Record<Channel, string> = { email: 'email', sms: 'text messages', letter: 'letters', voice: 'voice calls', rcs: 'RCS messages' };
 export const STATUS_NAMES: Record<string, string> = {
   created: 'Waiting to send',
@@ -166,24 +163,6 @@ export const PROVIDER_KIND_FORMS: Record<ProviderKind, { text: string; hint: str
   },
 };
 
-const query = (r: FastifyRequest) => (r.query ?? {}) as Record<string, unknown>;
-const param = (r: FastifyRequest, name: string) => String((r.params as Record<string, string>)[name] ?? '');
-/** One value of a form or query field as text (the first, when it was sent more than once). */
-const str = (v: unknown): string => (Array.isArray(v) ? str(v[0]) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const perms = (r: FastifyRequest) => ({ canManage: can(r.actor, 'messaging:manage'), canWrite: can(r.actor, 'templates:manage'), canSend: can(r.actor, 'messages:send') });
-
-function fieldErrors(fields: FieldError[], names: string[]) {
-  return Object.fromEntries(names.map((f) => [f, errorFor(fields, f)]));
-}
-
-/** A refusal from the service, as errors on the form's fields; anything else is not the form's to show. */
-function formError(err: unknown, field: string, rename: Record<string, string> = {}): FieldError[] {
-  if (err instanceof AppError && err.status < 500) return err.fields.length ? err.fields.map((f) => ({ field: rename[f.field] ?? f.field, message: f.message })) : [{ field, message: err.message }];
-  throw err;
-}
-
 /** Midnight in London on the day of `at`, as an instant (right across the clock changes). */
 export function startOfLondonDay(at: Date): Date {
   const parts = (d: Date) =>
@@ -258,6 +237,7 @@ export function messagingPages(deps: MessagingPagesDeps) {
     await app.register(campaignPages(deps));
     await app.register(dashboardPages(deps));
     await app.register(printPages(deps));
+    await app.register(audiencePages(deps));
   };
 }
 
@@ -302,7 +282,6 @@ const KEY_MESSAGES: Record<string, string> = {
   keyType: 'Choose the type of key',
 };
 
-const WHOLE = /^\d+$/;
 const numberOr = (v: string) => (v === '' ? undefined : WHOLE.test(v) ? Number(v) : v);
 
 /** The form checked with the API's own schema, each field's error in plain words, in the order of the form. */
@@ -1151,7 +1130,6 @@ const MESSAGE_WORDS: Record<Channel, [string, string]> = {
 const RECIPIENT_COLUMNS: Record<Channel, string> = { email: 'email address', sms: 'phone number', voice: 'phone number', rcs: 'phone number', letter: '' };
 /** Rows rendered to count a file's text message parts; a bigger file's parts and cost are estimated from these. */
 const SUMMARY_ROWS = 20_000;
-const MAX_RATE = 1_000_000;
 const MAX_SCHEDULE_DAYS = 366;
 /** Notification statuses that still have a step to take on their own: the campaign page follows them. */
 const UNFINISHED = new Set(['created', 'sending', 'pending']);
@@ -1293,6 +1271,39 @@ function campaignSummary(messaging: MessagingService, c: CampaignView, t: Templa
 }
 
 /**
+ * An audience campaign in words: who it is for (the topic, areas and places by name), and each
+ * channel's template previewed with the values every message shares.
+ */
+async function audienceSummary(deps: MessagingPagesDeps, c: CampaignView, service: ServiceView, price: number) {
+  const audience = c.audience as NonNullable<CampaignView['audience']>;
+  const [topic, areas, sites] = await Promise.all([
+    deps.residents.topics.get(audience.topic).catch(() => undefined),
+    deps.residents.areas(),
+    audience.siteIds.length ? deps.estate.listSites({ ids: audience.siteIds, limit: audience.siteIds.length }) : Promise.resolve([]),
+  ]);
+  const areaNames = audience.areaIds.map((id) => areas.find((a) => a.id === id)?.name ?? 'an area no longer in the estate');
+  const places = [...(areaNames.length ? [`in ${listOf(areaNames)}`] : []), ...(sites.length ? [`at ${listOf(sites.map((s) => s.name))}`] : [])];
+  const residents = counted(c.recipientCount, ['resident', 'residents']);
+  const previews = [];
+  for (const [channel, pinned] of Object.entries(c.templates ?? {})) {
+    if (!pinned) continue;
+    const t = await deps.messaging.getTemplate(pinned.id, pinned.version);
+    previews.push({ channel: CHANNEL_NAMES[channel as Channel], template: t, preview: renderedPreview(t, { ...(c.personalisation ?? {}), name: 'Alex Jones' }, 'en', price, service.name) });
+  }
+  return {
+    text: `${residents} subscribed to ${topic?.name ?? audience.topic} ${places.join(' and ')}.`,
+    topic: topic?.name ?? audience.topic,
+    where: places.join(' and '),
+    previews,
+  };
+}
+
+/** Names as a person lists them: A, B and C. */
+function listOf(names: string[]): string {
+  return names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/**
  * The header and at least `n` rows of a CSV file, without parsing the rest of a big one: the text
  * is cut at a line end past them (a cut inside a quoted field fails to parse, and the whole is read).
  */
@@ -1317,7 +1328,8 @@ function neededColumns(t: TemplateRow): string[] {
   return [...first, ...names];
 }
 
-function campaignPages({ messaging, campaigns, config }: MessagingPagesDeps) {
+function campaignPages(deps: MessagingPagesDeps) {
+  const { messaging, campaigns, config } = deps;
   return async (app: FastifyInstance) => {
     const price = async () => pencePerPart(await messaging.listProviders());
     const campaignOf = (request: FastifyRequest) => campaigns.get(param(request, 'id'));
@@ -1335,7 +1347,7 @@ function campaignPages({ messaging, campaigns, config }: MessagingPagesDeps) {
       for (const c of list) if (!templates.has(c.templateId)) templates.set(c.templateId, (await messaging.currentTemplate(c.templateId))?.name ?? '');
       return reply.page(`${VIEWS}/campaigns.njk`, {
         pageTitle: 'Campaigns',
-        campaigns: list.map((c) => ({ ...c, tag: statusTag(c.status), templateName: templates.get(c.templateId) })),
+        campaigns: list.map((c) => ({ ...c, tag: statusTag(c.status), templateName: c.audience ? `Subscribers to ${c.audience.topic}, by preference` : templates.get(c.templateId) })),
         services: Object.fromEntries(services.map((s) => [s.id, s.name])),
         serviceItems: [{ value: '', text: 'Any' }, ...services.map((s) => ({ value: s.id, text: s.name, selected: s.id === serviceId }))],
         invalid: !!raw && !serviceId,
@@ -1465,7 +1477,8 @@ function campaignPages({ messaging, campaigns, config }: MessagingPagesDeps) {
           service,
           template,
           typeName: CHANNEL_NAMES[template.type as Channel],
-          summary: draft ? campaignSummary(messaging, c, template, service, await campaigns.repo.file(c.id), p) : null,
+          summary: draft && !c.audience ? campaignSummary(messaging, c, template, service, await campaigns.repo.file(c.id), p) : null,
+          audience: c.audience ? await audienceSummary(deps, c, service, p) : null,
           progress: draft ? null : campaignProgress(c),
           values,
           errors: errorList(fields),

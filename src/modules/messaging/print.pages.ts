@@ -2,12 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { originOf } from '../../platform/audit/origin.js';
 import { can } from '../../platform/auth/actor.js';
 import { AppError } from '../../platform/errors.js';
+import { managePage, readPage, UUID, VIEWS } from './pages.shared.js';
 import type { PrintBatches, PrintBatchView } from './print.js';
-
-const VIEWS = 'modules/messaging/views';
-const readPage = { permission: 'messages:read', page: 'console' as const };
-const managePage = { permission: 'messaging:manage', page: 'console' as const };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const STATUS_NAMES: Record<string, string> = { building: 'Being made', ready: 'Ready to print', dispatched: 'Sent by the print room' };
 const POSTAGE_NAMES: Record<string, string> = { first: 'First class', second: 'Second class', economy: 'Economy', europe: 'Europe', 'rest-of-world': 'Rest of the world' };
