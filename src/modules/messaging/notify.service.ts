@@ -10,6 +10,9 @@ import type { Rendered } from './rendering.js';
 import { TokenBucket } from './token-bucket.js';
 import { addressLinesFromPersonalisation, checkPostalAddress, missingPersonalisationMessage } from './render/index.js';
 
+/** How stale this process's count of a day's sends may grow before it is read again. */
+export const DAILY_RECOUNT_MS = 15_000;
+
 export interface SendRequest {
   channel: Channel;
   templateId: string;
@@ -33,16 +36,20 @@ export interface Sent {
 
 /**
  * Sending through the Notify-compatible API: every check Notify makes, in Notify's order and
- * words, then the notification is stored for delivery. Rate and daily limits are counted in
- * this process (like the API's other rate limits): behind a load balancer each process allows
- * the full limit.
+ * words, then the notification is stored for delivery. The daily limit counts every process's
+ * sends (recounted from the database every DAILY_RECOUNT_MS); the per-minute rate limit is a
+ * token bucket in this process, like the API's other rate limits, so behind a load balancer
+ * each process allows the full rate.
  */
 export class NotifySending {
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly daily = new Map<string, { day: string; count: number }>();
+  private readonly daily = new Map<string, { day: string; count: number; at: number }>();
   private readonly counting = new Map<string, Promise<number>>();
 
-  constructor(private readonly messaging: MessagingService) {}
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly options: { recountMs?: number } = {},
+  ) {}
 
   /** Notify checks the rate limit before it reads the body. */
   checkRateLimit(actor: Actor, service: MessageServicesTable): void {
@@ -135,22 +142,27 @@ export class NotifySending {
     return `${service.id}:${channel}`;
   }
 
-  /** Refuses a send of `adding` messages (a pay link and its reminders count as several) that would pass the service's daily limit for the type. */
+  /**
+   * Refuses a send of `adding` messages (a pay link and its reminders count as several) that would
+   * pass the service's daily limit for the type. The count is read from the database (every
+   * process's sends) at most every DAILY_RECOUNT_MS, and this process's sends are added between.
+   */
   async checkDailyLimit(service: MessageServicesTable, channel: Channel, adding = 1): Promise<void> {
     const today = new Date().toISOString().slice(0, 10);
     const key = this.dayKey(service, channel);
     let counter = this.daily.get(key);
-    if (!counter || counter.day !== today) {
-      // Counted once a day per service and type: concurrent first requests share the one count.
-      let pending = this.counting.get(`${key}:${today}`);
+    if (!counter || counter.day !== today || Date.now() - counter.at > (this.options.recountMs ?? DAILY_RECOUNT_MS)) {
+      // Concurrent requests share the one count.
+      let pending = this.counting.get(key);
       if (!pending) {
-        pending = this.messaging.repo.countSentSince(service.id, new Date(`${today}T00:00:00Z`), channel).finally(() => this.counting.delete(`${key}:${today}`));
-        this.counting.set(`${key}:${today}`, pending);
+        pending = this.messaging.repo.countSentSince(service.id, new Date(`${today}T00:00:00Z`), channel).finally(() => this.counting.delete(key));
+        this.counting.set(key, pending);
       }
+      const at = Date.now();
       const counted = await pending;
       counter = this.daily.get(key);
-      if (!counter || counter.day !== today) {
-        counter = { day: today, count: counted };
+      if (!counter || counter.day !== today || counter.at < at) {
+        counter = { day: today, count: counted, at };
         this.daily.set(key, counter);
       }
     }

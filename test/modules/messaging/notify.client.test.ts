@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { before, test } from 'node:test';
 import { NotifyClient } from 'notifications-node-client';
 import { systemActor } from '../../../src/platform/auth/actor.js';
+import { NotifySending } from '../../../src/modules/messaging/notify.service.js';
+import type { AppError } from '../../../src/platform/errors.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 
@@ -307,5 +309,10 @@ forEachDialect('the Notify node client against Weft', (dialect) => {
     for (let i = 0; i < 2; i++) await client.sendSms(tpl, '07700900123', {});
     const r = await refused(client.sendSms(tpl, '07700900123', {}));
     assert.deepEqual([r.status, r.error, r.message], [429, 'TooManyRequestsError', 'Exceeded send limits (sms: 2) for today']);
+    // Another process sharing the database counts these sends too, once its count is read again.
+    const other = new NotifySending(m, { recountMs: 0 });
+    const row = (await m.repo.findService(s.id)) as NonNullable<Awaited<ReturnType<typeof m.repo.findService>>>;
+    await assert.rejects(other.checkDailyLimit(row, 'sms'), (err: AppError) => err.code === 'NOTIFY_DAILY_LIMIT');
+    await other.checkDailyLimit(row, 'email');
   });
 });
