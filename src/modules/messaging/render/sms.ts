@@ -76,14 +76,21 @@ export interface RenderedSms {
 }
 
 /** Notify's SMS downgrades (smart quotes, dashes, ellipsis, odd spaces), applied to every message. */
+const charClass = (chars: Iterable<string>) => [...chars].map((c) => `\\u{${c.codePointAt(0)?.toString(16)}}`).join('');
+const REPLACEABLE = new RegExp(`[${charClass(Object.keys(SMS_REPLACEMENT_CHARACTERS))}]`, 'u');
+const REPLACEABLE_ALL = new RegExp(REPLACEABLE.source, 'gu');
+const ALL_GSM = new RegExp(`^[${charClass(GSM_CHARACTERS)}]*$`, 'u');
+const SURROGATE = /[\uD800-\uDFFF]/;
+const EXTENDED_ALL = new RegExp(`[${charClass(GSM_EXTENDED_CHARACTERS)}]`, 'gu');
+
 export function smsEncode(text: string): string {
-  let out = '';
-  for (const ch of text) out += SMS_REPLACEMENT_CHARACTERS[ch] ?? ch;
-  return out;
+  // Most messages have nothing to replace: one scan instead of a string built a character at a time.
+  return REPLACEABLE.test(text) ? text.replace(REPLACEABLE_ALL, (ch) => SMS_REPLACEMENT_CHARACTERS[ch] ?? ch) : text;
 }
 
 /** Characters GSM-7 cannot carry, once each, in order (by code point, so an emoji is one entry). */
 export function nonGsmCharacters(text: string): string[] {
+  if (ALL_GSM.test(text)) return [];
   const out = new Set<string>();
   for (const ch of text) if (!GSM_CHARACTERS.has(ch)) out.add(ch);
   return [...out];
@@ -92,6 +99,8 @@ export function nonGsmCharacters(text: string): string[] {
 /** Septets (GSM-7) or UTF-16 code units (UCS-2) the text takes. */
 export function smsCharacterCount(text: string, encoding: SmsEncoding = nonGsmCharacters(text).length ? 'UCS-2' : 'GSM-7'): number {
   if (encoding === 'UCS-2') return text.length;
+  // Text without surrogate pairs: its length is its characters, each extended one taking two septets.
+  if (!SURROGATE.test(text)) return text.length + (text.match(EXTENDED_ALL)?.length ?? 0);
   let count = 0;
   for (const ch of text) count += GSM_EXTENDED_CHARACTERS.has(ch) ? 2 : 1;
   return count;

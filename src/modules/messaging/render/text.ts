@@ -3,6 +3,8 @@
 
 const ZERO_WIDTH = /[\u180e\u200b\u200c\u2060\ufeff]/g;
 const NEWLINES = /\r\n|\r|\u2028|\u2029/g;
+/** Whitespace normaliseWhitespace would change: at an end, doubled, not a plain space, or zero-width. */
+const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]|[\u180e\u200b\u200c\u2060\ufeff]/;
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(value: string): string {
@@ -16,6 +18,8 @@ export function normaliseNewlines(value: string): string {
 
 /** One line: zero-width characters removed, any run of whitespace (including no-break spaces) one space, trimmed. */
 export function normaliseWhitespace(value: string): string {
+  // Already one line of single spaces (most lines): nothing to do.
+  if (!UNTIDY_SPACE.test(value)) return value;
   return value.replace(ZERO_WIDTH, '').split(/\s+/).filter(Boolean).join(' ');
 }
 
