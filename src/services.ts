@@ -23,6 +23,7 @@ import {
   ResidentSending,
 } from './modules/messaging/index.js';
 import { ResidentsService } from './modules/residents/index.js';
+import { SchoolsService } from './modules/schools/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
 
@@ -53,6 +54,7 @@ export interface Services {
   receipts: ReceiptsService;
   campaigns: Campaigns;
   residents: ResidentsService;
+  schools: SchoolsService;
   residentSending: ResidentSending;
   print: PrintBatches;
   payments: Payments;
@@ -99,6 +101,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const inboundCallbacks = new InboundCallbacks(messaging, jobs, config.secret, log);
   receipts.onTextsReceived = (texts) => inboundCallbacks.received(texts);
   const campaigns = new Campaigns(db, audit, messaging, jobs, residents);
+  const schools = new SchoolsService(db, audit, jobs, estate, messaging, campaigns);
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   jobs.register('messaging.poll_receipts', async () => {
@@ -141,6 +144,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     receipts,
     campaigns,
     residents,
+    schools,
     residentSending,
     print,
     payments,

@@ -421,7 +421,7 @@ export class Campaigns {
     const contact = contactFor(resident, step.channel);
     if (!contact) return undefined;
     const personalisation = { ...(c.personalisation_json ?? {}), name: resident.name };
-    const rendered = this.messaging.render(template, personalisation, resident.language, { name: serviceName }, contact.address);
+    const rendered = this.messaging.renderToStore(template, personalisation, resident.language, { name: serviceName }, contact.address);
     if (rendered.problem || rendered.missing.length) return undefined;
     const row = notificationRow(
       {
@@ -463,7 +463,7 @@ export class Campaigns {
       const checked = template.type === 'email' ? checkEmail(recipient) : checkPhone(recipient);
       normalised = checked.ok ? checked.normalised : recipient;
     }
-    const rendered = this.messaging.render(template, personalisation, 'en', { name: serviceName }, address ?? undefined);
+    const rendered = this.messaging.renderToStore(template, personalisation, 'en', { name: serviceName }, address ?? undefined);
     const row = notificationRow(
       {
         serviceId: c.service_id,
@@ -563,7 +563,7 @@ export class Campaigns {
       let longest = plan.fixedSmsLength;
       for (const c of cells) longest += c.length;
       if (plan.fixedSmsLength > 0 && longest <= SMS_CHAR_COUNT_LIMIT) return undefined;
-      const r = this.messaging.render(template, personalisationOf(plan.columns, cells), 'en', service);
+      const r = this.messaging.renderToStore(template, personalisationOf(plan.columns, cells), 'en', service);
       if (r.problem) return r.problem;
     }
     return undefined;

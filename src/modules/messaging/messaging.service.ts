@@ -5,6 +5,7 @@ import { seal, unseal } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db, Executor } from '../../platform/db/database.js';
 import { isUniqueViolation } from '../../platform/db/dialect.js';
+import { AppError } from '../../platform/errors.js';
 import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import { messagingErrors } from './messaging.errors.js';
@@ -192,6 +193,31 @@ export class MessagingService {
       throw err;
     }
     return this.getService(row.id);
+  }
+
+  /**
+   * A service Weft's own modules send through (school closures, bin reminders), found by its
+   * name or made once, with its templates found by name or made: what staff have changed since
+   * in the console is kept. Safe for two processes to call at once.
+   */
+  async ensureService(actor: Actor, input: ServiceCreate, templates: TemplateInput[]): Promise<{ service: ServiceView; templates: Map<string, TemplateRow> }> {
+    const named = async () => (await this.listServices()).find((s) => s.name === input.name.trim());
+    let service = await named();
+    if (!service) {
+      try {
+        service = await this.createService(actor, input);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'MESSAGE_SERVICE_NAME_TAKEN')) throw err;
+        service = (await named()) as ServiceView;
+      }
+    }
+    const existing = await this.listTemplates(service.id);
+    const out = new Map<string, TemplateRow>();
+    for (const t of templates) {
+      const found = existing.find((e) => e.name === t.name && e.type === t.type && !e.is_archived);
+      out.set(t.name, found ?? (await this.createTemplate(actor, service.id, t)));
+    }
+    return { service, templates: out };
   }
 
   async getService(id: string): Promise<ServiceView> {
@@ -548,6 +574,11 @@ export class MessagingService {
 
   render(template: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', service: { name: string }, address?: string[]): Rendered {
     return renderFor(template, personalisation, language, service, address);
+  }
+
+  /** A template filled in to be stored: as render(), without an email's HTML (made again when it is sent). */
+  renderToStore(template: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', service: { name: string }, address?: string[]): Rendered {
+    return renderFor(template, personalisation, language, service, address, { html: false });
   }
 
   // ---------------------------------------------------------------- the console's reads

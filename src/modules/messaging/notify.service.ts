@@ -124,7 +124,7 @@ export class NotifySending {
     if (!template || template.service_id !== service.id) throw messagingErrors.NOTIFY_BAD_REQUEST('Template not found');
     if (template.type !== req.channel) throw messagingErrors.NOTIFY_BAD_REQUEST(`${template.type} template is not suitable for ${req.channel} notification`);
     if (template.is_archived) throw messagingErrors.NOTIFY_BAD_REQUEST('Template has been deleted');
-    const rendered = this.messaging.render(template, req.personalisation, req.language ?? 'en', { name: service.name });
+    const rendered = this.messaging.renderToStore(template, req.personalisation, req.language ?? 'en', { name: service.name });
     if (rendered.missing.length) throw messagingErrors.NOTIFY_BAD_REQUEST(missingPersonalisationMessage(rendered.missing));
     return { template, rendered };
   }

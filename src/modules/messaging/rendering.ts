@@ -22,12 +22,16 @@ export function variant(t: TemplateRow, language: 'en' | 'cy'): { subject: strin
   return { subject: t.subject, body: t.body };
 }
 
-export function renderFor(t: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', service: { name: string }, address?: string[]): Rendered {
+/**
+ * A template filled in for a recipient. With `html: false` an email or letter comes without its
+ * HTML: what is stored needs only the subject and text, and the HTML is made again when it is sent.
+ */
+export function renderFor(t: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', service: { name: string }, address?: string[], options: { html?: boolean } = {}): Rendered {
   const v = variant(t, language);
   switch (t.type) {
     case 'email': {
-      const r = renderEmail({ subject: v.subject ?? '', body: v.body }, personalisation, { serviceName: service.name });
-      return { subject: r.subject, body: r.text, html: r.html, billableUnits: 1, missing: r.missing };
+      const r = renderEmail({ subject: v.subject ?? '', body: v.body }, personalisation, { serviceName: service.name, html: options.html });
+      return { subject: r.subject, body: r.text, html: options.html === false ? undefined : r.html, billableUnits: 1, missing: r.missing };
     }
     case 'sms': {
       const r = renderSms(v.body, personalisation, {});
@@ -42,8 +46,8 @@ export function renderFor(t: TemplateRow, personalisation: Record<string, unknow
       return { body: r.text, billableUnits: 1, missing: r.missing };
     }
     default: {
-      const r = renderEmail({ subject: v.subject ?? '', body: v.body }, personalisation, {});
-      return { subject: r.subject, body: r.text, billableUnits: 1, postage: t.options_json.postage ?? 'second', missing: r.missing, html: address ? undefined : r.html };
+      const r = renderEmail({ subject: v.subject ?? '', body: v.body }, personalisation, { html: options.html !== false && !address });
+      return { subject: r.subject, body: r.text, billableUnits: 1, postage: t.options_json.postage ?? 'second', missing: r.missing, html: address || options.html === false ? undefined : r.html };
     }
   }
 }

@@ -136,7 +136,7 @@ export class ResidentSending {
     if (!template || template.service_id !== serviceId) throw messagingErrors.NOTIFY_BAD_REQUEST('Template not found');
     if (template.type !== channel) throw messagingErrors.NOTIFY_BAD_REQUEST(`${template.type} template is not suitable for ${channel} notification`);
     const service = await this.messaging.getService(serviceId);
-    const rendered = this.messaging.render(template, personalisation, language, service);
+    const rendered = this.messaging.renderToStore(template, personalisation, language, service);
     if (rendered.missing.length) throw messagingErrors.NOTIFY_BAD_REQUEST(missingPersonalisationMessage(rendered.missing));
     if (rendered.problem) throw messagingErrors.NOTIFY_BAD_REQUEST(rendered.problem);
     return { template, rendered };

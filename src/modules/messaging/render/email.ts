@@ -12,6 +12,8 @@ export interface EmailTemplate {
 }
 
 export interface EmailOptions {
+  /** false: the subject and text only, no HTML (what is stored; the HTML is made again when sent). Default true. */
+  html?: boolean;
   /** Shown in the banner at the top of the email. */
   serviceName?: string;
   /** Adds Notify's closing rule and "Unsubscribe from these emails" link. */
@@ -215,8 +217,8 @@ export function renderEmail(template: EmailTemplate, personalisation?: Personali
   const subjectText = normaliseWhitespace(niceTypography(subject.text));
   // Notify removes the line separator character from email bodies (strip_unsupported_characters).
   const blocks = parseBlocks(body.text.replace(/\u2028/g, ''));
-  const preheader = preheaderOf(blocks);
-  const html = documentHtml(subjectText, preheader, blocks.map(blockHtml).join('\n'), opts);
+  const preheader = opts.html === false ? '' : preheaderOf(blocks);
+  const html = opts.html === false ? '' : documentHtml(subjectText, preheader, blocks.map(blockHtml).join('\n'), opts);
   const text = `${blocks.map(blockText).join('\n\n').replace(/^\s+/, '').replace(/\s+$/, '')}\n`;
   return { subject: subjectText, html, text, preheader, missing: mergeMissing(subject.missing, body.missing) };
 }
