@@ -14,6 +14,7 @@ import { lorawanRoutes } from './modules/lorawan/index.js';
 import { bearerToken, campaignRoutes, inboundCallbackRoutes, messagingPages, messagingRoutes, notifyRoutes, paymentsRoutes, printRoutes, receiptsRoutes } from './modules/messaging/index.js';
 import { residentsPages, residentsRoutes } from './modules/residents/index.js';
 import { schoolsPages, schoolsRoutes } from './modules/schools/index.js';
+import { librariesRoutes } from './modules/libraries/index.js';
 import { staffRoutes } from './modules/staff/index.js';
 import { telemetryRoutes } from './modules/telemetry/index.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
@@ -96,6 +97,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(notifyRoutes({ messaging: services.messaging, sending: services.notify, residentSending: services.residentSending, publicUrl: config.publicUrl }));
   await app.register(residentsRoutes({ residents: services.residents }));
   await app.register(schoolsRoutes({ schools: services.schools }));
+  await app.register(librariesRoutes({ libraries: services.libraries }));
   await app.register(schoolsPages({ schools: services.schools, estate: services.estate }));
   await app.register(residentsPages({ residents: services.residents, messaging: services.messaging }));
   await app.register(

@@ -24,6 +24,7 @@ import {
 } from './modules/messaging/index.js';
 import { ResidentsService } from './modules/residents/index.js';
 import { SchoolsService } from './modules/schools/index.js';
+import { LibrariesService } from './modules/libraries/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
 
@@ -55,6 +56,7 @@ export interface Services {
   campaigns: Campaigns;
   residents: ResidentsService;
   schools: SchoolsService;
+  libraries: LibrariesService;
   residentSending: ResidentSending;
   print: PrintBatches;
   payments: Payments;
@@ -102,6 +104,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   receipts.onTextsReceived = (texts) => inboundCallbacks.received(texts);
   const campaigns = new Campaigns(db, audit, messaging, jobs, residents);
   const schools = new SchoolsService(db, audit, jobs, estate, messaging, campaigns);
+  const libraries = new LibrariesService(db, audit, residents, messaging, residentSending);
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   jobs.register('messaging.poll_receipts', async () => {
@@ -145,6 +148,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     campaigns,
     residents,
     schools,
+    libraries,
     residentSending,
     print,
     payments,

@@ -97,12 +97,14 @@ export class ResidentSending {
     if (!chain.length) throw messagingErrors.NOTIFY_BAD_REQUEST('The resident cannot be reached on any channel this message has a template for');
     const service = actor.serviceId as string;
     // Every template is checked now, so a fallback cannot fail later for a missing placeholder.
-    for (const step of chain) await this.template(service, step.channel, step.templateId, req.personalisation, resident.language);
+    // ((name)) is the resident's own unless the sender gives one.
+    const personalisation = { name: resident.name, ...req.personalisation };
+    for (const step of chain) await this.template(service, step.channel, step.templateId, personalisation, resident.language);
     const scheduledFor = req.urgent ? null : quietUntil(resident, new Date());
     const serviceRow = (await this.messaging.serviceForAuth(service))?.row;
     const counted = actor.keyType !== 'test' && serviceRow;
     if (counted) await this.limits.checkDailyLimit(serviceRow, chain[0].channel);
-    const row = await this.queue(actor.id, actor.keyType as KeyType, service, resident, chain, req.personalisation, req.reference ?? null, scheduledFor, null);
+    const row = await this.queue(actor.id, actor.keyType as KeyType, service, resident, chain, personalisation, req.reference ?? null, scheduledFor, null);
     if (counted) this.limits.countSent(serviceRow, chain[0].channel);
     return row;
   }
