@@ -19,7 +19,7 @@ import { systemActor } from '../src/platform/auth/actor.js';
 import type { Db } from '../src/platform/db/database.js';
 import type { Dialect } from '../src/platform/db/dialect.js';
 import { newId } from '../src/platform/ids.js';
-import { londonDay } from '../src/modules/schools/schools.service.js';
+import { londonDay } from '../src/platform/dates.js';
 import { createServices } from '../src/services.js';
 import { runIfMain } from './lib/cli.js';
 import { benchPgUrl, scratchDatabase } from './lib/scratch.js';
@@ -63,7 +63,8 @@ export async function main(options: SchoolClosureBenchOptions = {}) {
   try {
     const actor = systemActor('bench');
     const schools: string[] = [];
-    for (let i = 0; i < schoolCount; i++) schools.push((await services.estate.createSite(actor, { type: 'school', name: `School ${i + 1}`, address: `${i + 1} School Lane`, lat: 52.3, lon: -2.4 })).id);
+    for (let i = 0; i < schoolCount; i++)
+      schools.push((await services.estate.createSite(actor, { type: 'school', name: `School ${i + 1}`, address: `${i + 1} School Lane`, lat: 52.3, lon: -2.4 })).id);
     // The residents: a third on each of email, text and both; one in ten Welsh; each subscribed to one school.
     const now = dialect === 'sqlite' ? Date.now() : new Date();
     const bool = (b: boolean) => (dialect === 'sqlite' ? (b ? 1 : 0) : b);
@@ -93,7 +94,14 @@ export async function main(options: SchoolClosureBenchOptions = {}) {
     const ms = performance.now() - t0;
     const done = await services.schools.get(closure.id);
     if (done.progress.made !== residents) throw new Error(`expected ${residents} made, got ${JSON.stringify(done.progress)}`);
-    const stored = Number((await db.k.selectFrom('notifications').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const stored = Number(
+      (
+        await db.k
+          .selectFrom('notifications')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
     // ---- baseline: the same number of rows, raw, into a same-shaped copy of the table
     if (dialect === 'sqlite') {
@@ -104,12 +112,48 @@ export async function main(options: SchoolClosureBenchOptions = {}) {
     const service = (await services.messaging.listServices()).find((x) => x.name === 'School closures');
     const template = service && (await services.messaging.listTemplates(service.id)).find((x) => x.type === 'sms');
     if (!service || !template) throw new Error('the closure made no messaging service');
-    const rows = people.map((p, i) => [newId(), service.id, template.id, 'normal', 1, 'sms', String(p[3] ?? ''), String(p[3] ?? ''), '{}', 'en', `School ${(i % schoolCount) + 1} is closed today.`, 1, 'created', 0, now, now, now]);
+    const rows = people.map((p, i) => [
+      newId(),
+      service.id,
+      template.id,
+      'normal',
+      1,
+      'sms',
+      String(p[3] ?? ''),
+      String(p[3] ?? ''),
+      '{}',
+      'en',
+      `School ${(i % schoolCount) + 1} is closed today.`,
+      1,
+      'created',
+      0,
+      now,
+      now,
+      now,
+    ]);
     const tb0 = performance.now();
     await rawInsert(
       db,
       'bench_notifications',
-      ['id', 'service_id', 'template_id', 'key_type', 'template_version', 'type', 'recipient', 'normalised_to', 'personalisation_json', 'language', 'body', 'billable_units', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'],
+      [
+        'id',
+        'service_id',
+        'template_id',
+        'key_type',
+        'template_version',
+        'type',
+        'recipient',
+        'normalised_to',
+        'personalisation_json',
+        'language',
+        'body',
+        'billable_units',
+        'status',
+        'attempts',
+        'next_attempt_at',
+        'created_at',
+        'updated_at',
+      ],
       rows,
     );
     const baselineMs = performance.now() - tb0;

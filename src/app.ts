@@ -15,6 +15,7 @@ import { bearerToken, campaignRoutes, inboundCallbackRoutes, messagingPages, mes
 import { residentsPages, residentsRoutes } from './modules/residents/index.js';
 import { schoolsPages, schoolsRoutes } from './modules/schools/index.js';
 import { librariesRoutes } from './modules/libraries/index.js';
+import { wasteRoutes } from './modules/waste/index.js';
 import { staffRoutes } from './modules/staff/index.js';
 import { telemetryRoutes } from './modules/telemetry/index.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
@@ -98,6 +99,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(residentsRoutes({ residents: services.residents }));
   await app.register(schoolsRoutes({ schools: services.schools }));
   await app.register(librariesRoutes({ libraries: services.libraries }));
+  await app.register(wasteRoutes({ waste: services.waste }));
   await app.register(schoolsPages({ schools: services.schools, estate: services.estate }));
   await app.register(residentsPages({ residents: services.residents, messaging: services.messaging }));
   await app.register(

@@ -25,6 +25,7 @@ import {
 import { ResidentsService } from './modules/residents/index.js';
 import { SchoolsService } from './modules/schools/index.js';
 import { LibrariesService } from './modules/libraries/index.js';
+import { REMINDERS_JOB, WasteService } from './modules/waste/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
 
@@ -57,6 +58,7 @@ export interface Services {
   residents: ResidentsService;
   schools: SchoolsService;
   libraries: LibrariesService;
+  waste: WasteService;
   residentSending: ResidentSending;
   print: PrintBatches;
   payments: Payments;
@@ -105,6 +107,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const campaigns = new Campaigns(db, audit, messaging, jobs, residents);
   const schools = new SchoolsService(db, audit, jobs, estate, messaging, campaigns);
   const libraries = new LibrariesService(db, audit, residents, messaging, residentSending);
+  const waste = new WasteService(db, audit, jobs, estate, messaging, campaigns);
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   jobs.register('messaging.poll_receipts', async () => {
@@ -149,6 +152,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     residents,
     schools,
     libraries,
+    waste,
     residentSending,
     print,
     payments,
@@ -179,4 +183,6 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.jobs.schedule('messaging.poll_receipts', '*/10 * * * *', 'messaging.poll_receipts', {});
   // The daily letter print batch: one schedule per print provider, at its cron (15:30 UK time by default).
   await services.print.schedule();
+  // Bin collection reminders: at 5pm UK time, to the residents of every round collecting tomorrow.
+  await services.jobs.schedule(REMINDERS_JOB, '0 17 * * *', REMINDERS_JOB, null);
 }

@@ -1,4 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
+import { londonDay } from '../../platform/dates.js';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -54,11 +55,6 @@ interface Built {
   placed: Placed[];
   failed: { id: string; status: string; reason: string }[];
   manifest: string;
-}
-
-/** The UK day of an instant, YYYY-MM-DD. */
-export function londonDay(at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
 const slug = (name: string) =>

@@ -5,7 +5,8 @@ import { AppError, type FieldError } from '../../platform/errors.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
 import type { EstateService } from '../estate/index.js';
 import type { ClosureView } from './schools.schema.js';
-import { londonDay, type SchoolsService } from './schools.service.js';
+import { londonDay } from '../../platform/dates.js';
+import type { SchoolsService } from './schools.service.js';
 
 const VIEWS = 'modules/schools/views';
 const readPage = { permission: 'schools:read', page: 'console' as const };

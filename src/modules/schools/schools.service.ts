@@ -2,6 +2,7 @@ import { type Actor, systemActor } from '../../platform/auth/actor.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Origin } from '../../platform/audit/origin.js';
 import type { Db } from '../../platform/db/database.js';
+import { londonDay } from '../../platform/dates.js';
 import { AppError, type FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { JobQueue } from '../../platform/jobs/index.js';
@@ -185,9 +186,4 @@ export class SchoolsService {
       progress,
     };
   }
-}
-
-/** Today in the UK, YYYY-MM-DD. */
-export function londonDay(at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { londonDay } from '../../../src/modules/schools/schools.service.js';
+import { londonDay } from '../../../src/platform/dates.js';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
