@@ -3,6 +3,7 @@ import type { StaffRole } from '../src/platform/auth/roles.js';
 import { systemActor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
 import { type LoadedEstate, loadEstate } from './estate.js';
+import { loadCouncilServices } from './council-services.js';
 import { type LoadedMessaging, loadMessaging } from './messaging.js';
 import { writeDevicesFile } from './simulator.js';
 
@@ -56,6 +57,7 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   // The estate first: residents' homes are placed in its wards and subscribe to its schools and libraries.
   const estate = options.estate === false ? undefined : await loadEstate(services.estate, actor, DEMO_SEED);
   const messaging = options.messaging === false ? undefined : await loadMessaging(services, actor, DEMO_SEED);
+  if (messaging && estate) await loadCouncilServices(services, actor);
   if (!estate) return { messaging };
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
   writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);

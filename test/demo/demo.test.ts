@@ -57,6 +57,16 @@ forEachDialect('the demo county and its simulator', (dialect) => {
     assert.equal(county.estate.devices, planEstate().devices.length);
   });
 
+  test('has bin rounds for every ward, library cards with reservations told, and a school closure being announced', async () => {
+    const services = running.services;
+    const wards = (await services.estate.listAreas()).filter((a) => a.kind === 'ward');
+    assert.equal((await services.waste.rounds()).length, wards.length * 2);
+    const reserved = await services.db.k.selectFrom('library_events').select('notification_id').execute();
+    assert.ok(reserved.length >= 5 && reserved.every((e) => e.notification_id), 'each reservation event sent its message');
+    const [closure] = await services.schools.list();
+    assert.equal(closure?.reason, 'a burst water main');
+  });
+
   test('has the issue’s numbers of schools, council buildings, NHS sites, libraries, parks, car parks, street hubs and homes', async () => {
     const { estate } = running.services;
     for (const type of ['school', 'council_building', 'nhs_site', 'library', 'park', 'car_park', 'street_hub', 'home'] as const) {
