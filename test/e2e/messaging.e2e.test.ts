@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { signToken, splitApiKey } from '../../src/modules/messaging/notify.auth.js';
 import { systemActor } from '../../src/platform/auth/actor.js';
 import { browserFor, checkPage, createStaff, mainText, startApp, submit, text, visit } from './browser.js';
+import { squareWards } from '../geo-fixtures.js';
 
 const live = await startApp();
 const admin = await createStaff(live, ['admin'], 'Ada Admin');
@@ -392,17 +393,7 @@ describe('messaging console in a browser', () => {
   });
 
   test('a campaign to subscribed residents: the form with its errors, the values asked for, and the draft that says who it is for', async () => {
-    const square = [
-      [-2.5, 52.33],
-      [-2.45, 52.33],
-      [-2.45, 52.36],
-      [-2.5, 52.36],
-      [-2.5, 52.33],
-    ];
-    await live.services.estate.importAreas(system, {
-      type: 'FeatureCollection',
-      features: [{ type: 'Feature', properties: { name: 'Brookside', code: 'B1' }, geometry: { type: 'Polygon', coordinates: [square] } }],
-    });
+    await live.services.estate.importAreas(system, squareWards([{ name: 'Brookside', code: 'B1', box: [-2.5, 52.33, -2.45, 52.36] }]));
     const resident = await live.services.residents.create(system, { name: 'Nia', email: 'nia@example.com', location: { lat: 52.34, lon: -2.48 }, postcode: 'WR1 1AA' });
     await live.services.residents.subscribe(system, resident.id, { topic: 'council-news', kind: 'home' });
     const { context, page } = await signedIn(comms);

@@ -114,31 +114,15 @@ export class Campaigns {
     const template = await this.messaging.getTemplate(input.templateId);
     if (template.service_id !== service.id) throw messagingErrors.TEMPLATE_NOT_FOUND();
     const file = this.check(template, input.csv, service);
-    const now = new Date();
-    const row: CampaignsTable = {
-      ...NOT_AN_AUDIENCE,
-      id: newId(),
-      service_id: service.id,
-      template_id: template.id,
-      template_version: template.version,
-      name: input.name.trim(),
-      status: 'draft',
-      recipient_count: file.count,
-      created_count: 0,
-      rate_per_minute: input.ratePerMinute ?? null,
-      scheduled_for_at: null,
-      created_by: actor.label,
-      created_at: now,
-      started_at: null,
-      finished_at: null,
-      updated_at: now,
-    };
+    const row = draftRow(actor, service.id, input, template, file.count, NOT_AN_AUDIENCE);
+    return this.saveDraft(actor, row, input.csv, `Checked ${file.count} recipients for campaign ${row.name}`, origin);
+  }
+
+  /** A checked draft and its list, saved with its audit row. */
+  private async saveDraft(actor: Actor, row: CampaignsTable, list: string, summary: string, origin: Origin): Promise<CampaignView> {
     await this.db.transaction(async (trx) => {
-      await this.repo.insert(row, input.csv as string, trx);
-      await this.audit.record(
-        { actor, action: 'messaging.campaign_create', summary: `Checked ${file.count} recipients for campaign ${row.name}`, targetType: 'campaign', targetId: row.id, ...origin },
-        trx,
-      );
+      await this.repo.insert(row, list, trx);
+      await this.audit.record({ actor, action: 'messaging.campaign_create', summary, targetType: 'campaign', targetId: row.id, ...origin }, trx);
     });
     return this.get(row.id);
   }
@@ -159,44 +143,14 @@ export class Campaigns {
     }
     if (!ids.length) throw messagingErrors.CAMPAIGN_AUDIENCE_EMPTY();
     const first = Object.values(templates)[0] as TemplateRow;
-    const now = new Date();
-    const row: CampaignsTable = {
-      id: newId(),
-      service_id: service.id,
-      template_id: first.id,
-      template_version: first.version,
-      name: input.name.trim(),
-      status: 'draft',
-      recipient_count: ids.length,
-      created_count: 0,
-      rate_per_minute: input.ratePerMinute ?? null,
-      scheduled_for_at: null,
-      created_by: actor.label,
-      created_at: now,
-      started_at: null,
-      finished_at: null,
-      updated_at: now,
+    const row = draftRow(actor, service.id, input, first, ids.length, {
       audience_json: target,
       templates_json: Object.fromEntries(Object.entries(templates).map(([channel, t]) => [channel, { id: t.id, version: t.version }])),
       personalisation_json: input.personalisation ?? {},
       is_urgent: input.urgent ?? false,
       skipped_count: 0,
-    };
-    await this.db.transaction(async (trx) => {
-      await this.repo.insert(row, ids.join('\n'), trx);
-      await this.audit.record(
-        {
-          actor,
-          action: 'messaging.campaign_create',
-          summary: `Found ${ids.length} residents subscribed to ${target.topic} for campaign ${row.name}`,
-          targetType: 'campaign',
-          targetId: row.id,
-          ...origin,
-        },
-        trx,
-      );
     });
-    return this.get(row.id);
+    return this.saveDraft(actor, row, ids.join('\n'), `Found ${ids.length} residents subscribed to ${target.topic} for campaign ${row.name}`, origin);
   }
 
   /** Each channel's template: the service's, of that channel, and given every value it needs but the resident's name and address. */
@@ -572,6 +526,36 @@ export class Campaigns {
 
 /** Makes rows start to end of a campaign into notifications; `skipped` counts rows that make none. */
 type ChunkMaker = (c: CampaignsTable, start: number, end: number, now: Date) => Promise<{ made: NotificationsTable[]; skipped: number }>;
+
+/** A new draft: its list checked, nothing made yet. */
+function draftRow(
+  actor: Actor,
+  serviceId: string,
+  input: CampaignInput,
+  template: TemplateRow,
+  count: number,
+  audience: Pick<CampaignsTable, 'audience_json' | 'templates_json' | 'personalisation_json' | 'is_urgent' | 'skipped_count'>,
+): CampaignsTable {
+  const now = new Date();
+  return {
+    id: newId(),
+    service_id: serviceId,
+    template_id: template.id,
+    template_version: template.version,
+    name: input.name.trim(),
+    status: 'draft',
+    recipient_count: count,
+    created_count: 0,
+    rate_per_minute: input.ratePerMinute ?? null,
+    scheduled_for_at: null,
+    created_by: actor.label,
+    created_at: now,
+    started_at: null,
+    finished_at: null,
+    updated_at: now,
+    ...audience,
+  };
+}
 
 /** A campaign's fields that a file of recipients leaves empty. */
 const NOT_AN_AUDIENCE = { audience_json: null, templates_json: null, personalisation_json: null, is_urgent: false, skipped_count: 0 };

@@ -2,16 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
-
-const square = (x0: number, y0: number, x1: number, y1: number) => [
-  [
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-    [x0, y0],
-  ],
-];
+import { square } from '../../geo-fixtures.js';
 
 /** Two wards side by side; the east one has a hole (a neighbouring parish) in it. */
 const WARDS = {

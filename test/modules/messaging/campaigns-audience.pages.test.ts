@@ -9,29 +9,10 @@ import { before, test } from 'node:test';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
+import { squareWards } from '../../geo-fixtures.js';
 
 const system = systemActor('test');
-const WARD = {
-  type: 'FeatureCollection',
-  features: [
-    {
-      type: 'Feature',
-      properties: { name: 'Northtown', code: 'N1' },
-      geometry: {
-        type: 'Polygon',
-        coordinates: [
-          [
-            [-2.5, 52.33],
-            [-2.45, 52.33],
-            [-2.45, 52.36],
-            [-2.5, 52.36],
-            [-2.5, 52.33],
-          ],
-        ],
-      },
-    },
-  ],
-};
+const WARD = squareWards([{ name: 'Northtown', code: 'N1', box: [-2.5, 52.33, -2.45, 52.36] }]);
 
 forEachDialect('campaign to subscribed residents, in the console', (dialect) => {
   let t: TestApp;

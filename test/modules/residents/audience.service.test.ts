@@ -12,18 +12,9 @@ import { systemActor } from '../../../src/platform/auth/actor.js';
 import { AppError } from '../../../src/platform/errors.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
+import { square } from '../../geo-fixtures.js';
 
 const system = systemActor('test');
-
-const square = (x0: number, y0: number, x1: number, y1: number) => [
-  [
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-    [x0, y0],
-  ],
-];
 
 /** Three wards about 3.4 km across: West and Middle touch; East lies 6.8 km beyond a gap. */
 const WARDS = {

@@ -10,24 +10,13 @@ import { addDays, londonDay } from '../../../src/platform/dates.js';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
+import { squareWards } from '../../geo-fixtures.js';
 
 const system = systemActor('test');
-const square = (x0: number, y0: number, x1: number, y1: number) => [
-  [
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-    [x0, y0],
-  ],
-];
-const WARDS = {
-  type: 'FeatureCollection',
-  features: [
-    { type: 'Feature', properties: { name: 'Northtown', code: 'N1' }, geometry: { type: 'Polygon', coordinates: square(-2.5, 52.33, -2.45, 52.36) } },
-    { type: 'Feature', properties: { name: 'Southvale', code: 'S1' }, geometry: { type: 'Polygon', coordinates: square(-2.5, 52.3, -2.45, 52.33) } },
-  ],
-};
+const WARDS = squareWards([
+  { name: 'Northtown', code: 'N1', box: [-2.5, 52.33, -2.45, 52.36] },
+  { name: 'Southvale', code: 'S1', box: [-2.5, 52.3, -2.45, 52.33] },
+]);
 
 forEachDialect('bin collections', (dialect) => {
   let t: TestApp;
