@@ -27,7 +27,7 @@ import {
   STATUSES,
   TemplateInput,
 } from './messaging.schema.js';
-import { type MessagingService, PRECOMPILED_TEMPLATE } from './messaging.service.js';
+import { HIDDEN_TEXT, type MessagingService, PRECOMPILED_TEMPLATE } from './messaging.service.js';
 import {
   addressLinesFromPersonalisation,
   placeholderKey,
@@ -808,7 +808,9 @@ function letterOf(t: TemplateRow, personalisation: Record<string, unknown>, lang
 
 // ---------------------------------------------------------------- sent messages and the development inbox
 
-function notificationPages({ messaging }: MessagingPagesDeps) {
+function notificationPages({ messaging, config }: MessagingPagesDeps) {
+  // A development instance's inbox shows confidential messages (so a developer can sign in as a resident); nothing else does.
+  const reveal = isDevelopmentInstance(config.publicUrl);
   return async (app: FastifyInstance) => {
     const serviceNames = async () => Object.fromEntries((await messaging.listServices()).map((s) => [s.id, s.name]));
     const channelItems = (selected: string) => [{ value: '', text: 'Any' }, ...CHANNELS.map((c) => ({ value: c, text: CHANNEL_NAMES[c], selected: c === selected }))];
@@ -829,7 +831,7 @@ function notificationPages({ messaging }: MessagingPagesDeps) {
       const rows = await messaging.findNotifications({ provider: INBOX, type: channel || undefined, olderThanId: after(raw.after), limit: PAGE_SIZE });
       return reply.page(`${VIEWS}/inbox.njk`, {
         pageTitle: 'Development inbox',
-        rows,
+        rows: await messaging.shown(rows, reveal),
         channel,
         invalid: !!raw.channel && !channel,
         channelItems: channelItems(channel),
@@ -859,7 +861,7 @@ function notificationPages({ messaging }: MessagingPagesDeps) {
       });
       return reply.page(`${VIEWS}/notifications.njk`, {
         pageTitle: 'Sent messages',
-        rows,
+        rows: await messaging.shown(rows),
         query: clean,
         invalid,
         serviceItems: [{ value: '', text: 'Any' }, ...services.map((s) => ({ value: s.id, text: s.name, selected: s.id === serviceId }))],
@@ -887,12 +889,12 @@ function notificationPages({ messaging }: MessagingPagesDeps) {
     const templateOf = (n: NotificationsTable) => (n.template_id === PRECOMPILED_TEMPLATE ? Promise.resolve(null) : messaging.getTemplate(n.template_id, n.template_version).catch(() => null));
 
     const showNotification = async (request: FastifyRequest, reply: FastifyReply, inbox: boolean) => {
-      const n = await found(request, inbox);
+      const [n] = await messaging.shown([await found(request, inbox)], inbox && reveal);
       const [service, template] = await Promise.all([messaging.getService(n.service_id), templateOf(n)]);
       const base = `/console/messaging/notifications/${n.id}`;
       // What was sent is what is stored; RCS suggestions and a voice menu come from the template version.
       let extras: { suggestions?: string[] } = {};
-      if (n.type === 'rcs' && template)
+      if (n.type === 'rcs' && template && n.body !== HIDDEN_TEXT)
         extras = {
           suggestions: renderRcs(variant(template, n.language as 'en' | 'cy').body, n.personalisation_json, { suggestions: template.options_json.suggestions }).suggestions.map((s) => s.text),
         };
@@ -919,6 +921,7 @@ function notificationPages({ messaging }: MessagingPagesDeps) {
       const n = await found(request, false);
       const template = n.type === 'email' ? await templateOf(n) : null;
       if (!template) throw platformErrors.NOT_FOUND('This message has no HTML version.');
+      if (await messaging.isConfidential(n)) throw platformErrors.NOT_FOUND(HIDDEN_TEXT);
       const service = await messaging.getService(n.service_id);
       // As delivery does: the HTML is rendered again from the template version the message was sent with.
       return sendEmailHtml(reply, messaging.render(template, n.personalisation_json, n.language as 'en' | 'cy', service).html ?? '');
@@ -927,6 +930,7 @@ function notificationPages({ messaging }: MessagingPagesDeps) {
     app.get('/console/messaging/notifications/:id/letter.pdf', { config: readPage, schema: { hide: true } }, async (request, reply) => {
       const n = await found(request, false);
       if (n.type !== 'letter') throw platformErrors.NOT_FOUND('Only letters print as a PDF.');
+      if (await messaging.isConfidential(n)) throw platformErrors.NOT_FOUND(HIDDEN_TEXT);
       const file = await messaging.letterFile(n.id);
       if (file) return sendPdf(reply, file, `letter-${n.id}`);
       const template = await templateOf(n);
@@ -936,6 +940,16 @@ function notificationPages({ messaging }: MessagingPagesDeps) {
       return sendPdf(reply, r.pdf, `letter-${n.id}`);
     });
   };
+}
+
+/** An instance only this machine reaches, over plain http: the demo, a developer's laptop. */
+export function isDevelopmentInstance(publicUrl: string): boolean {
+  try {
+    const u = new URL(publicUrl);
+    return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------- providers

@@ -16,6 +16,8 @@ export interface MessageServicesTable {
   callback_token_sealed: string | null;
   inbound_callback_url: string | null;
   inbound_callback_token_sealed: string | null;
+  /** its messages carry secrets (sign-in links and codes): their text is never shown to staff */
+  is_confidential: boolean;
   created_at: Date;
   updated_at: Date;
 }

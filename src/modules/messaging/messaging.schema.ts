@@ -66,6 +66,7 @@ export const ServiceCreate = Type.Object({
   teamMembers: Type.Optional(Type.Array(Type.String(), { description: 'email addresses and mobile numbers a team key may send to' })),
   rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
   dailyLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
+  confidential: Type.Optional(Type.Boolean({ description: 'its messages carry secrets (sign-in links, codes): staff see their recipients and statuses, never their text' })),
 });
 export type ServiceCreate = Static<typeof ServiceCreate>;
 
@@ -98,6 +99,7 @@ export interface ServiceView {
   rateLimitPerMinute: number;
   dailyLimit: number;
   callbackUrl: string | null;
+  confidential: boolean;
   createdAt: Date;
 }
 

@@ -32,6 +32,8 @@ export const PROVIDER_PURPOSE = 'weft messaging provider secrets';
 const AUTH_CACHE_MS = 10_000;
 const AUTH_CACHE_SIZE = 1000;
 const TEMPLATE_CACHE_MS = 10_000;
+/** What staff see instead of a confidential message's text. */
+export const HIDDEN_TEXT = 'This message carries a resident’s sign-in secret, so its text is not shown.';
 export const OPTED_OUT_MESSAGE = 'This phone number has opted out of messages from this council: they replied STOP. Messages to it are not sent.';
 const OPT_OUT_CHANNELS = new Set(['sms', 'voice', 'rcs']);
 /** Group commits and opt-out look-ups in flight at once on PostgreSQL (each holds a pooled connection). */
@@ -180,6 +182,7 @@ export class MessagingService {
       callback_token_sealed: null,
       inbound_callback_url: null,
       inbound_callback_token_sealed: null,
+      is_confidential: input.confidential ?? false,
       created_at: now,
       updated_at: now,
     };
@@ -576,6 +579,22 @@ export class MessagingService {
     return renderFor(template, personalisation, language, service, address);
   }
 
+  /**
+   * Notifications as staff and the API may see them: a confidential service's messages (sign-in
+   * links and codes) keep their recipient and status but not their text or personalisation.
+   * `reveal` shows them, for a development instance's inbox only.
+   */
+  async shown(rows: NotificationsTable[], reveal = false): Promise<NotificationsTable[]> {
+    if (reveal || !rows.length) return rows;
+    const confidential = new Set((await this.repo.listServices()).filter((s) => s.is_confidential).map((s) => s.id));
+    return rows.map((n) => (confidential.has(n.service_id) ? { ...n, subject: n.subject === null ? null : HIDDEN_TEXT, body: HIDDEN_TEXT, personalisation_json: {} } : n));
+  }
+
+  /** Whether a notification's service is confidential: its text is never shown. */
+  async isConfidential(n: Pick<NotificationsTable, 'service_id'>): Promise<boolean> {
+    return !!(await this.repo.findService(n.service_id))?.is_confidential;
+  }
+
   /** A template filled in to be stored: as render(), without an email's HTML (made again when it is sent). */
   renderToStore(template: TemplateRow, personalisation: Record<string, unknown>, language: 'en' | 'cy', service: { name: string }, address?: string[]): Rendered {
     return renderFor(template, personalisation, language, service, address, { html: false });
@@ -614,8 +633,8 @@ export class MessagingService {
   }
 
   /** The messages sent to a resident by preference, newest first (a resident's page in the console). */
-  notificationsForResident(residentId: string, limit = 20): Promise<NotificationsTable[]> {
-    return isUuid(residentId) ? this.repo.notificationsForResident(residentId.toLowerCase(), Math.min(Math.max(limit, 1), 200)) : Promise.resolve([]);
+  async notificationsForResident(residentId: string, limit = 20): Promise<NotificationsTable[]> {
+    return isUuid(residentId) ? this.shown(await this.repo.notificationsForResident(residentId.toLowerCase(), Math.min(Math.max(limit, 1), 200))) : [];
   }
 
   // ---------------------------------------------------------------- received-text callbacks
@@ -729,6 +748,7 @@ function toServiceView(r: MessageServicesTable): ServiceView {
     rateLimitPerMinute: r.rate_limit_per_minute,
     dailyLimit: r.daily_limit,
     callbackUrl: r.callback_url,
+    confidential: !!r.is_confidential,
     createdAt: r.created_at,
   };
 }

@@ -201,7 +201,7 @@ export function notifyRoutes({ messaging, sending, residentSending, publicUrl }:
     const found = async (request: FastifyRequest, id: string): Promise<NotificationsTable> => {
       const row = await messaging.getNotification(request.actor.serviceId as string, checkUuid('notification_id', id));
       if (!row) throw messagingErrors.NOTIFY_NOT_FOUND(NOTIFY_MESSAGES.notFound);
-      return row;
+      return (await messaging.shown([row]))[0];
     };
 
     app.get<{ Params: { id: string } }>('/v2/notifications/:id', { config: api, schema: { tags: TAGS, summary: 'One notification and its status' } }, async (request) =>
@@ -259,7 +259,7 @@ export function notifyRoutes({ messaging, sending, residentSending, publicUrl }:
           query.append('older_than', rows[rows.length - 1].id);
           links.next = `${base}/v2/notifications?${query}`;
         }
-        return { notifications: rows.map((r) => notificationBody(r, base)), links };
+        return { notifications: (await messaging.shown(rows)).map((r) => notificationBody(r, base)), links };
       },
     );
 
