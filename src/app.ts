@@ -12,6 +12,8 @@ import { contextRoutes } from './modules/context/index.js';
 import { estateRoutes } from './modules/estate/index.js';
 import { lorawanRoutes } from './modules/lorawan/index.js';
 import { bearerToken, campaignRoutes, inboundCallbackRoutes, messagingPages, messagingRoutes, notifyRoutes, paymentsRoutes, printRoutes, receiptsRoutes } from './modules/messaging/index.js';
+import { portalAuthenticators, portalPages } from './modules/portal/index.js';
+import { requestsRoutes } from './modules/requests/index.js';
 import { residentsPages, residentsRoutes } from './modules/residents/index.js';
 import { schoolsPages, schoolsRoutes } from './modules/schools/index.js';
 import { librariesRoutes } from './modules/libraries/index.js';
@@ -66,7 +68,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     audit: services.audit,
     bearer: bearerResolvers(services),
     // GOV.UK Notify's clients sign a JWT per request with a messaging service's key.
-    paths: { '/v2/': (request) => services.messaging.actorForToken(bearerToken(request.headers.authorization)) },
+    // Residents' portal pages know only the resident's own session.
+    paths: { '/v2/': (request) => services.messaging.actorForToken(bearerToken(request.headers.authorization)), ...portalAuthenticators(services.portal) },
   });
   await installWeb(app, { config, organisationName: () => services.organisation.name() });
   await app.register(rateLimit, {
@@ -119,6 +122,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(printRoutes({ print: services.print }));
   await app.register(inboundCallbackRoutes({ messaging: services.messaging }));
   await app.register(paymentsRoutes({ payments: services.payments, messaging: services.messaging, sending: services.notify, publicUrl: config.publicUrl }));
+  await app.register(portalPages({ portal: services.portal, residents: services.residents, secureCookies: config.secureCookies }));
+  await app.register(requestsRoutes({ requests: services.requests, auth: services.auth, audit: services.audit, config, organisationName: () => services.organisation.name() }));
   await app.register(shellRoutes);
 
   return app;
@@ -208,5 +213,4 @@ async function shellRoutes(app: FastifyInstance): Promise<void> {
     const sections = consoleNav.filter((n) => n.href !== '/console' && request.actor.permissions.has(n.permission));
     return reply.page('platform/web/views/console-home.njk', { pageTitle: 'Home', sections });
   });
-  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.page('platform/web/views/portal-start.njk', { pageTitle: 'Start' }));
 }

@@ -22,6 +22,8 @@ import {
   ReceiptsService,
   ResidentSending,
 } from './modules/messaging/index.js';
+import { PortalService } from './modules/portal/index.js';
+import { RequestsService } from './modules/requests/index.js';
 import { ResidentsService } from './modules/residents/index.js';
 import { SchoolsService } from './modules/schools/index.js';
 import { LibrariesService } from './modules/libraries/index.js';
@@ -60,6 +62,8 @@ export interface Services {
   libraries: LibrariesService;
   waste: WasteService;
   residentSending: ResidentSending;
+  requests: RequestsService;
+  portal: PortalService;
   print: PrintBatches;
   payments: Payments;
   jobs: JobQueue;
@@ -92,6 +96,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   new Callbacks(messaging, jobs, config.secret, log);
   const residents = new ResidentsService(db, audit, estate);
   const residentSending = new ResidentSending(messaging, residents, notify);
+  const requests = new RequestsService({ db, audit, events, estate, residents, messaging, residentSending, jobs, log });
   // A status change calls for a callback (services that asked) and, for a resident, their next channel:
   // both durable jobs, queued in the transaction that records the status where delivery records it.
   messaging.statusContext = async () => ({ withCallback: await messaging.servicesWithCallback() });
@@ -108,6 +113,10 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const schools = new SchoolsService(db, audit, jobs, estate, messaging, campaigns);
   const libraries = new LibrariesService(db, audit, residents, messaging, residentSending);
   const waste = new WasteService(db, audit, jobs, estate, messaging, campaigns);
+  const portal = new PortalService(db, audit, residents, messaging, config, log);
+  jobs.register('portal.purge', async () => {
+    await portal.purge();
+  });
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   jobs.register('messaging.poll_receipts', async () => {
@@ -154,6 +163,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     libraries,
     waste,
     residentSending,
+    requests,
+    portal,
     print,
     payments,
     jobs,
@@ -174,6 +185,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
 /** Recurring platform jobs; idempotent, so every worker may call it at start. */
 export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.jobs.schedule('auth.purge_sessions', '17 * * * *', 'auth.purge_sessions', {});
+  // Residents' expired sessions, and sign-in requests (with the contact points they name) after a day.
+  await services.jobs.schedule('portal.purge', '19 * * * *', 'portal.purge', {});
   await services.jobs.schedule('telemetry.retention', '23 3 * * *', 'telemetry.retention', {});
   if (services.db.dialect === 'postgres') await services.jobs.schedule('telemetry.partitions', '7 */6 * * *', 'telemetry.partitions', {});
   await services.jobs.schedule('estate.device_health', '* * * * *', 'estate.device_health', {});

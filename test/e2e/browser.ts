@@ -90,8 +90,8 @@ async function watch(page: Page, baseUrl: string, javaScriptEnabled: boolean): P
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const where = msg.location().url;
-    // An error page (400 form errors, 403, 404) is the page under test, not a broken resource: Chromium logs its status as a console error.
-    if (/^Failed to load resource: the server responded with a status of (400|401|403|404)/.test(msg.text()) && isDocumentUrl(page, where)) return;
+    // An error page (400 form errors, 403, 404, 429 too many) is the page under test, not a broken resource: Chromium logs its status as a console error.
+    if (/^Failed to load resource: the server responded with a status of (400|401|403|404|429)/.test(msg.text()) && isDocumentUrl(page, where)) return;
     problems.console.push(`${msg.text()}${where ? ` (${where})` : ''}`);
   });
   page.on('pageerror', (err) => problems.console.push(`uncaught ${err.name}: ${err.message}`));

@@ -12,4 +12,4 @@ consoleNav.push({ href: '/console/residents', text: 'Residents', permission: 're
 export { residentsPages } from './residents.pages.js';
 export { residentsRoutes } from './residents.routes.js';
 export type { Audience, ContactChannel, ResidentInput, ResidentView, SiteChoice, SubscriptionInput, SubscriptionKind, SubscriptionView, TopicView } from './residents.schema.js';
-export { DEFAULT_CHANNELS, quietUntil, ResidentsService } from './residents.service.js';
+export { DEFAULT_CHANNELS, normalisePostcode, quietUntil, ResidentsService } from './residents.service.js';

@@ -58,6 +58,11 @@ export class ResidentsRepository {
     return this.db.k.selectFrom('residents').selectAll().where('id', '=', id).executeTakeFirst() as Promise<ResidentRow | undefined>;
   }
 
+  /** The first resident added with this email address or mobile number (stored normalised). */
+  findByContact(column: 'email' | 'mobile', normalised: string): Promise<ResidentRow | undefined> {
+    return this.db.k.selectFrom('residents').selectAll().where(column, '=', normalised).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst() as Promise<ResidentRow | undefined>;
+  }
+
   findMany(ids: string[]): Promise<ResidentRow[]> {
     return this.db.k.selectFrom('residents').selectAll().where('id', 'in', ids).execute() as Promise<ResidentRow[]>;
   }

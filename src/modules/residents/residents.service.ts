@@ -48,11 +48,16 @@ export class ResidentsService {
     this.audience = new AudienceFinder(this.subsRepo, estate, this.topics);
   }
 
-  async create(actor: Actor, input: ResidentInput, origin: Origin = {}): Promise<ResidentView> {
+  /**
+   * Adds a resident. The actor is staff for them, or (a function of the new id) the resident
+   * themself signing up in the portal, so the audit names them as its actor.
+   */
+  async create(actor: Actor | ((id: string) => Actor), input: ResidentInput, origin: Origin = {}): Promise<ResidentView> {
     const fields = checked(input);
     const home = await this.homeOf(input, null);
     const now = new Date();
     const id = newId();
+    const who = typeof actor === 'function' ? actor(id) : actor;
     await this.db.transaction(async (trx) => {
       await this.repo.insert(
         {
@@ -74,12 +79,13 @@ export class ResidentsService {
         trx,
       );
       await this.repo.replacePreferences(id, input.preferences ?? {}, trx);
-      await this.audit.record({ actor, action: 'residents.create', summary: 'Added a resident', targetType: 'resident', targetId: id, ...origin }, trx);
+      await this.audit.record({ actor: who, action: 'residents.create', summary: 'Added a resident', targetType: 'resident', targetId: id, ...origin }, trx);
     });
     return this.get(id);
   }
 
-  async update(actor: Actor, id: string, input: ResidentInput, origin: Origin = {}): Promise<ResidentView> {
+  /** Replaces the resident's details with `input` (contact points and address not given are removed). */
+  async update(actor: Actor, id: string, input: ResidentInput, origin: Origin = {}, changed: string[] = Object.keys(input)): Promise<ResidentView> {
     const before = await this.get(id);
     const fields = checked(input);
     const home = await this.homeOf(input, before);
@@ -105,9 +111,36 @@ export class ResidentsService {
       if (home.area_id !== before.areaId) await this.subsRepo.setHomeArea(before.id, home.area_id, trx);
       if (input.preferences) await this.repo.replacePreferences(before.id, input.preferences, trx);
       // Which fields changed, never their values: the audit log is not a copy of personal data.
-      await this.audit.record({ actor, action: 'residents.update', summary: 'Changed a resident’s details', targetType: 'resident', targetId: before.id, changes: Object.keys(input), ...origin }, trx);
+      await this.audit.record({ actor, action: 'residents.update', summary: 'Changed a resident’s details', targetType: 'resident', targetId: before.id, changes: changed, ...origin }, trx);
     });
     return this.get(before.id);
+  }
+
+  /** Changes only the fields given, the rest kept as they are (the portal's one-question forms); the audit names those fields. */
+  async change(actor: Actor, id: string, changes: Partial<ResidentInput>, origin: Origin = {}): Promise<ResidentView> {
+    const r = await this.get(id);
+    const current: ResidentInput = {
+      name: r.name,
+      email: r.email,
+      mobile: r.mobile,
+      landline: r.landline,
+      address: r.address,
+      language: r.language,
+      largePrint: r.largePrint,
+      prefersVoice: r.prefersVoice,
+      quietFrom: r.quietFrom,
+      quietTo: r.quietTo,
+    };
+    return this.update(actor, r.id, { ...current, ...changes }, origin, Object.keys(changes));
+  }
+
+  /**
+   * The resident whose email address or mobile number this is (normalised: lower case, 447…),
+   * for signing in; when staff have given it to more than one, the one added first.
+   */
+  async findByContact(channel: 'email' | 'mobile', normalised: string): Promise<ResidentView | undefined> {
+    const row = await this.repo.findByContact(channel, normalised);
+    return row && toView(row, (await this.repo.preferences(row.id)) as Record<string, ContactChannel[]>);
   }
 
   async get(id: string): Promise<ResidentView> {

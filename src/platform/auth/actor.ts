@@ -1,10 +1,10 @@
 /**
  * Who is making a request: a staff member, an API key, a device (its own token), a
  * network-server integration (LoRaWAN webhooks), a messaging service's Notify-style key,
- * the system itself, or nobody yet.
+ * a resident signed in to the portal (their own session), the system itself, or nobody yet.
  */
 export interface Actor {
-  type: 'user' | 'key' | 'device' | 'integration' | 'service' | 'system' | 'anonymous';
+  type: 'user' | 'key' | 'device' | 'integration' | 'service' | 'resident' | 'system' | 'anonymous';
   id: string | null;
   /** an email or a key name: what the audit log shows */
   label: string;

@@ -34,6 +34,28 @@ const ALLOWED_WITHOUT_CREDENTIALS = [
   // GOV.UK Pay's webhook: each message is authenticated by its Pay-Signature (HMAC of the body
   // under the service's webhook signing secret), checked before anything is read (payments.ts).
   'POST /api/v1/messaging/services/:id/pay/webhook',
+  // Open311 GeoReport v2: the spec's reads need no key and show only public fields (never a
+  // reporter); its two writes check the api_key form field (or a bearer) for open311:submit
+  // themselves, since a form field cannot be read before the body is (requests/open311.routes.ts).
+  ...['discovery', 'services', 'services/:code', 'requests', 'requests/:id', 'tokens/:token', 'servicerequestupdates'].map((p) => `GET /open311/v2/${p}.:format`),
+  'POST /open311/v2/requests.:format',
+  'POST /open311/v2/servicerequestupdates.:format',
+  // The residents' portal: signing in or up is for people without a session yet. A link's token
+  // (256 bits) or a code (5 tries, tied by cookie to the browser that asked) is the only key; the
+  // new-account page needs the cookie of someone who has just proved their email or mobile.
+  // Confirming a new email address needs only the link sent to it (256 bits, once, 20 minutes).
+  'GET /sign-in',
+  'POST /sign-in',
+  'GET /sign-in/check-email',
+  'GET /sign-in/link/:token',
+  'POST /sign-in/link/:token',
+  'GET /sign-in/code',
+  'POST /sign-in/code',
+  'GET /sign-in/new',
+  'POST /sign-in/new',
+  'POST /sign-out',
+  'GET /account/email/confirm/:token',
+  'POST /account/email/confirm/:token',
 ];
 const THIRD_PARTY_PUBLIC_PREFIXES = ['/assets/', '/api/docs'];
 
@@ -111,6 +133,12 @@ forEachDialect('every route is authorised', (dialect) => {
       // The Notify-compatible API knows no sessions: a staff cookie is no credential there.
       if (r.url.startsWith('/v2/')) {
         assertNotifyRefusal(res, r);
+        continue;
+      }
+      // Nor is it on the residents' portal, which knows only a resident's session: sign in as a resident.
+      if (r.page === 'portal') {
+        assert.equal(res.statusCode, 303, `${r.method} ${r.url} should redirect to the residents' sign-in`);
+        assert.match(String(res.headers.location), /^\/sign-in/);
         continue;
       }
       assert.equal(res.statusCode, 403, `${r.method} ${r.url} should answer 403, got ${res.statusCode}`);
