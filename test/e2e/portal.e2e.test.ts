@@ -12,6 +12,7 @@ import { type PortalId, portalText } from '../../src/modules/portal/portal.messa
 import { systemActor } from '../../src/platform/auth/actor.js';
 import { lastSecret } from '../modules/portal/portal-helpers.js';
 import { checkPage, mainText, submit, text, launchBrowser, newPage, startApp, visit } from './browser.js';
+import { squareWards } from '../geo-fixtures.js';
 
 const live = await startApp();
 
@@ -94,27 +95,7 @@ describe('public pages in a browser', () => {
   });
 });
 
-const WARD = {
-  type: 'FeatureCollection',
-  features: [
-    {
-      type: 'Feature',
-      properties: { name: 'Riverside', code: 'E05000100' },
-      geometry: {
-        type: 'Polygon',
-        coordinates: [
-          [
-            [-2.5, 52.3],
-            [-2.4, 52.3],
-            [-2.4, 52.4],
-            [-2.5, 52.4],
-            [-2.5, 52.3],
-          ],
-        ],
-      },
-    },
-  ],
-};
+const WARD = squareWards([{ name: 'Riverside', code: 'E05000100', box: [-2.5, 52.3, -2.4, 52.4] }]);
 await live.services.estate.importAreas(systemActor('test'), WARD);
 await live.services.estate.createSite(systemActor('test'), { type: 'library', name: 'Riverside Library', address: '1 Book Lane', lat: 52.35, lon: -2.44 });
 

@@ -13,29 +13,10 @@ import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 import { heading, lastSecret, sentTo, summaryErrors, Visitor } from './portal-helpers.js';
+import { squareWards } from '../../geo-fixtures.js';
 
 const staff = systemActor('test');
-const WARD = {
-  type: 'FeatureCollection',
-  features: [
-    {
-      type: 'Feature',
-      properties: { name: 'Riverside', code: 'E05000100' },
-      geometry: {
-        type: 'Polygon',
-        coordinates: [
-          [
-            [-2.5, 52.3],
-            [-2.4, 52.3],
-            [-2.4, 52.4],
-            [-2.5, 52.4],
-            [-2.5, 52.3],
-          ],
-        ],
-      },
-    },
-  ],
-};
+const WARD = squareWards([{ name: 'Riverside', code: 'E05000100', box: [-2.5, 52.3, -2.4, 52.4] }]);
 
 let n = 0;
 const email = () => `page-${++n}-${Date.now()}@example.com`;

@@ -9,30 +9,11 @@ import { before, test } from 'node:test';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
+import { squareWards } from '../../geo-fixtures.js';
 
 const system = systemActor('test');
 const idFrom = (location: unknown) => String(location).split('/')[3]?.split('?')[0] ?? '';
-const WARD = {
-  type: 'FeatureCollection',
-  features: [
-    {
-      type: 'Feature',
-      properties: { name: 'Riverside', code: 'E05000100' },
-      geometry: {
-        type: 'Polygon',
-        coordinates: [
-          [
-            [-2.5, 52.3],
-            [-2.4, 52.3],
-            [-2.4, 52.4],
-            [-2.5, 52.4],
-            [-2.5, 52.3],
-          ],
-        ],
-      },
-    },
-  ],
-};
+const WARD = squareWards([{ name: 'Riverside', code: 'E05000100', box: [-2.5, 52.3, -2.4, 52.4] }]);
 
 forEachDialect('residents console: homes, subscriptions and topics', (dialect) => {
   let t: TestApp;
