@@ -1,0 +1,3 @@
+import { portalJourney } from './portal-journey.js';
+
+portalJourney('en', true);
