@@ -9,7 +9,7 @@ import { checkPhone } from '../messaging/recipients.js';
 import { checkPostalAddress } from '../messaging/render/index.js';
 import { CONTACT_CHANNELS, type ContactChannel, ResidentInput, type ResidentView } from './residents.schema.js';
 import { fieldErrors, formError, list, origin, param, str } from './residents.forms.js';
-import { DEFAULT_CHANNELS, normalisePostcode, type ResidentsService, UK_BOUNDS } from './residents.service.js';
+import { DEFAULT_CHANNELS, inputOf, normalisePostcode, type ResidentsService, UK_BOUNDS } from './residents.service.js';
 import { describeSubscription, subscriptionsPages } from './subscriptions.pages.js';
 import { topicsPages } from './topics.pages.js';
 
@@ -140,22 +140,6 @@ function homeInput(d: Details, add: (field: string, message: string) => void): P
     add('latitude', `Enter a point in the UK: latitude from ${b.minLat} to ${b.maxLat}, longitude from ${b.minLon} to ${b.maxLon}`);
   }
   return { postcode: postcode || null, location: located ? { lat, lon } : null };
-}
-
-/** The resident as the API's input, to change only their preferences (the service replaces every field it is given). */
-function inputOf(r: ResidentView): ResidentInput {
-  return {
-    name: r.name,
-    email: r.email,
-    mobile: r.mobile,
-    landline: r.landline,
-    address: r.address,
-    language: r.language,
-    largePrint: r.largePrint,
-    prefersVoice: r.prefersVoice,
-    quietFrom: r.quietFrom,
-    quietTo: r.quietTo,
-  };
 }
 
 /** The resident's home in words: postcode, point and the area it lies in. */

@@ -119,19 +119,7 @@ export class ResidentsService {
   /** Changes only the fields given, the rest kept as they are (the portal's one-question forms); the audit names those fields. */
   async change(actor: Actor, id: string, changes: Partial<ResidentInput>, origin: Origin = {}): Promise<ResidentView> {
     const r = await this.get(id);
-    const current: ResidentInput = {
-      name: r.name,
-      email: r.email,
-      mobile: r.mobile,
-      landline: r.landline,
-      address: r.address,
-      language: r.language,
-      largePrint: r.largePrint,
-      prefersVoice: r.prefersVoice,
-      quietFrom: r.quietFrom,
-      quietTo: r.quietTo,
-    };
-    return this.update(actor, r.id, { ...current, ...changes }, origin, Object.keys(changes));
+    return this.update(actor, r.id, { ...inputOf(r), ...changes }, origin, Object.keys(changes));
   }
 
   /**
@@ -334,5 +322,21 @@ function toView(r: ResidentRow, preferences: Record<string, ContactChannel[]>): 
     areaId: r.area_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+/** A resident as the API's input: what update() is given to keep every field as it is. */
+export function inputOf(r: ResidentView): ResidentInput {
+  return {
+    name: r.name,
+    email: r.email,
+    mobile: r.mobile,
+    landline: r.landline,
+    address: r.address,
+    language: r.language,
+    largePrint: r.largePrint,
+    prefersVoice: r.prefersVoice,
+    quietFrom: r.quietFrom,
+    quietTo: r.quietTo,
   };
 }
