@@ -160,7 +160,10 @@ forEachDialect('message delivery through providers', (dialect) => {
     for (let i = 0; i < 25; i++) rows.push(await queueEmail(`rate${i}@example.com`, `R${i}`));
     const t0 = Date.now();
     await t.services.delivery.runOnce();
-    assert.ok(primary.received.length - before <= 11, `at most a second's worth at once (${primary.received.length - before})`);
+    // A bucket of 10 a second starts full and refills while the batch is sent, so a slow run may send a few more.
+    const allowed = 10 + Math.ceil(((Date.now() - t0) / 1000) * 10) + 1;
+    const sent = primary.received.length - before;
+    assert.ok(sent <= allowed && sent < 25, `at most a second's worth at once, plus what refilled (${sent} of ${allowed})`);
     assert.equal(backup.received.filter((r) => r.to[0].startsWith('rate')).length, 0, 'nothing failed over');
     while (primary.received.length - before < 25) {
       assert.ok(Date.now() - t0 < 10_000, 'all sent within 10 s');
