@@ -14,6 +14,7 @@ import { lorawanRoutes } from './modules/lorawan/index.js';
 import { bearerToken, campaignRoutes, inboundCallbackRoutes, messagingPages, messagingRoutes, notifyRoutes, paymentsRoutes, printRoutes, receiptsRoutes } from './modules/messaging/index.js';
 import { portalAuthenticators, portalPages } from './modules/portal/index.js';
 import { requestsRoutes } from './modules/requests/index.js';
+import { rulesApi } from './modules/rules/index.js';
 import { residentsPages, residentsRoutes } from './modules/residents/index.js';
 import { schoolsPages, schoolsRoutes } from './modules/schools/index.js';
 import { librariesRoutes } from './modules/libraries/index.js';
@@ -123,6 +124,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(inboundCallbackRoutes({ messaging: services.messaging }));
   await app.register(paymentsRoutes({ payments: services.payments, messaging: services.messaging, sending: services.notify, publicUrl: config.publicUrl }));
   await app.register(portalPages({ portal: services.portal, residents: services.residents, secureCookies: config.secureCookies }));
+  await app.register(rulesApi(services.rules));
   await app.register(requestsRoutes({ requests: services.requests, auth: services.auth, audit: services.audit, config, organisationName: () => services.organisation.name() }));
   await app.register(shellRoutes);
 

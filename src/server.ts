@@ -57,6 +57,8 @@ export async function start(config: Readonly<Config>, options: StartOptions = {}
   await options.beforeListen?.(services);
 
   const running: Running = { services, stop: async () => {} };
+  // Rules are checked where readings are stored: the API (HTTP, LoRaWAN, NGSI-LD) and MQTT ingest.
+  if (roles.has('api') || roles.has('ingest')) await services.rules.start();
   const mqttIngest = { estate: services.estate, telemetry: services.telemetry, log: log.child({ part: 'mqtt' }), batch: { concurrency: db.dialect === 'postgres' ? 4 : 1 } };
   if (roles.has('ingest') && !config.mqttUrl) {
     running.broker = new EmbeddedBroker();

@@ -25,6 +25,7 @@ import {
 import { PortalService } from './modules/portal/index.js';
 import { RequestsService } from './modules/requests/index.js';
 import { ResidentsService } from './modules/residents/index.js';
+import { RulesService, SILENCE_JOB } from './modules/rules/index.js';
 import { SchoolsService } from './modules/schools/index.js';
 import { LibrariesService } from './modules/libraries/index.js';
 import { REMINDERS_JOB, WasteService } from './modules/waste/index.js';
@@ -58,6 +59,7 @@ export interface Services {
   receipts: ReceiptsService;
   campaigns: Campaigns;
   residents: ResidentsService;
+  rules: RulesService;
   schools: SchoolsService;
   libraries: LibrariesService;
   waste: WasteService;
@@ -126,6 +128,11 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     await payments.reconcile();
   });
 
+  const rules = new RulesService({ db, audit, events, estate, telemetry, jobs, log });
+  jobs.register(SILENCE_JOB, async () => {
+    await rules.checkSilence();
+  });
+
   jobs.register('auth.purge_sessions', async () => {
     await auth.purgeExpiredSessions();
   });
@@ -159,6 +166,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     receipts,
     campaigns,
     residents,
+    rules,
     schools,
     libraries,
     waste,
@@ -174,6 +182,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
       await jobs.stop(graceMs);
       messaging.close();
       lorawan.close();
+      await rules.stop();
       await telemetry.close();
       await estate.close();
       await events.close();
@@ -190,6 +199,8 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.jobs.schedule('telemetry.retention', '23 3 * * *', 'telemetry.retention', {});
   if (services.db.dialect === 'postgres') await services.jobs.schedule('telemetry.partitions', '7 */6 * * *', 'telemetry.partitions', {});
   await services.jobs.schedule('estate.device_health', '* * * * *', 'estate.device_health', {});
+  // Rules' "no data" conditions: devices silent for too long.
+  await services.jobs.schedule(SILENCE_JOB, '* * * * *', SILENCE_JOB, {});
   // Pay links: ask GOV.UK Pay about payments in progress whose webhook has not come.
   await services.jobs.schedule(PAY_RECONCILE_JOB, '*/5 * * * *', PAY_RECONCILE_JOB, {});
   // Relayed messages whose receipts never came (Notify sends none for letters): asked about every 10 minutes.
