@@ -5,6 +5,7 @@ import type { Services } from '../src/services.js';
 import { type LoadedEstate, loadEstate } from './estate.js';
 import { loadCouncilServices } from './council-services.js';
 import { type LoadedMessaging, loadMessaging } from './messaging.js';
+import { loadRules } from './rules.js';
 import { loadRequests } from './requests.js';
 import { writeDevicesFile } from './simulator.js';
 
@@ -59,6 +60,7 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   const estate = options.estate === false ? undefined : await loadEstate(services.estate, actor, DEMO_SEED);
   const messaging = options.messaging === false ? undefined : await loadMessaging(services, actor, DEMO_SEED);
   await loadRequests(services, actor, DEMO_SEED);
+  if (estate) await loadRules(services, actor);
   if (messaging && estate) await loadCouncilServices(services, actor);
   if (!estate) return { messaging };
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');

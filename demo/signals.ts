@@ -90,6 +90,10 @@ export interface Episode {
   radiusKm: number;
   /** extra PM2.5 at the centre at full strength, µg/m³ */
   pm25: number;
+  /** extra sulphur dioxide at the centre at full strength, µg/m³ (a fire) */
+  so2?: number;
+  /** how long it takes to build up and to die away; default an hour */
+  rampMinutes?: number;
 }
 
 const KM_LAT = 110.57;
@@ -114,14 +118,15 @@ export function episodesBetween(seed: number, from: number, to: number, places: 
   return out;
 }
 
-/** Extra PM2.5 from episodes at a place and time (ramps up and down over an hour). */
-export function episodeLevel(episodes: readonly Episode[], at: { lat: number; lon: number }, t: number): number {
+/** Extra PM2.5 (or SO2) from episodes at a place and time (ramps up and down, over an hour unless the episode says). */
+export function episodeLevel(episodes: readonly Episode[], at: { lat: number; lon: number }, t: number, pollutant: 'pm25' | 'so2' = 'pm25'): number {
   let level = 0;
   for (const e of episodes) {
-    if (t <= e.start || t >= e.end) continue;
-    const ramp = clamp(Math.min(t - e.start, e.end - t) / HOUR, 0, 1);
+    const peak = e[pollutant] ?? 0;
+    if (!peak || t <= e.start || t >= e.end) continue;
+    const ramp = clamp(Math.min(t - e.start, e.end - t) / ((e.rampMinutes ?? 60) * MINUTE), 0, 1);
     const reach = clamp(1 - distanceKm(at, e) / e.radiusKm, 0, 1);
-    level += e.pm25 * ramp * ramp * (3 - 2 * ramp) * Math.sqrt(reach);
+    level += peak * ramp * ramp * (3 - 2 * ramp) * Math.sqrt(reach);
   }
   return level;
 }
@@ -142,7 +147,7 @@ export function airQuality(seed: number, device: SignalDevice, t: number, episod
   const season = 0.65 + 0.35 * Math.sin((2 * Math.PI * (lt.dayOfYear - 80)) / 365);
   const sun = Math.max(0, Math.sin((Math.PI * (lt.hour - 8)) / 14));
   const o3 = 20 + 60 * sun * season - 0.22 * no2 + 5 * wobble(4, 90 * MINUTE);
-  const so2 = 2 + 0.8 * (wobble(5, 3 * HOUR) + 1);
+  const so2 = 2 + 0.8 * (wobble(5, 3 * HOUR) + 1) + episodeLevel(episodes, device, t, 'so2');
   const daily = Math.cos((2 * Math.PI * (lt.hour - 15)) / 24);
   const temperature = 10.5 - 6 * Math.cos((2 * Math.PI * (lt.dayOfYear - 20)) / 365) + 4 * daily + 1.2 * wobble(6, 3 * HOUR);
   const humidity = 74 - 15 * daily + 5 * wobble(7, 2 * HOUR);

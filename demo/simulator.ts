@@ -109,6 +109,15 @@ interface Behaviour {
 interface Ctx {
   seed: number;
   episodes: Episode[];
+  /** a car park (its devices' group) whose bays are all taken for a while */
+  full?: { group: string; from: number; until: number };
+}
+
+/** A reading the simulator sends at a set time, whatever the device's own pattern (the demo's opening minutes). */
+interface Scripted {
+  d: SimDevice;
+  at: number;
+  readings: SimReading[];
 }
 
 const jitter = (d: SimDevice, k: number, range: number) => Math.floor(noise01(hashString(d.key), k) * range);
@@ -135,7 +144,8 @@ export const BEHAVIOURS: Record<string, Behaviour> = {
   'parking-bay': {
     first: (d, from) => from + jitter(d, 1, MINUTE),
     step(ctx, d, st, t) {
-      const occupied = bayOccupied(ctx.seed, d, t);
+      const full = ctx.full && ctx.full.group === d.group && t >= ctx.full.from && t < ctx.full.until;
+      const occupied = full || bayOccupied(ctx.seed, d, t);
       const due = st.lastSent === undefined || t - st.lastSent >= BAY_HEARTBEAT;
       const readings: SimReading[] = [];
       if (due || occupied !== st.occupied) {
@@ -252,6 +262,8 @@ function silentCount(profile: string, n: number): number {
 }
 
 export interface SimulatorOptions {
+  /** the opening minutes' fire, fall, pendant press and full car park (default true) */
+  openingScenes?: boolean;
   /** Weft's base URL, e.g. http://127.0.0.1:3000 */
   url: string;
   /** the MQTT broker, e.g. mqtt://127.0.0.1:1883; without it MQTT devices send over HTTP */
@@ -327,6 +339,7 @@ export class Simulator {
   private backfilling?: Promise<void>;
   private errorsLogged = 0;
   private episodesUntil = 0;
+  private script: Scripted[] = [];
 
   constructor(private readonly options: SimulatorOptions) {
     this.seed = hashString(options.seed ?? 'wealdmoor');
@@ -377,6 +390,7 @@ export class Simulator {
       this.ctx.episodes.push({ start: this.realStart - 5.5 * HOUR, end: this.realStart - 1.5 * HOUR, lat: place.lat, lon: place.lon, radiusKm: 18, pm25: 55 });
     }
     this.planSilences(backfillMs);
+    if (this.options.openingScenes !== false) this.planOpeningScenes(aq);
     for (const d of this.options.devices) {
       const b = BEHAVIOURS[d.profile];
       const st = this.states.get(d.id);
@@ -390,6 +404,29 @@ export class Simulator {
       this.timer.unref?.();
     };
     tick();
+  }
+
+  /**
+   * What the demo's alarm board shows in its first minutes: a fire near a street hub (sulphur
+   * dioxide, so the 15-minute mean turns the air-quality index High within about eight minutes), a
+   * fall and a pendant press in two homes, and a town-centre car park filling up for an hour.
+   */
+  private planOpeningScenes(aq: SimDevice[]): void {
+    const at = (minutes: number) => this.realStart + minutes * MINUTE;
+    const pick = (profile: string, k: number) => {
+      const list = this.options.devices.filter((d) => d.profile === profile && this.states.get(d.id)?.silentFrom === Number.POSITIVE_INFINITY);
+      return list.sort((a, b) => noise01(this.seed, hashString(a.key), k) - noise01(this.seed, hashString(b.key), k))[0];
+    };
+    const hub = pick('air-quality', 11) ?? aq[0];
+    if (hub) this.ctx.episodes.push({ start: at(1), end: at(120), lat: hub.lat, lon: hub.lon, radiusKm: 3, pm25: 0, so2: 1400, rampMinutes: 2 });
+    const fall = pick('fall-detector', 12);
+    if (fall) this.script.push({ d: fall, at: at(2), readings: [{ metric: 'fall', value: 1, at: at(2) }] });
+    const pendant = pick('pendant', 13);
+    if (pendant) this.script.push({ d: pendant, at: at(6), readings: [{ metric: 'pressed', value: 1, at: at(6) }] });
+    const bays = new Map<string, number>();
+    for (const d of this.options.devices) if (d.profile === 'parking-bay') bays.set(d.group, (bays.get(d.group) ?? 0) + 1);
+    const smallest = [...bays].sort((a, b) => a[1] - b[1])[0];
+    if (smallest) this.ctx.full = { group: smallest[0], from: at(3), until: at(63) };
   }
 
   private planSilences(backfillMs: number): void {
@@ -440,6 +477,8 @@ export class Simulator {
       this.ctx.episodes = [...this.ctx.episodes.filter((e) => e.end > simNow), ...next];
       this.episodesUntil += EPISODE_HORIZON;
     }
+    for (const due of this.script.filter((x) => x.at <= simNow)) this.track(this.sendLive(due.d, due.readings));
+    this.script = this.script.filter((x) => x.at > simNow);
     for (const d of this.options.devices) {
       const st = this.states.get(d.id);
       if (!st || st.next > simNow || this.busy.has(d.id)) continue;

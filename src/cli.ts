@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { COUNTY, DEMO_PASSWORD, DEMO_SEED, DEMO_STAFF, type LoadedCounty, loadCounty } from '../demo/county.js';
+import { enableLiveRules } from '../demo/rules.js';
 import { type DevicesFile, readDevicesFile, Simulator } from '../demo/simulator.js';
 import { ConfigError, type Config, loadConfig, PROCESS_ROLES, type ProcessRole } from './config.js';
 import { systemActor } from './platform/auth/actor.js';
@@ -117,6 +118,11 @@ export function program(): Command {
             log: (line) => console.log(line),
           });
           sim.start();
+          // "No data" and car-park rules go live once the day's history is in (until then homes look silent).
+          void sim
+            .backfilled()
+            .then(() => (sim.stats.backfill.done ? enableLiveRules(running.services, systemActor('weft demo')) : undefined))
+            .catch(() => {});
           // Stop the devices before the server, so none is cut off mid-message.
           const stopServer = running.stop;
           running.stop = async () => {

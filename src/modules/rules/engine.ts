@@ -1,5 +1,5 @@
 import type { Logger } from '../../services.js';
-import { daqiBand, DAQI_POLLUTANTS, type DaqiReading, isPollutant, overallDaqi, type Pollutant, worstDaqi } from './daqi.js';
+import { daqiBand, DAQI_POLLUTANTS, type DaqiReading, isPollutant, overallDaqi, type Pollutant, pollutantSpec, worstDaqi } from './daqi.js';
 import { conditionWords, metricName } from './describe.js';
 import { type DeviceDirectory, type DeviceInfo, inScope } from './directory.js';
 import type { Condition, Hours, Op, RuleView, Severity, SubjectType } from './rules.schema.js';
@@ -55,6 +55,12 @@ export type Phase = 'ok' | 'pending' | 'firing';
 interface SubjectState {
   phase: Phase;
   since: number;
+}
+
+interface Matched {
+  rules: RuleView[];
+  /** minutes of this metric's readings to keep for the device; 0 for none */
+  window: number;
 }
 
 interface Decision {
@@ -118,7 +124,8 @@ function minutesIntoHours(minutes: number, hours: Hours): number {
 export class RuleEngine {
   private rules = new Map<string, RuleView>();
   private byMetric = new Map<string, RuleView[]>();
-  private windowFor = new Map<string, number>();
+  /** per device (as the directory last described it): the rules each of its metrics goes to */
+  private matched = new Map<string, { device: DeviceInfo; metrics: Map<string, Matched> }>();
   private states = new Map<string, SubjectState>();
   private series = new Map<string, MinuteSeries>();
   private warming = new Map<string, Promise<void>>();
@@ -141,14 +148,13 @@ export class RuleEngine {
   setRules(rules: RuleView[]): void {
     this.rules = new Map(rules.filter((r) => r.enabled).map((r) => [r.id, r]));
     this.byMetric = new Map();
-    this.windowFor = new Map();
+    this.matched = new Map();
     for (const rule of this.rules.values()) {
       for (const metric of metricsOf(rule.condition)) {
         const list = this.byMetric.get(metric) ?? [];
         list.push(rule);
         this.byMetric.set(metric, list);
       }
-      for (const [metric, minutes] of windowsOf(rule.condition)) this.windowFor.set(metric, Math.max(this.windowFor.get(metric) ?? 0, minutes));
     }
     for (const key of this.states.keys()) if (!this.rules.has(key.slice(0, key.indexOf('|')))) this.states.delete(key);
   }
@@ -200,29 +206,68 @@ export class RuleEngine {
   }
 
   async process(batch: EngineReading[]): Promise<void> {
+    // The index of a monitor moves with the means of five pollutants: worked out once a batch (one upload).
+    const daqi = new Map<string, { rule: RuleView; device: DeviceInfo; r: EngineReading }>();
     for (const r of batch) {
-      const specific = this.byMetric.get(r.metric);
-      const any = this.byMetric.get(ANY);
-      const window = this.windowFor.get(r.metric);
-      if (!specific && !any && window === undefined) continue;
+      if (!this.byMetric.has(r.metric) && !this.byMetric.has(ANY)) continue;
       const device = this.o.directory.peek(r.deviceId) ?? (await this.o.directory.get(r.deviceId));
       if (!device) continue;
-      if (window !== undefined) await this.addToSeries(device, r, window);
-      if (specific) for (const rule of specific) if (inScope(rule.scope, device)) await this.check(rule, device, r);
-      if (any) for (const rule of any) if (inScope(rule.scope, device)) await this.check(rule, device, r);
+      const matched = this.rulesFor(device, r.metric);
+      if (matched.window) {
+        const warming = this.addToSeries(device, r, matched.window);
+        if (warming) await warming;
+      }
+      for (const rule of matched.rules) {
+        if (rule.condition.type === 'daqi') daqi.set(`${rule.id}|${device.id}`, { rule, device, r });
+        else await this.check(rule, device, r);
+      }
     }
+    for (const { rule, device, r } of daqi.values()) await this.check(rule, device, r);
   }
 
-  private async addToSeries(device: DeviceInfo, r: EngineReading, window: number): Promise<void> {
+  /** The rules a device's readings of a metric go to, and the window they need kept, worked out once per device and metric. */
+  private rulesFor(device: DeviceInfo, metric: string): Matched {
+    let byMetric = this.matched.get(device.id);
+    if (!byMetric || byMetric.device !== device) {
+      byMetric = { device, metrics: new Map() };
+      this.matched.set(device.id, byMetric);
+    }
+    let m = byMetric.metrics.get(metric);
+    if (!m) {
+      const rules = [...(this.byMetric.get(metric) ?? []), ...(this.byMetric.get(ANY) ?? [])].filter((rule) => inScope(rule.scope, device));
+      let window = 0;
+      for (const rule of rules) for (const [name, minutes] of windowsOf(rule.condition)) if (name === metric) window = Math.max(window, minutes);
+      // A monitor's index needs every pollutant's window, whichever reading comes first.
+      if (isPollutant(metric) && this.needsDaqi(device)) window = Math.max(window, pollutantMinutes(metric));
+      m = { rules, window };
+      byMetric.metrics.set(metric, m);
+    }
+    return m;
+  }
+
+  private needsDaqi(device: DeviceInfo): boolean {
+    for (const rule of this.byMetric.get('no2') ?? []) if (rule.condition.type === 'daqi' && inScope(rule.scope, device)) return true;
+    return false;
+  }
+
+  /** Adds the reading to its window; a promise only when the window is new and warming from stored readings. */
+  private addToSeries(device: DeviceInfo, r: EngineReading, window: number): Promise<void> | undefined {
     const key = `${device.id}|${r.metric}`;
-    let s = this.series.get(key);
-    if (!s) {
-      s = new MinuteSeries(window);
-      this.series.set(key, s);
-      if (this.o.history) await this.warm(key, s, device.id, r.metric, r.at.getTime());
-    } else if (s.windowMinutes < window) s.grow(window);
-    else await this.warming.get(key);
-    s.add(r.at.getTime(), r.value);
+    const s = this.series.get(key);
+    if (s) {
+      if (s.windowMinutes < window) s.grow(window);
+      const warming = this.warming.get(key);
+      if (warming) return warming.then(() => s.add(r.at.getTime(), r.value));
+      s.add(r.at.getTime(), r.value);
+      return undefined;
+    }
+    const fresh = new MinuteSeries(window);
+    this.series.set(key, fresh);
+    if (!this.o.history) {
+      fresh.add(r.at.getTime(), r.value);
+      return undefined;
+    }
+    return this.warm(key, fresh, device.id, r.metric, r.at.getTime()).then(() => fresh.add(r.at.getTime(), r.value));
   }
 
   private warm(key: string, s: MinuteSeries, deviceId: string, metric: string, at: number): Promise<void> {
@@ -336,9 +381,11 @@ export class RuleEngine {
     for (const bay of bays) taken += occupied.get(bay.id) ?? 0;
     const free = bays.length - taken;
     const percent = bays.length ? (free / bays.length) * 100 : 0;
-    const breach = c.freeBelow !== undefined ? free < c.freeBelow : percent < (c.freePercentBelow ?? 0);
+    const byNumber = c.freeBelow !== undefined;
+    const breach = byNumber ? free < (c.freeBelow as number) : percent < (c.freePercentBelow ?? 0);
+    const clear = byNumber ? free >= (c.clearAt ?? (c.freeBelow as number) + 2) : percent >= (c.clearAt ?? (c.freePercentBelow ?? 0) + 5);
     const text = `${free} of ${bays.length} spaces free at ${device.siteName ?? device.siteId}`;
-    return this.step(rule, { type: 'site', id: device.siteId, name: device.siteName, device }, { breach, clear: !breach, value: free, text }, r);
+    return this.step(rule, { type: 'site', id: device.siteId, name: device.siteName, device }, { breach, clear, value: free, text }, r);
   }
 
   private async occupiedAt(siteId: string, metric: string, bays: DeviceInfo[]): Promise<Map<string, number>> {
@@ -448,6 +495,7 @@ export class RuleEngine {
   }
 }
 
+const pollutantMinutes = (metric: string) => pollutantSpec(metric as Pollutant).windowMinutes;
 const opWords = (op: Op) => ({ '>': 'above', '>=': 'at or above', '<': 'below', '<=': 'at or below' })[op];
 const daqiText = (r: DaqiReading) => `Air quality index ${r.index} (${daqiBand(r.index)}, from ${metricName(r.pollutant)})`;
 

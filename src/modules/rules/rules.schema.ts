@@ -76,6 +76,7 @@ const Occupancy = Type.Object(
     metric: Type.Optional(Metric),
     freeBelow: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
     freePercentBelow: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    clearAt: Type.Optional(Type.Number({ minimum: 0, description: 'free spaces (or %, with freePercentBelow) at which the alarm clears, so it does not flap; default 2 spaces or 5 points above' })),
   },
   { additionalProperties: false },
 );

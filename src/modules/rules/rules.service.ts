@@ -74,6 +74,7 @@ export function ruleProblems(input: RuleCreate): FieldError[] {
       add('clearValue', above ? 'The clear value must be at or below the value that raises the alarm' : 'The clear value must be at or above the value that raises the alarm');
   }
   if (c.type === 'occupancy' && (c.freeBelow === undefined) === (c.freePercentBelow === undefined)) add('freeBelow', 'Give free spaces below a number, or below a percentage (one of them)');
+  if (c.type === 'occupancy' && c.clearAt !== undefined && c.clearAt < (c.freeBelow ?? c.freePercentBelow ?? 0)) add('clearAt', 'The alarm must clear at or above the number that raises it');
   if ((c.type === 'no_data' || c.type === 'event') && c.hours && c.hours.from === c.hours.to) add('hours', 'The hours must start and end at different times');
   return out;
 }

@@ -16,6 +16,8 @@ export class MinuteSeries {
   newest = Number.NEGATIVE_INFINITY;
   lastValue = Number.NaN;
   lastAt = Number.NEGATIVE_INFINITY;
+  /** running sums of the windows asked for so far, kept up to date as readings come */
+  private running: { minutes: number; sum: number; count: number }[] = [];
 
   constructor(windowMinutes: number) {
     this.size = windowMinutes + 1;
@@ -44,6 +46,7 @@ export class MinuteSeries {
       this.sums[slot] = old.sums[i];
       this.counts[slot] = old.counts[i];
     }
+    this.running = [];
   }
 
   /** Adds a reading; one older than the window kept is ignored. */
@@ -58,6 +61,13 @@ export class MinuteSeries {
   /** Adds a minute's worth at once (warming up from stored aggregates). */
   addBucket(minute: number, sum: number, count: number): void {
     if (minute <= this.newest - this.size) return;
+    if (minute > this.newest) this.advance(minute);
+    for (const w of this.running) {
+      if (minute > this.newest - w.minutes) {
+        w.sum += sum;
+        w.count += count;
+      }
+    }
     const slot = minute % this.size;
     if (this.minutes[slot] !== minute) {
       this.minutes[slot] = minute;
@@ -66,26 +76,49 @@ export class MinuteSeries {
     }
     this.sums[slot] += sum;
     this.counts[slot] += count;
-    if (minute > this.newest) this.newest = minute;
+  }
+
+  /** Moves the newest minute on: minutes that leave each running window are taken out of its sums. */
+  private advance(minute: number): void {
+    for (const w of this.running) {
+      if (minute - this.newest >= w.minutes) {
+        w.sum = 0;
+        w.count = 0;
+        continue;
+      }
+      for (let m = this.newest - w.minutes + 1; m <= minute - w.minutes; m++) {
+        const slot = m % this.size;
+        if (this.minutes[slot] === m) {
+          w.sum -= this.sums[slot];
+          w.count -= this.counts[slot];
+        }
+      }
+    }
+    this.newest = minute;
   }
 
   /** The mean of the readings in the last `minutes` (the newest minute included); NaN with none. */
-  mean(minutes: number, endMinute = this.newest): number {
-    let sum = 0;
-    let count = 0;
-    const from = endMinute - Math.min(minutes, this.size) + 1;
-    for (let i = 0; i < this.size; i++) {
-      const m = this.minutes[i];
-      if (m >= from && m <= endMinute) {
-        sum += this.sums[i];
-        count += this.counts[i];
+  mean(minutes: number): number {
+    if (!Number.isFinite(this.newest)) return Number.NaN;
+    const span = Math.min(minutes, this.size);
+    let w = this.running.find((r) => r.minutes === span);
+    if (!w) {
+      w = { minutes: span, sum: 0, count: 0 };
+      for (let m = this.newest - span + 1; m <= this.newest; m++) {
+        const slot = m % this.size;
+        if (this.minutes[slot] === m) {
+          w.sum += this.sums[slot];
+          w.count += this.counts[slot];
+        }
       }
+      this.running.push(w);
     }
-    return count ? sum / count : Number.NaN;
+    return w.count > 0 ? w.sum / w.count : Number.NaN;
   }
 
   /** How much of the window has readings: the share of its minutes with at least one. */
-  coverage(minutes: number, endMinute = this.newest): number {
+  coverage(minutes: number): number {
+    const endMinute = this.newest;
     let filled = 0;
     const from = endMinute - Math.min(minutes, this.size) + 1;
     for (let i = 0; i < this.size; i++) if (this.minutes[i] >= from && this.minutes[i] <= endMinute && this.counts[i] > 0) filled++;

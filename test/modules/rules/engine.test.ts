@@ -164,7 +164,7 @@ forEachDialect('rules engine', (dialect) => {
     assert.equal((await alarmsOf(night)).length, 1);
   });
 
-  test('car park occupancy: free spaces below a number raise, and clear when a space frees', async () => {
+  test('car park occupancy: free spaces below a number raise, and clear two spaces above it', async () => {
     const park = await site('car_park', 'Market Street car park');
     const bays = [await device('parking-bay', park), await device('parking-bay', park), await device('parking-bay', park), await device('parking-bay', park)];
     const r = await rule({ scope: { siteIds: [park], profiles: ['parking-bay'] }, condition: { type: 'occupancy', freeBelow: 2 } });
@@ -176,6 +176,9 @@ forEachDialect('rules engine', (dialect) => {
     assert.deepEqual([alarms.length, alarms[0].subjectType, alarms[0].subjectId, alarms[0].value], [1, 'site', park, 1]);
     assert.match(alarms[0].message, /1 of 4 spaces free at Market Street car park/);
     await send(bays[0], 'occupied', 0, at(163));
+    assert.equal((await alarmsOf(r))[0].status, 'active', '2 free: not yet the 2 more than 2 below it clears at (hysteresis)');
+    await send(bays[1], 'occupied', 0, at(164));
+    await send(bays[2], 'occupied', 0, at(165));
     alarms = await alarmsOf(r);
     assert.equal(alarms[0].status, 'cleared');
   });
