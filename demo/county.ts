@@ -62,6 +62,8 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   await loadRequests(services, actor, DEMO_SEED);
   if (estate) await loadRules(services, actor);
   if (messaging && estate) await loadCouncilServices(services, actor);
+  // Parking fines: the service and templates, so the upload page asks only for a GOV.UK Pay account (demo/penalty-notices.csv).
+  if (messaging) await services.parking.setUp(actor);
   if (!estate) return { messaging };
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
   writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);

@@ -14,10 +14,11 @@ import { lorawanRoutes } from './modules/lorawan/index.js';
 import { bearerToken, campaignRoutes, inboundCallbackRoutes, messagingPages, messagingRoutes, notifyRoutes, paymentsRoutes, printRoutes, receiptsRoutes } from './modules/messaging/index.js';
 import { portalAuthenticators, portalPages } from './modules/portal/index.js';
 import { requestsRoutes } from './modules/requests/index.js';
-import { rulesApi } from './modules/rules/index.js';
+import { escalationApi, loneWorkerApi, loneWorkerPages, rulesApi } from './modules/rules/index.js';
 import { residentsPages, residentsRoutes } from './modules/residents/index.js';
 import { schoolsPages, schoolsRoutes } from './modules/schools/index.js';
 import { librariesRoutes } from './modules/libraries/index.js';
+import { parkingPages, parkingRoutes } from './modules/parking/index.js';
 import { wasteRoutes } from './modules/waste/index.js';
 import { staffRoutes } from './modules/staff/index.js';
 import { telemetryRoutes } from './modules/telemetry/index.js';
@@ -123,8 +124,30 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(printRoutes({ print: services.print }));
   await app.register(inboundCallbackRoutes({ messaging: services.messaging }));
   await app.register(paymentsRoutes({ payments: services.payments, messaging: services.messaging, sending: services.notify, publicUrl: config.publicUrl }));
-  await app.register(portalPages({ portal: services.portal, residents: services.residents, secureCookies: config.secureCookies }));
-  await app.register(rulesApi(services.rules));
+  await app.register(parkingRoutes({ parking: services.parking, bodyLimit: config.importBodyLimit }));
+  await app.register(parkingPages({ parking: services.parking, bodyLimit: config.importBodyLimit }));
+  await app.register(
+    portalPages({
+      portal: services.portal,
+      residents: services.residents,
+      requests: services.requests,
+      secureCookies: config.secureCookies,
+      map: { tileUrl: config.mapTileUrl, attribution: config.mapAttribution },
+    }),
+  );
+  await app.register(
+    rulesApi({
+      rules: services.rules,
+      events: services.events,
+      estate: services.estate,
+      staff: services.staff,
+      teams: () => services.requests.listTeams(),
+      map: { tileUrl: config.mapTileUrl, attribution: config.mapAttribution },
+    }),
+  );
+  await app.register(escalationApi({ escalation: services.escalation, actions: services.alarmActions }));
+  await app.register(loneWorkerApi(services.loneWorker));
+  await app.register(loneWorkerPages(services.loneWorker));
   await app.register(requestsRoutes({ requests: services.requests, auth: services.auth, audit: services.audit, config, organisationName: () => services.organisation.name() }));
   await app.register(shellRoutes);
 

@@ -23,11 +23,13 @@ import {
   ResidentSending,
 } from './modules/messaging/index.js';
 import { PortalService } from './modules/portal/index.js';
+import { PortalResidentData } from './modules/portal/resident-data.js';
 import { RequestsService } from './modules/requests/index.js';
 import { ResidentsService } from './modules/residents/index.js';
-import { RulesService, SILENCE_JOB } from './modules/rules/index.js';
+import { type AlarmActions, alarmResponses, ESCALATE_JOB, type EscalationService, type LoneWorkerService, RulesService, SILENCE_JOB } from './modules/rules/index.js';
 import { SchoolsService } from './modules/schools/index.js';
 import { LibrariesService } from './modules/libraries/index.js';
+import { ParkingService } from './modules/parking/index.js';
 import { REMINDERS_JOB, WasteService } from './modules/waste/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
@@ -60,6 +62,9 @@ export interface Services {
   campaigns: Campaigns;
   residents: ResidentsService;
   rules: RulesService;
+  alarmActions: AlarmActions;
+  escalation: EscalationService;
+  loneWorker: LoneWorkerService;
   schools: SchoolsService;
   libraries: LibrariesService;
   waste: WasteService;
@@ -68,6 +73,7 @@ export interface Services {
   portal: PortalService;
   print: PrintBatches;
   payments: Payments;
+  parking: ParkingService;
   jobs: JobQueue;
   events: EventBus;
   close(graceMs?: number): Promise<void>;
@@ -98,7 +104,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   new Callbacks(messaging, jobs, config.secret, log);
   const residents = new ResidentsService(db, audit, estate);
   const residentSending = new ResidentSending(messaging, residents, notify);
-  const requests = new RequestsService({ db, audit, events, estate, residents, messaging, residentSending, jobs, log });
+  const requests = new RequestsService({ db, audit, events, estate, residents, messaging, residentSending, jobs, log, publicUrl: config.publicUrl });
   // A status change calls for a callback (services that asked) and, for a resident, their next channel:
   // both durable jobs, queued in the transaction that records the status where delivery records it.
   messaging.statusContext = async () => ({ withCallback: await messaging.servicesWithCallback() });
@@ -119,8 +125,17 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   jobs.register('portal.purge', async () => {
     await portal.purge();
   });
+  // Subject access and erasure reach every module holding residents' data through the residents service.
+  const portalData = new PortalResidentData(db);
+  residents.registerHolder(
+    { name: 'messaging', export: (r) => messaging.exportResident(r), erase: (r) => messaging.forgetResident(r), history: (r, n) => messaging.residentHistory(r, n) },
+    { name: 'requests', export: (r) => requests.exportResident(r), erase: (r) => requests.forgetResident(r), history: (r, n) => requests.residentHistory(r, n) },
+    { name: 'libraries', export: (r) => libraries.exportResident(r), erase: (r) => libraries.forgetResident(r) },
+    { name: 'portal', export: (r) => portalData.exportResident(r), erase: (r) => portalData.forgetResident(r) },
+  );
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
+  const parking = new ParkingService(db, audit, jobs, messaging, payments);
   jobs.register('messaging.poll_receipts', async () => {
     await receipts.pollReceipts();
   });
@@ -132,6 +147,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   jobs.register(SILENCE_JOB, async () => {
     await rules.checkSilence();
   });
+  // Alarms' actions, escalation and lone-worker visits: their jobs and the raise hook are wired there.
+  const { alarmActions, escalation, loneWorker } = alarmResponses({ db, audit, jobs, rules, estate, messaging, notify, campaigns, requests, staff, config, log });
 
   jobs.register('auth.purge_sessions', async () => {
     await auth.purgeExpiredSessions();
@@ -167,6 +184,9 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     campaigns,
     residents,
     rules,
+    alarmActions,
+    escalation,
+    loneWorker,
     schools,
     libraries,
     waste,
@@ -175,6 +195,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     portal,
     print,
     payments,
+    parking,
     jobs,
     events,
     async close(graceMs = 0) {
@@ -201,6 +222,8 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.jobs.schedule('estate.device_health', '* * * * *', 'estate.device_health', {});
   // Rules' "no data" conditions: devices silent for too long.
   await services.jobs.schedule(SILENCE_JOB, '* * * * *', SILENCE_JOB, {});
+  // Alarms' escalation steps that have come due (unacknowledged).
+  await services.jobs.schedule(ESCALATE_JOB, '* * * * *', ESCALATE_JOB, {});
   // Pay links: ask GOV.UK Pay about payments in progress whose webhook has not come.
   await services.jobs.schedule(PAY_RECONCILE_JOB, '*/5 * * * *', PAY_RECONCILE_JOB, {});
   // Relayed messages whose receipts never came (Notify sends none for letters): asked about every 10 minutes.

@@ -70,4 +70,21 @@ export class LibrariesRepository {
   async releaseEvent(eventId: string): Promise<void> {
     await this.db.k.deleteFrom('library_events').where('event_id', '=', eventId).where('notification_id', 'is', null).execute();
   }
+
+  // ---------------------------------------------------------------- a resident's data (residents' rights)
+
+  /** The events the library system posted about these cards. */
+  eventsFor(cardNumbers: string[]): Promise<LibraryEventsTable[]> {
+    return cardNumbers.length ? this.db.k.selectFrom('library_events').selectAll().where('card_number', 'in', cardNumbers).orderBy('received_at').execute() : Promise.resolve([]);
+  }
+
+  /** Erasure, in one transaction: the resident's cards go, and their events forget the card (the event id stays, so a repeat still sends nothing). */
+  async forgetResident(residentId: string): Promise<{ cards: number; events: number }> {
+    return this.db.transaction(async (trx) => {
+      const cards = trx.selectFrom('library_cards').select('card_number').where('resident_id', '=', residentId);
+      const events = await trx.updateTable('library_events').set({ card_number: '' }).where('card_number', 'in', cards).executeTakeFirst();
+      const removed = await trx.deleteFrom('library_cards').where('resident_id', '=', residentId).executeTakeFirst();
+      return { cards: Number(removed.numDeletedRows), events: Number(events.numUpdatedRows) };
+    });
+  }
 }

@@ -4,7 +4,7 @@ import type { Origin } from '../../platform/audit/origin.js';
 import type { Db } from '../../platform/db/database.js';
 import { formatDate } from '../../platform/web/i18n.js';
 import type { MessagingService, ResidentSending } from '../messaging/index.js';
-import type { ResidentsService } from '../residents/index.js';
+import type { HeldData, ResidentsService } from '../residents/index.js';
 import { LibrariesRepository } from './libraries.repository.js';
 import type { EventResult, ReservationReady } from './libraries.schema.js';
 import { librariesErrors } from './libraries.errors.js';
@@ -130,6 +130,24 @@ export class LibrariesService {
     if (!(await this.repo.unlinkCard(normaliseCard(cardNumber), resident.id))) throw librariesErrors.LIBRARY_CARD_NOT_FOUND();
     await this.audit.record({ actor, action: 'libraries.card_unlink', summary: 'Removed a library card from a resident', targetType: 'resident', targetId: resident.id, ...origin });
     return this.cards(resident.id);
+  }
+
+  // ---------------------------------------------------------------- a resident's data (residents' rights)
+
+  /** The resident's library cards and the reservation events about them (subject access). */
+  async exportResident(r: { id: string }): Promise<HeldData> {
+    const cards = await this.repo.cardsOf(r.id);
+    const events = await this.repo.eventsFor(cards.map((c) => c.card_number));
+    return {
+      summary: [`Library cards: ${cards.length ? cards.map((c) => c.card_number).join(', ') : 'none'}; reservations the library told them of: ${events.length}.`],
+      cards: cards.map((c) => ({ cardNumber: c.card_number, linkedAt: c.created_at })),
+      events: events.map((e) => ({ eventId: e.event_id, kind: e.kind, cardNumber: e.card_number, notificationId: e.notification_id, receivedAt: e.received_at })),
+    };
+  }
+
+  /** Erasure: the resident's cards unlinked, and forgotten by the events about them. Can run again. */
+  forgetResident(r: { id: string }): Promise<{ cards: number; events: number }> {
+    return this.repo.forgetResident(r.id);
   }
 }
 

@@ -22,7 +22,7 @@ export { MessagingService } from './messaging.service.js';
 export { bearerToken } from './notify.auth.js';
 export { notifyRoutes } from './notify.routes.js';
 export { NotifySending } from './notify.service.js';
-export { PAY_RECONCILE_JOB, Payments } from './payments.js';
+export { PAY_RECONCILE_JOB, type PayLinkView, Payments, payLinkSentWith } from './payments.js';
 export { paymentsRoutes } from './payments.routes.js';
 export { PrintBatches } from './print.js';
 export { printRoutes } from './print.routes.js';

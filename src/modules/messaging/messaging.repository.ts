@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db/database.js';
+import type { Tables } from '../../platform/db/tables.js';
 import { toJson } from '../../platform/db/dialect.js';
 
 export interface MessageServicesTable {
@@ -787,4 +788,67 @@ export class MessagingRepository {
   findReceivedText(serviceId: string, id: string): Promise<ReceivedTextsTable | undefined> {
     return this.db.k.selectFrom('received_texts').selectAll().where('service_id', '=', serviceId).where('id', '=', id).executeTakeFirst();
   }
+
+  // ---- a resident's data (subject access and erasure; the residents module calls through the service)
+
+  /** A resident's notifications (sent by preference, or by anyone to one of their contact points without naming a resident), oldest first. */
+  notificationsAbout(residentId: string, contacts: string[]): Promise<NotificationsTable[]> {
+    return this.db.k.selectFrom('notifications').selectAll().where(aboutResident(residentId, contacts)).orderBy('created_at').orderBy('id').execute();
+  }
+
+  /** The pay links those notifications carried (a resident's reminders belong to the link of their first message). */
+  payLinksAbout(residentId: string, contacts: string[]) {
+    const ids = this.db.k.selectFrom('notifications').select('id').where(aboutResident(residentId, contacts));
+    return this.db.k
+      .selectFrom('pay_links')
+      .select(['id', 'notification_id', 'amount_pence', 'reference', 'description', 'status', 'paid_amount_pence', 'paid_at', 'created_at'])
+      .where('notification_id', 'in', ids)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  receivedTextsFrom(mobile: string | null): Promise<ReceivedTextsTable[]> {
+    return mobile ? this.db.k.selectFrom('received_texts').selectAll().where('user_number', '=', mobile).orderBy('created_at').execute() : Promise.resolve([]);
+  }
+
+  optOutsOf(numbers: string[]): Promise<OptOutsTable[]> {
+    return numbers.length ? this.db.k.selectFrom('opt_outs').selectAll().where('normalised_to', 'in', numbers).execute() : Promise.resolve([]);
+  }
+
+  /**
+   * Erasure, in one transaction: a resident's notifications not yet sent are cancelled, and all of
+   * them lose their recipient, address, text, personalisation and resident (channel, status, dates
+   * and provider stay, for counts); precompiled letters go; texts they sent lose number and words.
+   * What is erased no longer matches, so running it again changes nothing.
+   */
+  async forgetResident(residentId: string, contacts: string[], mobile: string | null, at: Date): Promise<{ cancelled: number; notifications: number; letterFiles: number; receivedTexts: number }> {
+    return this.db.transaction(async (trx) => {
+      const about = aboutResident(residentId, contacts);
+      const cancelled = await trx
+        .updateTable('notifications')
+        .set({ status: 'cancelled', status_reason: 'The resident’s personal data was erased', next_attempt_at: null, completed_at: at, updated_at: at })
+        .where(about)
+        .where('status', '=', 'created')
+        .executeTakeFirst();
+      const letters = await trx.deleteFrom('letter_files').where('notification_id', 'in', trx.selectFrom('notifications').select('id').where(about)).executeTakeFirst();
+      const blanked = await trx
+        .updateTable('notifications')
+        .set({ recipient: '', normalised_to: '', address_json: null, personalisation_json: toJson({}) as never, subject: null, body: '', unsubscribe_url: null, resident_id: null, updated_at: at })
+        .where(about)
+        .executeTakeFirst();
+      const texts = mobile ? await trx.updateTable('received_texts').set({ user_number: '', content: '' }).where('user_number', '=', mobile).executeTakeFirst() : undefined;
+      return {
+        cancelled: Number(cancelled.numUpdatedRows),
+        notifications: Number(blanked.numUpdatedRows),
+        letterFiles: Number(letters.numDeletedRows),
+        receivedTexts: Number(texts?.numUpdatedRows ?? 0),
+      };
+    });
+  }
+}
+
+/** Notifications about a resident: theirs by preference, or sent to one of their contact points with no resident named (sign-in messages, API sends). */
+function aboutResident(residentId: string, contacts: string[]) {
+  return (e: ExpressionBuilder<Tables, 'notifications'>) =>
+    e.or([e('resident_id', '=', residentId), ...(contacts.length ? [e.and([e('resident_id', 'is', null), e('normalised_to', 'in', contacts)])] : [])]);
 }

@@ -26,6 +26,8 @@ import { checkEmail, checkPhone } from './recipients.js';
 import { INBOUND_CALLBACK_PURPOSE } from './inbound-callbacks.js';
 import { type Rendered, renderFor } from './rendering.js';
 import { GroupLookup, GroupWriter } from '../../platform/grouping.js';
+import type { ContactEntry, HeldData, ResidentKey } from '../residents/index.js';
+import { contactsOf, historyEntries, residentExport } from './resident-data.js';
 
 const KEY_PURPOSE = 'weft messaging api key';
 export const PROVIDER_PURPOSE = 'weft messaging provider secrets';
@@ -651,6 +653,36 @@ export class MessagingService {
   /** A text received for the service, by id (received-text callbacks). */
   receivedText(serviceId: string, id: string): Promise<ReceivedTextsTable | undefined> {
     return isUuid(id) ? this.repo.findReceivedText(serviceId, id.toLowerCase()) : Promise.resolve(undefined);
+  }
+
+  // ---------------------------------------------------------------- a resident's data (residents' rights)
+
+  /** Everything messaging holds about a resident (subject access): messages with their text unless confidential, pay links, texts received, opt-outs. */
+  async exportResident(r: ResidentKey): Promise<HeldData> {
+    const contacts = contactsOf(r);
+    const [rows, payLinks, texts, optOuts, services] = await Promise.all([
+      this.repo.notificationsAbout(r.id, contacts),
+      this.repo.payLinksAbout(r.id, contacts),
+      this.repo.receivedTextsFrom(r.mobile),
+      this.repo.optOutsOf(r.mobile ? [r.mobile] : []),
+      this.repo.listServices(),
+    ]);
+    return residentExport(rows, payLinks, texts, optOuts, services);
+  }
+
+  /**
+   * Erasure: the resident's messages keep channel, status and dates (counts) and lose everything
+   * personal; their texts to the council lose number and words. Pay links stay (the council's
+   * accounts), reached only through messages that no longer say who they went to; opt-outs stay
+   * so that a number that said STOP is never texted again. Can run again.
+   */
+  forgetResident(r: ResidentKey): Promise<Record<string, number>> {
+    return this.repo.forgetResident(r.id, contactsOf(r), r.mobile, new Date());
+  }
+
+  /** The messages sent to the resident by preference, newest first, for their contact history. */
+  async residentHistory(r: ResidentKey, limit: number): Promise<ContactEntry[]> {
+    return historyEntries(await this.repo.notificationsForResident(r.id, limit), await this.repo.listServices());
   }
 }
 

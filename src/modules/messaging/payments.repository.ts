@@ -165,6 +165,22 @@ export class PaymentsRepository {
 
   // ---- pay links and their payments
 
+  findPayLinks(ids: string[]): Promise<PayLinksTable[]> {
+    return ids.length ? this.db.k.selectFrom('pay_links').selectAll().where('id', 'in', ids).execute() : Promise.resolve([]);
+  }
+
+  /** Clicks per code, for many codes at once. */
+  async clicksOfMany(codes: string[]): Promise<Map<string, number>> {
+    if (!codes.length) return new Map();
+    const rows = await this.db.k
+      .selectFrom('short_link_clicks')
+      .select(['code', (e) => e.fn.sum<number>('clicks').as('n')])
+      .where('code', 'in', codes)
+      .groupBy('code')
+      .execute();
+    return new Map(rows.map((r) => [r.code, Number(r.n ?? 0)]));
+  }
+
   findPayLink(id: string): Promise<PayLinksTable | undefined> {
     return this.db.k.selectFrom('pay_links').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -272,12 +288,18 @@ export class PaymentsRepository {
     return { changed: true, cancelled: cancelled.map((r) => r.id) };
   }
 
-  reminders(payLinkId: string): Promise<{ id: string; template_id: string; after_days: number; status: string; status_reason: string | null; scheduled_for_at: Date | null }[]> {
+  reminders(payLinkId: string): Promise<ReminderRow[]> {
+    return this.remindersOfMany([payLinkId]);
+  }
+
+  /** The reminders of many pay links (each row says which), soonest first. */
+  remindersOfMany(payLinkIds: string[]): Promise<ReminderRow[]> {
+    if (!payLinkIds.length) return Promise.resolve([]);
     return this.db.k
       .selectFrom('pay_reminders as r')
       .innerJoin('notifications as n', (j) => j.onRef('n.id', '=', 'r.notification_id'))
-      .select(['n.id', 'n.template_id', 'r.after_days', 'n.status', 'n.status_reason', 'n.scheduled_for_at'])
-      .where('r.pay_link_id', '=', payLinkId)
+      .select(['r.pay_link_id', 'n.id', 'n.template_id', 'r.after_days', 'n.status', 'n.status_reason', 'n.scheduled_for_at'])
+      .where('r.pay_link_id', 'in', payLinkIds)
       .orderBy('r.after_days')
       .execute();
   }
@@ -344,4 +366,14 @@ export class PaymentsRepository {
     if (serviceId) q = q.where('service_id', '=', serviceId);
     return q.execute();
   }
+}
+
+export interface ReminderRow {
+  pay_link_id: string;
+  id: string;
+  template_id: string;
+  after_days: number;
+  status: string;
+  status_reason: string | null;
+  scheduled_for_at: Date | null;
 }

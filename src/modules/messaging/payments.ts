@@ -752,7 +752,18 @@ export class Payments {
   async payLink(serviceId: string, id: string): Promise<PayLinkView> {
     const row = isUuid(id) ? await this.repo.findPayLink(id.toLowerCase()) : undefined;
     if (!row || row.service_id !== serviceId) throw paymentErrors.PAY_LINK_NOT_FOUND();
-    return {
+    return (await this.payLinkViews([row]))[0];
+  }
+
+  /** Many of a service's pay links at once (three queries, whatever the number): unknown ids are left out. */
+  async payLinks(serviceId: string, ids: string[]): Promise<Map<string, PayLinkView>> {
+    const rows = (await this.repo.findPayLinks(ids.filter(isUuid).map((i) => i.toLowerCase()))).filter((r) => r.service_id === serviceId);
+    return new Map((await this.payLinkViews(rows)).map((v) => [v.id, v]));
+  }
+
+  private async payLinkViews(rows: PayLinksTable[]): Promise<PayLinkView[]> {
+    const [clicks, reminders] = await Promise.all([this.repo.clicksOfMany(rows.map((r) => r.code)), this.repo.remindersOfMany(rows.map((r) => r.id))]);
+    return rows.map((row) => ({
       id: row.id,
       status: row.status,
       url: this.linkUrl(row.code),
@@ -764,16 +775,11 @@ export class Payments {
       created_at: notifyTime(row.created_at),
       paid_at: notifyTime(row.paid_at),
       paid_amount_pence: row.paid_amount_pence,
-      clicks: await this.repo.clicksOf(row.code),
-      reminders: (await this.repo.reminders(row.id)).map((r) => ({
-        id: r.id,
-        template_id: r.template_id,
-        after_days: r.after_days,
-        status: r.status,
-        status_reason: r.status_reason,
-        scheduled_for: notifyTime(r.scheduled_for_at),
-      })),
-    };
+      clicks: clicks.get(row.code) ?? 0,
+      reminders: reminders
+        .filter((r) => r.pay_link_id === row.id)
+        .map((r) => ({ id: r.id, template_id: r.template_id, after_days: r.after_days, status: r.status, status_reason: r.status_reason, scheduled_for: notifyTime(r.scheduled_for_at) })),
+    }));
   }
 
   /** Pay-link conversions per service for the insight module: sent, clicked, paid, and days to pay. */
@@ -861,3 +867,21 @@ function median(sorted: number[]): number {
 }
 
 const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;
+
+// ---------------------------------------------------------------- senders that keep their own record
+
+/**
+ * The pay link that a message sent with `reference` (Notify's reference) carries, if one was
+ * stored: for a module that records what it sent once Payments.send returns (parking's batches),
+ * so that a link whose sending a crash cut short after it was stored is found, not sent again.
+ */
+export async function payLinkSentWith(payments: Payments, messaging: MessagingService, serviceId: string, reference: string): Promise<PayLinkView | undefined> {
+  const sent = await messaging.repo.listNotifications({ serviceId, reference, limit: MAX_REMINDERS + 1 });
+  for (const n of sent) {
+    const url = n.personalisation_json?.[PAY_LINK_PLACEHOLDER];
+    const code = typeof url === 'string' ? /\/l\/([0-9A-Za-z]+)$/.exec(url)?.[1] : undefined;
+    const link = code ? await payments.repo.findShortLink(code) : undefined;
+    if (link?.pay_link_id) return payments.payLink(serviceId, link.pay_link_id);
+  }
+  return undefined;
+}

@@ -1,10 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, platformErrors } from '../../platform/errors.js';
-import type { Language } from '../../platform/web/i18n.js';
+import { formatDate, type Language } from '../../platform/web/i18n.js';
 import { readForm } from '../../platform/web/forms.js';
-import { type ContactChannel, DEFAULT_CHANNELS, type ResidentView, type SubscriptionInput, type SubscriptionView, type TopicView } from '../residents/index.js';
+import {
+  type ConsentView,
+  type ContactChannel,
+  DEFAULT_CHANNELS,
+  purposeName,
+  type ResidentView,
+  type SubscriptionInput,
+  type SubscriptionView,
+  type TopicView,
+  wordingText,
+} from '../residents/index.js';
 import { type PortalId, portalText } from './portal.messages.js';
-import { body, type FormError, here, options, origin, type PortalDeps, param, residentPage, show, str } from './portal.pages.js';
+import { body, type FormError, here, options, origin, type PortalDeps, param, query, residentPage, show, str } from './portal.pages.js';
 import { RADIUS_LIMITS } from '../residents/residents.schema.js';
 import { SubscriptionForm } from './portal.schema.js';
 import { savedNotice } from './portal.account.pages.js';
@@ -49,6 +59,23 @@ export function where(t: T, s: SubscriptionView, r: Pick<ResidentView, 'location
   if (s.kind === 'area') return s.areaName ? t('whereArea', { area: s.areaName }) : t('whereAreaGone');
   if (s.kind === 'radius') return t('whereRadius', { distance: distance(t, s.radiusMetres ?? 0) });
   return s.siteName ? t('whereSite', { site: s.siteName }) : t('whereSiteGone');
+}
+
+/** A consent given or withdrawn here names the page it was on. */
+const consentOrigin = (request: FastifyRequest) => ({ ...origin(request), source: `portal:${request.url.split('?')[0]}` });
+
+/** What the resident agreed to, in the page's language: the purpose, the words (of the version they agreed to) and when. */
+function consentRows(t: T, lang: Language, consents: ConsentView[], byCode: Map<string, TopicView>) {
+  return consents.map((c) => {
+    const topic = c.topic ? topicName(byCode.get(c.topic), c.topic, lang) : '';
+    return {
+      id: c.id,
+      what: purposeName(c.purpose, lang, topic),
+      words: wordingText(c.wordingVersion, lang, topic),
+      when: c.withdrawnAt ? t('consentWithdrawnOn', { date: formatDate(lang, c.withdrawnAt) }) : t('consentAgreed', { date: formatDate(lang, c.givenAt) }),
+      inForce: !c.withdrawnAt,
+    };
+  });
 }
 
 /** The channels in order as a phrase: "Email, then text message". */
@@ -132,7 +159,7 @@ export function hearingPages(deps: PortalDeps) {
   const subscribe = async (request: FastifyRequest, r: ResidentView, input: SubscriptionInput): Promise<FormError[]> => {
     try {
       request.audited = true;
-      await residents.subscribe(request.actor, r.id, input, origin(request));
+      await residents.subscribe(request.actor, r.id, input, consentOrigin(request));
       return [];
     } catch (err) {
       return subscriptionErrors(err, r);
@@ -146,7 +173,7 @@ export function hearingPages(deps: PortalDeps) {
       const { lang, resident } = await here(deps, request, reply);
       const r = resident as ResidentView;
       const t = translator(lang);
-      const [topics, subscriptions] = await Promise.all([residents.topics.list(), residents.subscriptions(r.id)]);
+      const [topics, subscriptions, consents] = await Promise.all([residents.topics.list(), residents.subscriptions(r.id), residents.consentsOf(r.id)]);
       const byCode = new Map(topics.map((x) => [x.code, x]));
       const usual = r.preferences[ANY];
       const rows = [
@@ -169,7 +196,8 @@ export function hearingPages(deps: PortalDeps) {
         subs,
         quiet: r.quietFrom && r.quietTo ? t('quietSpan', { from: r.quietFrom, to: r.quietTo }) : t('quietNone'),
         language: t(r.language === 'cy' ? 'languageCy' : 'languageEn'),
-        notice: savedNotice(request, lang),
+        consents: consentRows(t, lang, consents, byCode),
+        notice: savedNotice(request, lang) ?? (str(query(request).saved) === 'withdrawn' ? t('consentWithdrawn') : undefined),
       });
     });
 
@@ -202,7 +230,7 @@ export function hearingPages(deps: PortalDeps) {
       if (channels.length) preferences[at.key] = channels;
       else delete preferences[at.key];
       request.audited = true;
-      await residents.change(request.actor, r.id, { preferences }, origin(request));
+      await residents.change(request.actor, r.id, { preferences }, consentOrigin(request));
       return reply.redirect('/account/messages?saved=channels', 303);
     });
 
@@ -264,6 +292,15 @@ export function hearingPages(deps: PortalDeps) {
       request.audited = true;
       await residents.unsubscribe(request.actor, request.actor.id as string, param(request, 'id'), origin(request));
       return reply.redirect('/account/messages?saved=unsubscribed', 303);
+    });
+
+    // ------------------------------------------------------------ consents
+
+    // The consent must be the resident's own: the service looks it up by them and this id.
+    app.post('/account/messages/consents/:id/withdraw', { config: residentPage, schema: { hide: true } }, async (request, reply) => {
+      request.audited = true;
+      await residents.withdrawConsent(request.actor, request.actor.id as string, param(request, 'id'), consentOrigin(request));
+      return reply.redirect('/account/messages?saved=withdrawn#consents', 303);
     });
   };
 }

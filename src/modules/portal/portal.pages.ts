@@ -117,6 +117,8 @@ export function show(
       menu: [
         { href: '/account', text: t('navAccount'), current: path === '/account' },
         { href: '/account/messages', text: t('navMessages'), current: path === '/account/messages' },
+        { href: '/report', text: t('navReport'), current: path === '/report' || path.startsWith('/report/') },
+        { href: '/reports', text: t('navReports'), current: path === '/reports' || path.startsWith('/reports/') },
       ],
       ...context,
       pageTitle: t(context.title, context.titleParams),
@@ -159,6 +161,8 @@ const PROBLEMS: Record<string, { title: PortalId; lines: { id: PortalId; params?
   PORTAL_SIGN_UP_EXPIRED: { title: 'signUpExpiredTitle', lines: [{ id: 'signUpExpiredBody', params: { minutes: LIMITS.signUpMinutes } }], button: { id: 'signInAgain', href: '/sign-in' } },
   CSRF_INVALID: { title: 'problemTitle', lines: [{ id: 'formExpired' }] },
   RATE_LIMITED: { title: 'problemTitle', lines: [{ id: 'rateLimited' }] },
+  // A body larger than the route takes (the report form's allows a 5 MB photo) is refused before it is read.
+  BODY_TOO_LARGE: { title: 'problemTitle', lines: [{ id: 'photoTooLargeBody' }] },
 };
 
 /** A refusal from a service as its page, when it has one of its own; anything else is thrown on. */

@@ -14,6 +14,8 @@ definePermissions({
 consoleNav.push({ href: '/console/requests', text: 'Requests', permission: 'requests:read' });
 
 export { OPEN311_PREFIX } from './open311.routes.js';
-export type { CategoryCreate, CategoryView, PublicRequestView, RequestCreate, RequestStatus, RequestView, TeamView, UpdateView } from './requests.schema.js';
+export type { Attribute, CategoryCreate, CategoryView, PhotoUpload, PublicRequestView, RequestCreate, RequestStatus, RequestView, TeamView, UpdateView } from './requests.schema.js';
+export { PHOTO_MAX_BYTES, PHOTO_PATH } from './requests.schema.js';
 export { requestsRoutes } from './requests.routes.js';
-export { RequestsService, TELL_REPORTER_JOB } from './requests.service.js';
+export { checkAnswers, checkPhoto, RequestsService, TELL_REPORTER_JOB } from './requests.service.js';
+export { answersFrom, type QuestionField, questionErrors, questionField, questionFields } from './questions.js';

@@ -5,9 +5,10 @@ import { originOf as origin } from '../../platform/audit/origin.js';
 import { can } from '../../platform/auth/actor.js';
 import { AppError, type FieldError } from '../../platform/errors.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
+import { answersFrom, questionErrors, questionFields } from './questions.js';
 import { filterOf, type RequestsRouteDeps, redacted } from './requests.routes.js';
-import { Attribute, type CategoryCreate, type CategoryView, DATATYPES, IdParams, ListQuery, type RequestStatus, STATUS_NAMES, STATUSES, TRANSITIONS } from './requests.schema.js';
-import type { RequestsService } from './requests.service.js';
+import { Attribute, type CategoryCreate, type CategoryView, DATATYPES, IdParams, ListQuery, type RequestCreate, type RequestStatus, STATUS_NAMES, STATUSES, TRANSITIONS } from './requests.schema.js';
+import { checkAnswers, type RequestsService } from './requests.service.js';
 
 const VIEWS = 'modules/requests/views';
 const readPage = { permission: 'requests:read', page: 'console' as const };
@@ -49,6 +50,7 @@ function formError(err: unknown, field: string): FieldError[] {
 export function requestsPages(deps: RequestsRouteDeps) {
   return async (app: FastifyInstance) => {
     await app.register(queuePages(deps));
+    await app.register(recordPages(deps));
     await app.register(requestPages(deps));
     await app.register(categoryPages(deps));
   };
@@ -102,6 +104,7 @@ function queuePages({ requests, config }: RequestsRouteDeps) {
           requestsUrl: `/api/v1/requests.geojson?${new URLSearchParams({ ...rest, limit: '500' })}`,
         },
         canConfigure: can(request.actor, 'requests:configure'),
+        canManage: can(request.actor, 'requests:manage'),
         ...names,
       });
     });
@@ -109,6 +112,138 @@ function queuePages({ requests, config }: RequestsRouteDeps) {
 }
 
 const areaList = (requests: RequestsService) => requests.listAreas();
+
+/** The banner after a change, by the `saved` it redirects with. */
+const SAVED: Record<string, string> = { update: 'Update saved.', merged: 'Merged as a duplicate.', recorded: 'Request recorded.' };
+
+// ---------------------------------------------------------------- recording a request for someone
+
+const RECORD_FIELDS = ['description', 'latitude', 'longitude', 'address', 'postcode', 'areaId', 'contact', 'reporterName', 'reporterEmail', 'reporterPhone', 'language'];
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The form's text fields, trimmed. */
+function recordValues(body: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(RECORD_FIELDS.map((f) => [f, typeof body[f] === 'string' ? (body[f] as string).trim() : '']));
+}
+
+/** The point typed, both or neither: numbers, or the errors that say what to fix. */
+function pointFrom(v: Record<string, string>, errors: FieldError[]): { lat: number; lon: number } | undefined {
+  if (!v.latitude && !v.longitude) return undefined;
+  const lat = Number(v.latitude);
+  const lon = Number(v.longitude);
+  if (!v.latitude || !v.longitude) errors.push({ field: v.latitude ? 'longitude' : 'latitude', message: 'Enter both the latitude and the longitude, or neither' });
+  else if (!Number.isFinite(lat) || lat < -90 || lat > 90) errors.push({ field: 'latitude', message: 'Enter the latitude in degrees, like 52.3061' });
+  else if (!Number.isFinite(lon) || lon < -180 || lon > 180) errors.push({ field: 'longitude', message: 'Enter the longitude in degrees, like -2.4457' });
+  else return { lat, lon };
+  return undefined;
+}
+
+/**
+ * The request staff record from the form, or what is wrong with it. The reporter is a resident
+ * found by their email or mobile (told on their own channel, in their language), or the details typed.
+ */
+async function recordInput(requests: RequestsService, category: CategoryView, body: Record<string, unknown>) {
+  const v = recordValues(body);
+  const errors: FieldError[] = [];
+  if (!v.description) errors.push({ field: 'description', message: 'Enter a description of the problem' });
+  else if (v.description.length > 4000) errors.push({ field: 'description', message: 'Enter a description of 4,000 characters or fewer' });
+  const point = pointFrom(v, errors);
+  if (!point && !v.address && !errors.some((e) => e.field === 'latitude' || e.field === 'longitude'))
+    errors.push({ field: 'address', message: 'Enter where the problem is (a street, a landmark), or its latitude and longitude' });
+  if (v.address.length > 500) errors.push({ field: 'address', message: 'Enter where the problem is in 500 characters or fewer' });
+  if (v.postcode.length > 10) errors.push({ field: 'postcode', message: 'Enter a postcode, like SW1A 1AA' });
+  const found = v.contact ? await requests.reporterByContact(v.contact) : undefined;
+  if (found === 'invalid') errors.push({ field: 'contact', message: 'Enter an email address or a UK mobile number, like 07700 900 982' });
+  else if (v.contact && !found) errors.push({ field: 'contact', message: 'No resident has this email address or mobile number: check it, or leave it empty and type the reporter’s details' });
+  if (v.reporterEmail && !EMAIL.test(v.reporterEmail)) errors.push({ field: 'reporterEmail', message: 'Enter an email address in the correct format, like name@example.com' });
+  if (v.reporterName.length > 200) errors.push({ field: 'reporterName', message: 'Enter a name of 200 characters or fewer' });
+  if (v.reporterPhone.length > 30) errors.push({ field: 'reporterPhone', message: 'Enter a phone number of 30 characters or fewer' });
+  const resident = found && found !== 'invalid' ? found : undefined;
+  const answers = answersFrom(category.attributes, body);
+  errors.push(...answerErrors(category, answers));
+  const input: RequestCreate = {
+    category: category.code,
+    description: v.description,
+    ...(point ?? {}),
+    ...(v.address ? { address: v.address } : {}),
+    ...(v.postcode ? { postcode: v.postcode } : {}),
+    attributes: answers,
+    ...(resident ? { residentId: resident.id } : { reporterName: v.reporterName || undefined, reporterEmail: v.reporterEmail || undefined, reporterPhone: v.reporterPhone || undefined }),
+    ...(resident ? {} : { language: v.language === 'cy' ? ('cy' as const) : ('en' as const) }),
+  };
+  return { values: v, errors, input, areaId: point ? null : v.areaId || null, resident };
+}
+
+/** The answers to the category's questions, checked by the service's own rules. */
+function answerErrors(category: CategoryView, answers: Record<string, string | string[]>): FieldError[] {
+  try {
+    checkAnswers(category.attributes, answers);
+    return [];
+  } catch (err) {
+    return recordErrors(err);
+  }
+}
+
+/** A refusal of the service as the form's errors: the questions' by question, the rest where they belong. */
+function recordErrors(err: unknown): FieldError[] {
+  if (!(err instanceof AppError) || err.status >= 500) throw err;
+  if (err.code === 'ATTRIBUTES_INVALID') return questionErrors(err);
+  if (err.code === 'REQUEST_AREA_NOT_FOUND') return [{ field: 'areaId', message: 'Choose one of the areas listed' }];
+  if (err.code === 'LOCATION_REQUIRED') return [{ field: 'address', message: 'Enter where the problem is (a street, a landmark), or its latitude and longitude' }];
+  return [{ field: 'description', message: err.message }];
+}
+
+/** "Record a request": a category first (its questions depend on it), then the request and who reported it. */
+function recordPages({ requests }: RequestsRouteDeps) {
+  return async (app: FastifyInstance) => {
+    const form = async (reply: FastifyReply, category: CategoryView | undefined, values: Record<string, string>, answers: Record<string, string | string[]>, fields: FieldError[] = []) => {
+      const [categories, areas] = await Promise.all([requests.listCategories({ enabledOnly: true }), areaList(requests)]);
+      const fieldNames = [...RECORD_FIELDS, 'category', ...(category?.attributes ?? []).map((a) => `attr-${a.code}`)];
+      return reply.page(
+        `${VIEWS}/record.njk`,
+        {
+          pageTitle: category ? `Record a request: ${category.name}` : 'Record a request',
+          category,
+          categoryItems: [{ value: '', text: 'Choose a category' }, ...categories.map((c) => ({ value: c.code, text: `${c.group}: ${c.name}`, selected: c.code === category?.code }))],
+          questions: category ? questionFields(category.attributes, answers) : [],
+          areaItems: [{ value: '', text: 'Not known (or from the latitude and longitude)' }, ...areas.map((a) => ({ value: a.id, text: a.name, selected: a.id === values.areaId }))],
+          languageItems: [
+            { value: 'en', text: 'English', selected: values.language !== 'cy' },
+            { value: 'cy', text: 'Welsh', selected: values.language === 'cy' },
+          ],
+          values,
+          errors: errorList(fields),
+          fieldErrors: Object.fromEntries(fieldNames.map((f) => [f, errorFor(fields, f)])),
+        },
+        fields.length ? 400 : 200,
+      );
+    };
+
+    const enabled = async (code: string) => (await requests.listCategories({ enabledOnly: true })).find((c) => c.code === code);
+
+    app.get('/console/requests/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const code = String((request.query as Record<string, unknown>).category ?? '');
+      const category = code ? await enabled(code) : undefined;
+      const fields = code && !category ? [{ field: 'category', message: 'Choose a category that is taking reports' }] : [];
+      return form(reply, category, recordValues({}), {}, fields);
+    });
+
+    app.post('/console/requests/new', { config: managePage, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const category = await enabled(String(body.category ?? ''));
+      if (!category) return form(reply, undefined, recordValues({}), {}, [{ field: 'category', message: 'Choose a category that is taking reports' }]);
+      const { values, errors, input, areaId } = await recordInput(requests, category, body);
+      if (errors.length) return form(reply, category, values, input.attributes ?? {}, errors);
+      try {
+        request.audited = true;
+        const row = await requests.submit(request.actor, input, { source: 'staff', origin: origin(request), areaId });
+        return reply.redirect(`/console/requests/${row.id}?saved=recorded`, 303);
+      } catch (err) {
+        return form(reply, category, values, input.attributes ?? {}, recordErrors(err));
+      }
+    });
+  };
+}
 
 function requestPages({ requests }: RequestsRouteDeps) {
   return async (app: FastifyInstance) => {
@@ -142,7 +277,7 @@ function requestPages({ requests }: RequestsRouteDeps) {
 
     app.get('/console/requests/:id', { config: readPage, schema: { hide: true, params: IdParams } }, async (request, reply) => {
       const saved = (request.query as { saved?: string }).saved;
-      return show(request, reply, [], {}, saved === 'update' ? 'Update saved.' : saved === 'merged' ? 'Merged as a duplicate.' : undefined);
+      return show(request, reply, [], {}, SAVED[saved ?? '']);
     });
 
     app.post('/console/requests/:id/update', { config: managePage, schema: { hide: true, params: IdParams } }, async (request, reply) => {

@@ -81,6 +81,15 @@ export interface RequestUpdatesTable {
   created_at: Date;
 }
 
+/** A photo sent with a report (JPEG or PNG, checked by its first bytes). */
+export interface RequestPhotosTable {
+  id: string;
+  request_id: string;
+  content_type: string;
+  bytes: Buffer;
+  created_at: Date;
+}
+
 export interface RequestSetupTable {
   name: string;
   ref: string;
@@ -95,6 +104,7 @@ declare module '../../platform/db/tables.js' {
     requests: RequestsTable;
     request_updates: RequestUpdatesTable;
     request_setup: RequestSetupTable;
+    request_photos: RequestPhotosTable;
   }
 }
 
@@ -304,6 +314,17 @@ export class RequestsRepository {
       .execute();
   }
 
+  // ---------------------------------------------------------------- photos
+
+  async insertPhoto(row: RequestPhotosTable, ex: Executor): Promise<void> {
+    await ex.insertInto('request_photos').values(row).execute();
+  }
+
+  async findPhoto(id: string): Promise<Pick<RequestPhotosTable, 'content_type' | 'bytes'> | undefined> {
+    const row = await this.db.k.selectFrom('request_photos').select(['content_type', 'bytes']).where('id', '=', id).executeTakeFirst();
+    return row && { content_type: row.content_type, bytes: Buffer.from(row.bytes) };
+  }
+
   // ---------------------------------------------------------------- messaging set-up
 
   async setup(): Promise<Map<string, string>> {
@@ -318,4 +339,33 @@ export class RequestsRepository {
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
   }
+
+  // ---------------------------------------------------------------- a reporter's data (residents' rights)
+
+  /** Requests a resident reported: linked to them, or (with `email`) from their email address with no resident named; oldest first. */
+  reportedBy(residentId: string, email: string | null, limit = 10_000): Promise<RequestsTable[]> {
+    return this.db.k.selectFrom('requests').selectAll().where(reporterIs(residentId, email)).orderBy('created_at', 'desc').limit(limit).execute();
+  }
+
+  /** Erasure, in one transaction: the requests stay (counts, the public record) without reporter or resident; their own updates lose their id. */
+  async forgetReporter(residentId: string, email: string | null): Promise<{ requests: number; updates: number }> {
+    return this.db.transaction(async (trx) => {
+      // Their photos may show them, their home or their car: deleted, and the requests no longer point at them.
+      const theirs = trx.selectFrom('requests').select('id').where(reporterIs(residentId, email));
+      await trx.deleteFrom('request_photos').where('request_id', 'in', theirs).execute();
+      const requests = await trx
+        .updateTable('requests')
+        .set({ reporter_resident_id: null, reporter_name: null, reporter_email: null, reporter_phone: null, media_url: null })
+        .where(reporterIs(residentId, email))
+        .executeTakeFirst();
+      const updates = await trx.updateTable('request_updates').set({ author_id: null }).where('author_type', '=', 'resident').where('author_id', '=', residentId).executeTakeFirst();
+      return { requests: Number(requests.numUpdatedRows), updates: Number(updates.numUpdatedRows) };
+    });
+  }
+}
+
+/** A resident's requests: linked to them, or from their email address with no resident named. */
+function reporterIs(residentId: string, email: string | null) {
+  return (e: import('kysely').ExpressionBuilder<import('../../platform/db/tables.js').Tables, 'requests'>) =>
+    e.or([e('reporter_resident_id', '=', residentId), ...(email ? [e.and([e('reporter_resident_id', 'is', null), e('reporter_email', '=', email)])] : [])]);
 }

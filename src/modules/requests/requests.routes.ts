@@ -20,6 +20,7 @@ import {
   ListQuery,
   MergeBody,
   OPEN_STATUSES,
+  PHOTO_PATH,
   RequestCreate,
   type RequestFilter,
   type RequestView,
@@ -65,11 +66,25 @@ export function filterOf(q: ListQuery): RequestFilter {
 
 export function requestsRoutes(deps: RequestsRouteDeps) {
   return async (app: FastifyInstance) => {
-    await serveAssets(app, { prefix: '/assets/requests/', root: PUBLIC, files: ['requests-map.mjs', 'requests.css'] });
+    await serveAssets(app, { prefix: '/assets/requests/', root: PUBLIC, files: ['requests-map.mjs', 'report-map.mjs', 'requests.css'] });
+    await app.register(photoRoutes(deps));
     await app.register(staffApi(deps));
     await app.register(catalogueApi(deps));
     await app.register(open311Routes({ ...deps, publicUrl: deps.config.publicUrl }), { prefix: OPEN311_PREFIX });
     await app.register(requestsPages(deps));
+  };
+}
+
+/**
+ * Photos sent with reports, for anyone with the address: a request's media_url (which Open311
+ * shows) points here. The type was checked from the bytes when it was sent.
+ */
+function photoRoutes({ requests }: RequestsRouteDeps) {
+  return async (app: FastifyInstance) => {
+    app.get(`${PHOTO_PATH}:name`, { config: { public: true }, schema: { hide: true, params: Type.Object({ name: Type.String({ maxLength: 60 }) }) } }, async (request, reply) => {
+      const photo = await requests.photo((request.params as { name: string }).name);
+      return reply.type(photo.contentType).header('cache-control', 'public, max-age=86400').header('content-disposition', 'inline').send(photo.bytes);
+    });
   };
 }
 

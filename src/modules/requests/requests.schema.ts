@@ -29,6 +29,17 @@ export const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
 
 export const isOpen = (s: RequestStatus) => OPEN_STATUSES.includes(s);
 
+/** Photos sent with a report: JPEG or PNG, at most 5 MB, served at /request-photos/{id}.jpg|png. */
+export const PHOTO_MAX_BYTES = 5 * 1024 * 1024;
+export const PHOTO_PATH = '/request-photos/';
+export const PHOTO_TYPES = { 'image/jpeg': 'jpg', 'image/png': 'png' } as const;
+export type PhotoType = keyof typeof PHOTO_TYPES;
+
+/** A photo as uploaded: its bytes (the type is read from them, never from the file's name). */
+export interface PhotoUpload {
+  bytes: Buffer;
+}
+
 export const DATATYPES = ['string', 'number', 'datetime', 'text', 'singlevaluelist', 'multivaluelist'] as const;
 
 /** One extra question of a category: Open311's attribute. */

@@ -11,7 +11,8 @@ import type { JobQueue } from '../../platform/jobs/index.js';
 import type { Logger } from '../../services.js';
 import type { EstateService } from '../estate/index.js';
 import type { MessagingService, ResidentSending } from '../messaging/index.js';
-import type { ResidentsService } from '../residents/index.js';
+import { checkEmail, checkPhone } from '../messaging/recipients.js';
+import type { ResidentsService, ResidentView } from '../residents/index.js';
 import { ReporterMessages, TELL_REPORTER_JOB } from './reporter-messages.js';
 import { requestsErrors } from './requests.errors.js';
 import { type Open311Search, type PublicRow, type RequestCategoriesTable, RequestsRepository, type RequestsTable, type RequestUpdatesTable } from './requests.repository.js';
@@ -23,6 +24,11 @@ import {
   CLOSED_STATUSES,
   isOpen,
   OPEN_STATUSES,
+  PHOTO_MAX_BYTES,
+  PHOTO_PATH,
+  PHOTO_TYPES,
+  type PhotoType,
+  type PhotoUpload,
   type PublicRequestView,
   type RequestCreate,
   type RequestFilter,
@@ -48,6 +54,8 @@ export interface RequestsDeps {
   residentSending: ResidentSending;
   jobs: JobQueue;
   log: Logger;
+  /** Weft's public address: a photo's media_url is absolute, as Open311 shows it to other systems */
+  publicUrl: string;
 }
 
 /** How a request arrived: the portal, staff on someone's behalf, Open311 (FixMyStreet among its clients). */
@@ -59,6 +67,10 @@ export interface SubmitOptions {
   /** FixMyStreet's id for the report */
   externalId?: string | null;
   addressId?: string | null;
+  /** the area to route to when there is no point (staff who know where, without a map) */
+  areaId?: string | null;
+  /** a photo (JPEG or PNG, 5 MB at most), kept with the request; media_url points at it */
+  photo?: PhotoUpload;
 }
 
 /** A change of a request: a status, a message, public or internal, by whom and from where. */
@@ -252,9 +264,9 @@ export class RequestsService {
    * A report from a resident in the portal (or anyone, with no resident id): placed in its
    * area, routed to a team, due by the category's target. Returns what the reporter may see.
    */
-  async create(report: RequestCreate, reporterResidentId: string | null = null, origin: Origin = {}): Promise<PublicRequestView> {
+  async create(report: RequestCreate, reporterResidentId: string | null = null, origin: Origin = {}, photo?: PhotoUpload): Promise<PublicRequestView> {
     const actor: Actor = reporterResidentId ? { type: 'resident', id: reporterResidentId, label: 'resident', permissions: new Set(), roles: [] } : systemActor('weft portal');
-    const row = await this.submit(actor, { ...report, residentId: reporterResidentId ?? undefined }, { source: 'portal', origin });
+    const row = await this.submit(actor, { ...report, residentId: reporterResidentId ?? undefined }, { source: 'portal', origin, photo });
     return this.get(row.id);
   }
 
@@ -267,9 +279,11 @@ export class RequestsService {
       throw requestsErrors.LOCATION_REQUIRED('Give both a latitude and a longitude.', [{ field: input.lat === undefined ? 'lat' : 'lon', message: 'Give both a latitude and a longitude' }]);
     if (!hasPoint && !input.address?.trim() && !options.addressId) throw requestsErrors.LOCATION_REQUIRED(undefined, [{ field: 'lat', message: 'Give a latitude and longitude, or an address' }]);
     const attributes = checkAnswers(category.attributes, input.attributes ?? {});
+    const photoType = options.photo ? checkPhoto(options.photo) : undefined;
     const resident = input.residentId ? await this.deps.residents.get(input.residentId) : undefined;
-    const area = hasPoint ? await this.deps.estate.areaFor(input.lat as number, input.lon as number) : undefined;
+    const area = hasPoint ? await this.deps.estate.areaFor(input.lat as number, input.lon as number) : await this.chosenArea(options.areaId);
     const now = new Date();
+    const photo = options.photo && photoType && { id: newId(now.getTime()), content_type: photoType, bytes: options.photo.bytes, created_at: now };
     const row: RequestsTable = {
       id: newId(now.getTime()),
       reference: newReference(),
@@ -293,7 +307,7 @@ export class RequestsService {
       submitted_by: actor.type === 'key' || actor.type === 'user' ? actor.id : null,
       external_id: options.externalId ?? null,
       attributes_json: JSON.stringify(attributes),
-      media_url: input.mediaUrl ?? null,
+      media_url: photo ? `${this.deps.publicUrl}${PHOTO_PATH}${photo.id}.${PHOTO_TYPES[photo.content_type]}` : (input.mediaUrl ?? null),
       status_notes: null,
       duplicate_of: null,
       created_at: now,
@@ -306,6 +320,7 @@ export class RequestsService {
       try {
         await this.deps.db.transaction(async (trx) => {
           await this.repo.insertRequest(row, trx);
+          if (photo) await this.repo.insertPhoto({ ...photo, request_id: row.id }, trx);
           await this.deps.audit.record(
             { actor, action: 'requests.create', summary: `Reported ${category.name} (${row.reference}) via ${options.source}`, targetType: 'request', targetId: row.id, ...options.origin },
             trx,
@@ -320,6 +335,25 @@ export class RequestsService {
     }
     await this.deps.events.emit('request.updated', { id: row.id, status: row.status, created: true });
     return row;
+  }
+
+  /** The area staff chose for a request without a point, checked; none when they chose none. */
+  private async chosenArea(areaId: string | null | undefined) {
+    if (!areaId) return undefined;
+    const area = (await this.deps.estate.listAreas()).find((a) => a.id === areaId);
+    if (!area) throw requestsErrors.REQUEST_AREA_NOT_FOUND(undefined, [{ field: 'areaId', message: 'Choose one of the council’s areas' }]);
+    return area;
+  }
+
+  /**
+   * The resident whose email address or UK mobile number this is (as typed), for staff recording
+   * a request on their behalf: undefined when no resident has it, 'invalid' when it is neither.
+   */
+  async reporterByContact(text: string): Promise<ResidentView | undefined | 'invalid'> {
+    const value = text.trim();
+    const checked = value.includes('@') ? checkEmail(value) : checkPhone(value);
+    if (!checked.ok) return 'invalid';
+    return this.deps.residents.findByContact(value.includes('@') ? 'email' : 'mobile', checked.normalised);
   }
 
   // ---------------------------------------------------------------- reading
@@ -349,6 +383,24 @@ export class RequestsService {
       duplicateOf: duplicateOf[0]?.reference ?? null,
       updates: updates.map((u) => ({ ...toUpdateView(u), author: u.source === 'fixmystreet' ? 'FixMyStreet' : 'Council' })),
     };
+  }
+
+  /**
+   * One of a resident's own reports by its reference, as get() shows it; another resident's
+   * is REQUEST_NOT_FOUND, exactly as a reference that does not exist.
+   */
+  async getForResident(reference: string, residentId: string): Promise<PublicRequestView> {
+    const row = /^[0-9A-Za-z]{8}$/.test(reference) ? await this.repo.findByReference(reference.toUpperCase()) : undefined;
+    if (!row || row.reporter_resident_id !== residentId) throw requestsErrors.REQUEST_NOT_FOUND();
+    return this.get(row.id);
+  }
+
+  /** A photo by the last part of its address ({id}.jpg or {id}.png), for anyone. */
+  async photo(name: string): Promise<{ contentType: PhotoType; bytes: Buffer }> {
+    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(jpg|png)$/.exec(name);
+    const row = m ? await this.repo.findPhoto(m[1]) : undefined;
+    if (!row || PHOTO_TYPES[row.content_type as PhotoType] !== m?.[2]) throw requestsErrors.PHOTO_NOT_FOUND();
+    return { contentType: row.content_type as PhotoType, bytes: row.bytes };
   }
 
   /** A resident's own reports, newest first, public fields only. */
@@ -530,14 +582,68 @@ export class RequestsService {
     return this.deps.estate.listAreas();
   }
 
+  /** The areas' boundaries as GeoJSON, for the maps a report's place is chosen on. */
+  areasGeoJson() {
+    return this.deps.estate.imports.areasGeoJson();
+  }
+
   /** The catalogue as it is now (categories, teams), for pages and Open311. */
   async names(): Promise<{ categories: Map<string, CategoryView>; teams: Map<string, TeamView> }> {
     const { categories, teams } = await this.loadCatalogue();
     return { categories, teams };
   }
+
+  // ---------------------------------------------------------------- a reporter's data (residents' rights)
+
+  /** The requests a resident reported (theirs, or from their email with no resident named), each with its public updates (subject access). */
+  async exportResident(r: { id: string; email: string | null }): Promise<{ summary: string[]; requests: Record<string, unknown>[] }> {
+    const [rows, { categories }] = await Promise.all([this.repo.reportedBy(r.id, r.email), this.loadCatalogue()]);
+    const requests = [];
+    for (const row of rows) {
+      const updates = await this.repo.updatesOf(row.id, true);
+      requests.push({
+        ...publicFields(row, categories.get(row.category_code)),
+        reporter: { name: row.reporter_name, email: row.reporter_email, phone: row.reporter_phone },
+        source: row.source,
+        attributes: row.attributes_json,
+        publicUpdates: updates.map((u) => ({ at: u.created_at, status: u.status, message: u.message })),
+      });
+    }
+    const list = rows.map((x) => `${x.reference} ${categories.get(x.category_code)?.name ?? x.category_code} (${STATUS_NAMES[x.status].toLowerCase()})`);
+    return { summary: [`Problems they reported: ${rows.length}${list.length ? `: ${list.join('; ')}` : ''}.`], requests };
+  }
+
+  /** Erasure: their requests stay, counted and public, without reporter or resident. Can run again. */
+  forgetResident(r: { id: string; email: string | null }): Promise<{ requests: number; updates: number }> {
+    return this.repo.forgetReporter(r.id, r.email);
+  }
+
+  /** The requests a resident reported, newest first, for their contact history. */
+  async residentHistory(r: { id: string }, limit: number) {
+    const [rows, { categories }] = await Promise.all([this.repo.reportedBy(r.id, null, limit), this.loadCatalogue()]);
+    return rows.map((x) => ({
+      at: x.created_at,
+      kind: 'request' as const,
+      title: `Reported ${categories.get(x.category_code)?.name ?? x.category_code} (${x.reference})`,
+      detail: x.description.slice(0, 200),
+      status: STATUS_NAMES[x.status],
+      href: `/console/requests/${x.id}`,
+    }));
+  }
 }
 
 // ---------------------------------------------------------------- rules
+
+const JPEG = Buffer.from([0xff, 0xd8, 0xff]);
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A photo's type from its first bytes (a file's name or declared type proves nothing): JPEG or PNG, 5 MB at most. */
+export function checkPhoto(photo: PhotoUpload): PhotoType {
+  const type = photo.bytes.subarray(0, 3).equals(JPEG) ? 'image/jpeg' : photo.bytes.subarray(0, 8).equals(PNG) ? 'image/png' : undefined;
+  if (!type) throw requestsErrors.PHOTO_INVALID(undefined, [{ field: 'photo', message: 'Choose a JPEG or PNG photo' }]);
+  if (photo.bytes.length > PHOTO_MAX_BYTES) throw requestsErrors.PHOTO_TOO_LARGE(undefined, [{ field: 'photo', message: 'Choose a photo of 5 MB or less' }]);
+  return type;
+}
 
 export function checkTransition(from: RequestStatus, to: RequestStatus): void {
   if (!TRANSITIONS[from].includes(to))

@@ -12,4 +12,8 @@ export const residentsErrors = defineErrors('residents', {
   SUBSCRIPTION_NOT_FOUND: { status: 404, message: 'The resident has no subscription with that id.' },
   AUDIENCE_EMPTY: { status: 400, message: 'Name at least one area or site for the audience.' },
   AUDIENCE_INVALID: { status: 400, message: 'The audience is not valid: area and site ids are UUIDs.' },
+  RESIDENT_ERASED: { status: 409, message: 'The resident’s personal data has been erased: their record cannot be changed. Add them again if they come back.' },
+  CONSENT_INVALID: { status: 400, message: 'The consent is not valid. Check the fields named in "errors".' },
+  CONSENT_NOT_FOUND: { status: 404, message: 'The resident has no consent with that id.' },
+  CONSENT_WITHDRAWN: { status: 409, message: 'That consent has been withdrawn already.' },
 });

@@ -4,6 +4,8 @@ import { errorFor } from '../../platform/web/web.js';
 
 /** Small helpers the residents module's console pages share: reading forms and showing refusals. */
 export { originOf as origin } from '../../platform/audit/origin.js';
+/** Consents given on the console's pages say so. */
+export const CONSOLE = 'staff:console';
 export const param = (r: FastifyRequest, name: string) => String((r.params as Record<string, string>)[name] ?? '');
 export const str = (v: unknown): string => (Array.isArray(v) ? str(v[0]) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 export const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : v === undefined || v === null || v === '' ? [] : [str(v)]);

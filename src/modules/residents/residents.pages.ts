@@ -8,8 +8,9 @@ import { STATUS_NAMES } from '../messaging/messaging.pages.js';
 import { checkPhone } from '../messaging/recipients.js';
 import { checkPostalAddress } from '../messaging/render/index.js';
 import { CONTACT_CHANNELS, type ContactChannel, ResidentInput, type ResidentView } from './residents.schema.js';
-import { fieldErrors, formError, list, origin, param, str } from './residents.forms.js';
+import { CONSOLE, fieldErrors, formError, list, origin, param, str } from './residents.forms.js';
 import { DEFAULT_CHANNELS, inputOf, normalisePostcode, type ResidentsService, UK_BOUNDS } from './residents.service.js';
+import { rightsPages } from './rights.pages.js';
 import { describeSubscription, subscriptionsPages } from './subscriptions.pages.js';
 import { topicsPages } from './topics.pages.js';
 
@@ -35,6 +36,7 @@ const FLASHES: Record<string, string> = {
   preferences: 'Channel preferences saved.',
   subscribed: 'Subscription added.',
   unsubscribed: 'Subscription removed.',
+  erased: 'Their personal data has been erased.',
 };
 const DETAIL_FIELDS = ['name', 'email', 'mobile', 'landline', 'address', 'postcode', 'latitude', 'longitude', 'language', 'accessibility', 'quietFrom', 'quietTo'];
 
@@ -271,7 +273,7 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
       if (errors.length) return showDetails(reply, null, values, errors);
       try {
         request.audited = true;
-        const resident = await residents.create(request.actor, input, origin(request));
+        const resident = await residents.create(request.actor, input, { ...origin(request), source: CONSOLE });
         return reply.redirect(`/console/residents/${resident.id}?saved=created`, 303);
       } catch (err) {
         return showDetails(reply, null, values, detailErrors(err));
@@ -304,7 +306,9 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
         channelNames: CHANNEL_NAMES,
         statusNames: STATUS_NAMES,
         canReadMessages: can(request.actor, 'messages:read'),
-        canManage: canManage(request),
+        canManage: canManage(request) && !resident.erasedAt,
+        canExport: can(request.actor, 'residents:export'),
+        canErase: can(request.actor, 'residents:erase'),
         flash,
       });
     });
@@ -327,7 +331,7 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
       if (errors.length) return showDetails(reply, resident, values, errors);
       try {
         request.audited = true;
-        await residents.update(request.actor, resident.id, input, origin(request));
+        await residents.update(request.actor, resident.id, input, { ...origin(request), source: CONSOLE });
         return reply.redirect(`/console/residents/${resident.id}?saved=details`, 303);
       } catch (err) {
         return showDetails(reply, resident, values, detailErrors(err));
@@ -374,11 +378,12 @@ export function residentsPages({ residents, messaging }: ResidentsPagesDeps) {
       if (!rows.length) return showPreferences(reply, resident, topicRows(resident.preferences), []);
       if (errors.length) return showPreferences(reply, resident, rows, errors);
       request.audited = true;
-      await residents.update(request.actor, resident.id, { ...inputOf(resident), preferences }, origin(request));
+      await residents.update(request.actor, resident.id, { ...inputOf(resident), preferences }, { ...origin(request), source: CONSOLE });
       return reply.redirect(`/console/residents/${resident.id}?saved=preferences`, 303);
     });
 
     await subscriptionsPages(residents)(app);
     await topicsPages(residents)(app);
+    await rightsPages(residents)(app);
   };
 }

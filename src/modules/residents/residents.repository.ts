@@ -19,6 +19,8 @@ export interface ResidentsTable {
   area_id: string | null;
   created_at: Date;
   updated_at: Date;
+  /** when their personal data was erased: the row stays, anonymised */
+  erased_at: Date | null;
 }
 
 export interface ResidentChannelPreferencesTable {
@@ -101,9 +103,48 @@ export class ResidentsRepository {
     return out;
   }
 
+  /** The resident's channel order for one topic, removed; false when they had none. */
+  async deletePreference(residentId: string, topic: string, ex: Executor): Promise<boolean> {
+    const res = await ex.deleteFrom('resident_channel_preferences').where('resident_id', '=', residentId).where('topic', '=', topic).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
   async replacePreferences(residentId: string, preferences: Record<string, string[]>, ex: Executor): Promise<void> {
     await ex.deleteFrom('resident_channel_preferences').where('resident_id', '=', residentId).execute();
     const rows = Object.entries(preferences).map(([topic, channels]) => ({ resident_id: residentId, topic, channels_json: toJson(channels) }));
     if (rows.length) await ex.insertInto('resident_channel_preferences').values(rows).execute();
   }
+
+  /**
+   * Erasure: the resident's channel orders go and their row keeps only what counts need (its id,
+   * language and dates), named 'Erased resident'. Returns how many channel orders went.
+   */
+  async anonymise(id: string, at: Date, ex: Executor): Promise<number> {
+    const res = await ex.deleteFrom('resident_channel_preferences').where('resident_id', '=', id).executeTakeFirst();
+    await ex
+      .updateTable('residents')
+      .set({
+        name: ERASED_NAME,
+        email: null,
+        mobile: null,
+        landline: null,
+        address_json: null,
+        is_large_print: false,
+        is_voice_preferred: false,
+        quiet_from: null,
+        quiet_to: null,
+        postcode: null,
+        latitude: null,
+        longitude: null,
+        area_id: null,
+        updated_at: at,
+        erased_at: at,
+      })
+      .where('id', '=', id)
+      .execute();
+    return Number(res.numDeletedRows);
+  }
 }
+
+/** What an erased resident is called. */
+export const ERASED_NAME = 'Erased resident';

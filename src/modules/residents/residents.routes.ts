@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Problem, ProblemResponses } from '../../platform/web/openapi.js';
 import { ResidentInput } from './residents.schema.js';
 import type { ResidentsService } from './residents.service.js';
+import { rightsRoutes } from './rights.routes.js';
 import { subscriptionsRoutes } from './subscriptions.routes.js';
 
 const TAGS = ['residents'];
@@ -38,7 +39,7 @@ export function residentsRoutes(deps: { residents: ResidentsService }) {
       { config: manage, schema: { tags: TAGS, summary: 'Add a resident on their behalf', body: ResidentInput, response: { ...ProblemResponses } } },
       async (request, reply) => {
         request.audited = true;
-        return reply.status(201).send(await residents.create(request.actor, request.body as ResidentInput, origin(request)));
+        return reply.status(201).send(await residents.create(request.actor, request.body as ResidentInput, { ...origin(request), source: 'api' }));
       },
     );
 
@@ -56,10 +57,11 @@ export function residentsRoutes(deps: { residents: ResidentsService }) {
       { config: manage, schema: { tags: TAGS, summary: 'Change a resident’s details and preferences', params: IdParams, body: ResidentInput, response: { ...ProblemResponses, 404: Problem } } },
       async (request) => {
         request.audited = true;
-        return residents.update(request.actor, (request.params as { id: string }).id, request.body as ResidentInput, origin(request));
+        return residents.update(request.actor, (request.params as { id: string }).id, request.body as ResidentInput, { ...origin(request), source: 'api' });
       },
     );
 
     await subscriptionsRoutes(residents)(app);
+    await rightsRoutes(residents)(app);
   };
 }

@@ -50,6 +50,10 @@ export interface ResidentView {
   location: { lat: number; lon: number } | null;
   /** the area (ward) their home lies in, from the estate's areas when the home was last set */
   areaId: string | null;
+  /** topics they withdrew their consent to messages about (and have not given again): nothing is sent to them on these */
+  withdrawnTopics: string[];
+  /** when their personal data was erased; null for everyone else */
+  erasedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -132,4 +136,80 @@ export interface Audience {
   topic: string;
   areaIds?: string[];
   siteIds?: string[];
+}
+
+// ---------------------------------------------------------------- consents
+
+/** Staff or a council system recording a consent a resident gave them. */
+export const ConsentInput = Type.Object(
+  {
+    /** marketing or surveys, or messages:<topic> for one of the council's topics */
+    purpose: Type.String({ minLength: 1, maxLength: 80 }),
+  },
+  { additionalProperties: false },
+);
+export type ConsentInput = Static<typeof ConsentInput>;
+
+export interface ConsentView {
+  id: string;
+  /** messages:<topic>, marketing or surveys */
+  purpose: string;
+  /** the topic of a messages:<topic> purpose */
+  topic: string | null;
+  /** the id of the words agreed to (messages-1, …) */
+  wordingVersion: string;
+  /** the words as the resident was shown them */
+  wording: string;
+  language: 'en' | 'cy';
+  /** where: portal:/account/…, staff:console or api */
+  source: string;
+  givenAt: Date;
+  withdrawnAt: Date | null;
+  withdrawnSource: string | null;
+}
+
+// ---------------------------------------------------------------- subject access and erasure
+
+/** What a resident's record is looked up by in other modules: their id, and the contact points messages and sign-ins were sent to. */
+export interface ResidentKey {
+  id: string;
+  email: string | null;
+  mobile: string | null;
+}
+
+/** One thing in a resident's contact history, newest first on the console's page. */
+export interface ContactEntry {
+  at: Date;
+  kind: 'message' | 'request' | 'consent' | 'sign-in';
+  /** what happened, in a few words: "Email: Your bin day has changed" */
+  title: string;
+  /** more, when there is any (a message's text only for staff who may read messages) */
+  detail: string | null;
+  status: string | null;
+  /** a console page with more */
+  href: string | null;
+}
+
+/** A module's share of a subject access export: a plain-English summary, and its records. */
+export type HeldData = { summary: string[] } & Record<string, unknown>;
+
+/**
+ * A module that holds data about residents (messaging, requests, libraries, the portal),
+ * registered with the residents service (src/services.ts) so export and erasure reach it without
+ * the residents module knowing its tables. `erase` runs in a transaction of its own and can run
+ * again (a crash half-way is mended by erasing again); it answers how many rows of each kind changed.
+ */
+export interface ResidentDataHolder {
+  name: string;
+  export(resident: ResidentKey): Promise<HeldData>;
+  erase(resident: ResidentKey): Promise<Record<string, number>>;
+  /** entries for the console's contact history, newest first */
+  history?(resident: ResidentKey, limit: number): Promise<ContactEntry[]>;
+}
+
+/** What erasure did, by module and kind of row. */
+export interface ErasureReport {
+  residentId: string;
+  erasedAt: Date;
+  changed: Record<string, Record<string, number>>;
 }

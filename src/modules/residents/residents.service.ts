@@ -1,19 +1,35 @@
 import type { Actor } from '../../platform/auth/actor.js';
-import type { Origin } from '../../platform/audit/origin.js';
+import type { Origin as AuditOrigin } from '../../platform/audit/origin.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db } from '../../platform/db/database.js';
 import type { FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkEmail, checkPhone } from '../messaging/recipients.js';
 import { AUDIENCE_PAGE, AudienceFinder } from './audience.service.js';
+import { ConsentsRepository } from './consents.repository.js';
+import { Consents } from './consents.service.js';
+import { type ResidentExport, ResidentRights } from './rights.service.js';
 import { type ResidentRow, ResidentsRepository } from './residents.repository.js';
 import { residentsErrors } from './residents.errors.js';
-import type { Audience, ContactChannel, ResidentInput, ResidentView, SiteChoice, SubscriptionInput, SubscriptionView } from './residents.schema.js';
+import type {
+  Audience,
+  ConsentView,
+  ContactChannel,
+  ContactEntry,
+  ErasureReport,
+  ResidentDataHolder,
+  ResidentInput,
+  ResidentView,
+  SiteChoice,
+  SubscriptionInput,
+  SubscriptionView,
+} from './residents.schema.js';
 import { type ResidentsEstate, Subscriptions, UUID } from './subscriptions.service.js';
 import { SubscriptionsRepository } from './subscriptions.repository.js';
 import { Topics } from './topics.service.js';
 
-export type { Origin } from '../../platform/audit/origin.js';
+/** Where a change came from: the audit's address and request id, and for consents the page or route it was given on (portal:/account/…, staff:console, api). */
+export type Origin = AuditOrigin & { source?: string };
 
 /** The order channels are tried in when a resident has said nothing for a topic. */
 export const DEFAULT_CHANNELS: ContactChannel[] = ['email', 'sms', 'letter'];
@@ -35,6 +51,9 @@ export class ResidentsService {
   private readonly subs: Subscriptions;
   private readonly audience: AudienceFinder;
   private readonly subsRepo: SubscriptionsRepository;
+  private readonly consentsRepo: ConsentsRepository;
+  private readonly consents: Consents;
+  private readonly rights: ResidentRights;
 
   constructor(
     private readonly db: Db,
@@ -46,6 +65,19 @@ export class ResidentsService {
     this.topics = new Topics(db, audit, this.subsRepo);
     this.subs = new Subscriptions(db, audit, estate, this.subsRepo, this.topics);
     this.audience = new AudienceFinder(this.subsRepo, estate, this.topics);
+    this.consentsRepo = new ConsentsRepository(db);
+    this.consents = new Consents(db, audit, this.consentsRepo, this.topics, this.subsRepo, this.repo);
+    this.rights = new ResidentRights({
+      db,
+      audit,
+      residentsRepo: this.repo,
+      subsRepo: this.subsRepo,
+      consentsRepo: this.consentsRepo,
+      get: (id) => this.get(id),
+      subscriptions: (r) => this.subs.list(r),
+      consents: (id) => this.consents.list(id),
+      topics: () => this.topics.list(),
+    });
   }
 
   /**
@@ -75,10 +107,12 @@ export class ResidentsService {
           ...home,
           created_at: now,
           updated_at: now,
+          erased_at: null,
         },
         trx,
       );
       await this.repo.replacePreferences(id, input.preferences ?? {}, trx);
+      await this.consents.giveForTopics(who, { id, language: input.language ?? 'en' }, Object.keys(input.preferences ?? {}), origin, trx);
       await this.audit.record({ actor: who, action: 'residents.create', summary: 'Added a resident', targetType: 'resident', targetId: id, ...origin }, trx);
     });
     return this.get(id);
@@ -86,7 +120,7 @@ export class ResidentsService {
 
   /** Replaces the resident's details with `input` (contact points and address not given are removed). */
   async update(actor: Actor, id: string, input: ResidentInput, origin: Origin = {}, changed: string[] = Object.keys(input)): Promise<ResidentView> {
-    const before = await this.get(id);
+    const before = notErased(await this.get(id));
     const fields = checked(input);
     const home = await this.homeOf(input, before);
     await this.db.transaction(async (trx) => {
@@ -109,7 +143,11 @@ export class ResidentsService {
         trx,
       );
       if (home.area_id !== before.areaId) await this.subsRepo.setHomeArea(before.id, home.area_id, trx);
-      if (input.preferences) await this.repo.replacePreferences(before.id, input.preferences, trx);
+      if (input.preferences) {
+        await this.repo.replacePreferences(before.id, input.preferences, trx);
+        // A channel order chosen for a topic is consent to messages about it.
+        await this.consents.giveForTopics(actor, before, chosenTopics(before.preferences, input.preferences), origin, trx);
+      }
       // Which fields changed, never their values: the audit log is not a copy of personal data.
       await this.audit.record({ actor, action: 'residents.update', summary: 'Changed a resident’s details', targetType: 'resident', targetId: before.id, changes: changed, ...origin }, trx);
     });
@@ -128,13 +166,18 @@ export class ResidentsService {
    */
   async findByContact(channel: 'email' | 'mobile', normalised: string): Promise<ResidentView | undefined> {
     const row = await this.repo.findByContact(channel, normalised);
-    return row && toView(row, (await this.repo.preferences(row.id)) as Record<string, ContactChannel[]>);
+    return row && this.viewOf(row);
   }
 
   async get(id: string): Promise<ResidentView> {
     const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.repo.find(id.toLowerCase()) : undefined;
     if (!row) throw residentsErrors.RESIDENT_NOT_FOUND();
-    return toView(row, (await this.repo.preferences(row.id)) as Record<string, ContactChannel[]>);
+    return this.viewOf(row);
+  }
+
+  private async viewOf(row: ResidentRow): Promise<ResidentView> {
+    const [preferences, withdrawn] = await Promise.all([this.repo.preferences(row.id), this.consentsRepo.withdrawnTopics([row.id])]);
+    return toView(row, preferences as Record<string, ContactChannel[]>, withdrawn.get(row.id));
   }
 
   /** The residents with these ids that exist, with their preferences, in the order given; for sending to many at once. */
@@ -143,8 +186,8 @@ export class ResidentsService {
     const found = new Map<string, ResidentView>();
     for (let i = 0; i < wanted.length; i += MANY_CHUNK) {
       const chunk = wanted.slice(i, i + MANY_CHUNK);
-      const [rows, preferences] = await Promise.all([this.repo.findMany(chunk), this.repo.preferencesOf(chunk)]);
-      for (const r of rows) found.set(r.id, toView(r, (preferences.get(r.id) ?? {}) as Record<string, ContactChannel[]>));
+      const [rows, preferences, withdrawn] = await Promise.all([this.repo.findMany(chunk), this.repo.preferencesOf(chunk), this.consentsRepo.withdrawnTopics(chunk)]);
+      for (const r of rows) found.set(r.id, toView(r, (preferences.get(r.id) ?? {}) as Record<string, ContactChannel[]>, withdrawn.get(r.id)));
     }
     return ids.flatMap((id) => found.get(id.toLowerCase()) ?? []);
   }
@@ -219,7 +262,9 @@ export class ResidentsService {
 
   /** Subscribes a resident (the actor: staff for them, or the resident in the portal); audited. */
   async subscribe(actor: Actor, residentId: string, input: SubscriptionInput, origin: Origin = {}): Promise<SubscriptionView> {
-    return this.subs.subscribe(actor, await this.get(residentId), input, origin);
+    const resident = notErased(await this.get(residentId));
+    // Subscribing to a topic is consent to messages about it, recorded with the subscription.
+    return this.subs.subscribe(actor, resident, input, origin, (trx) => this.consents.giveForTopics(actor, resident, [input.topic], origin, trx));
   }
 
   async unsubscribe(actor: Actor, residentId: string, subscriptionId: string, origin: Origin = {}): Promise<void> {
@@ -239,11 +284,63 @@ export class ResidentsService {
     return this.audience.count(audience);
   }
 
-  /** The channels to try for a topic, in the resident's order; the default order when they have none. */
+  /** The channels to try for a topic, in the resident's order; the default order when they have none; none when they withdrew consent to it. */
   channelsFor(resident: ResidentView, topic: string | undefined): ContactChannel[] {
+    if (topic && resident.withdrawnTopics.includes(topic)) return [];
     const chosen = (topic && resident.preferences[topic]) || resident.preferences['*'] || (resident.prefersVoice ? ['voice', ...DEFAULT_CHANNELS] : DEFAULT_CHANNELS);
     return [...chosen];
   }
+
+  // ---------------------------------------------------------------- consents
+
+  /** A resident's consents, newest first. */
+  async consentsOf(residentId: string): Promise<ConsentView[]> {
+    return this.consents.list((await this.get(residentId)).id);
+  }
+
+  /** Records a consent the resident gave (staff or a council system; the portal gives them by subscribing). */
+  async giveConsent(actor: Actor, residentId: string, purpose: string, origin: Origin = {}): Promise<ConsentView> {
+    return this.consents.give(actor, notErased(await this.get(residentId)), purpose, origin);
+  }
+
+  /** Withdraws a consent; for a topic, the resident's subscriptions to it and channel order for it go too. */
+  async withdrawConsent(actor: Actor, residentId: string, consentId: string, origin: Origin = {}): Promise<ConsentView> {
+    return this.consents.withdraw(actor, await this.get(residentId), consentId, origin);
+  }
+
+  // ---------------------------------------------------------------- subject access and erasure
+
+  /** Modules holding residents' data (src/services.ts registers them), reached by export, erasure and contact history. */
+  registerHolder(...holders: ResidentDataHolder[]): void {
+    this.rights.register(...holders);
+  }
+
+  /** Everything Weft holds about the resident, with a summary to read (subject access); audited. */
+  exportResident(actor: Actor, residentId: string, origin: Origin = {}): Promise<ResidentExport> {
+    return this.rights.export(actor, residentId, origin);
+  }
+
+  /** Removes or anonymises the resident's personal data everywhere, keeping counts; audited. Running it again finishes one cut short. */
+  erase(actor: Actor, residentId: string, origin: Origin = {}): Promise<ErasureReport> {
+    return this.rights.erase(actor, residentId, origin);
+  }
+
+  /** A staff member looking at a resident's contact history: audited as a look at their record. */
+  async contactHistory(actor: Actor, residentId: string, limit = 100, origin: Origin = {}): Promise<{ resident: ResidentView; entries: ContactEntry[] }> {
+    const resident = await this.view(actor, residentId, origin);
+    return { resident, entries: await this.rights.history(resident, Math.min(Math.max(limit, 1), 500)) };
+  }
+}
+
+/** An erased resident's record stays as it is. */
+function notErased(r: ResidentView): ResidentView {
+  if (r.erasedAt) throw residentsErrors.RESIDENT_ERASED();
+  return r;
+}
+
+/** The topics whose channel order is new or different in `after`: those the resident has just chosen. */
+function chosenTopics(before: Record<string, string[]>, after: Record<string, string[]>): string[] {
+  return Object.keys(after).filter((t) => t !== '*' && after[t].join() !== (before[t] ?? []).join());
 }
 
 /**
@@ -303,7 +400,7 @@ export function normalisePostcode(text: string): string {
   return `${compact.slice(0, -3)} ${compact.slice(-3)}`;
 }
 
-function toView(r: ResidentRow, preferences: Record<string, ContactChannel[]>): ResidentView {
+function toView(r: ResidentRow, preferences: Record<string, ContactChannel[]>, withdrawnTopics: string[] = []): ResidentView {
   return {
     id: r.id,
     name: r.name,
@@ -320,6 +417,8 @@ function toView(r: ResidentRow, preferences: Record<string, ContactChannel[]>): 
     postcode: r.postcode,
     location: r.latitude !== null && r.longitude !== null ? { lat: Number(r.latitude), lon: Number(r.longitude) } : null,
     areaId: r.area_id,
+    withdrawnTopics,
+    erasedAt: r.erased_at ?? null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FieldError } from '../../platform/errors.js';
 import { errorList } from '../../platform/web/web.js';
-import { bodyOf, fieldErrors, formError, origin, param, str } from './residents.forms.js';
+import { bodyOf, CONSOLE, fieldErrors, formError, origin, param, str } from './residents.forms.js';
 import { RADIUS_LIMITS, type ResidentView, type SubscriptionInput, type SubscriptionKind, type SubscriptionView } from './residents.schema.js';
 import type { ResidentsService } from './residents.service.js';
 
@@ -83,7 +83,7 @@ export function subscriptionsPages(residents: ResidentsService) {
       if (errors.length) return show(reply, resident, values, errors);
       try {
         request.audited = true;
-        await residents.subscribe(request.actor, resident.id, input, origin(request));
+        await residents.subscribe(request.actor, resident.id, input, { ...origin(request), source: CONSOLE });
         return reply.redirect(`/console/residents/${resident.id}?saved=subscribed#subscriptions`, 303);
       } catch (err) {
         return show(reply, resident, values, formError(err, 'topic'));

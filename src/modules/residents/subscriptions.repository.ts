@@ -47,8 +47,8 @@ export class SubscriptionsRepository {
 
   // ---------------------------------------------------------------- topics
 
-  listTopics(): Promise<TopicsTable[]> {
-    return this.db.k.selectFrom('topics').selectAll().orderBy('name').execute();
+  listTopics(ex: Executor = this.db.k): Promise<TopicsTable[]> {
+    return ex.selectFrom('topics').selectAll().orderBy('name').execute();
   }
 
   findTopic(code: string): Promise<TopicsTable | undefined> {
@@ -90,6 +90,18 @@ export class SubscriptionsRepository {
 
   async delete(id: string, ex: Executor): Promise<void> {
     await ex.deleteFrom('resident_subscriptions').where('id', '=', id).execute();
+  }
+
+  /** A resident's subscriptions to a topic, removed (their consent to it withdrawn); returns how many. */
+  async deleteTopic(residentId: string, topic: string, ex: Executor): Promise<number> {
+    const res = await ex.deleteFrom('resident_subscriptions').where('resident_id', '=', residentId).where('topic', '=', topic).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /** Every subscription of a resident's, removed (erasure); returns how many. */
+  async deleteAll(residentId: string, ex: Executor): Promise<number> {
+    const res = await ex.deleteFrom('resident_subscriptions').where('resident_id', '=', residentId).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   /** A home subscription follows the home: its area becomes the home's. */

@@ -60,7 +60,7 @@ export function subscriptionsRoutes(residents: ResidentsService) {
       },
       async (request, reply) => {
         request.audited = true;
-        const subscription = await residents.subscribe(request.actor, (request.params as { id: string }).id, request.body as SubscriptionInput, origin(request));
+        const subscription = await residents.subscribe(request.actor, (request.params as { id: string }).id, request.body as SubscriptionInput, { ...origin(request), source: 'api' });
         return reply.status(201).send(subscription);
       },
     );

@@ -1,6 +1,6 @@
 import type { Actor } from '../../platform/auth/actor.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
-import type { Db } from '../../platform/db/database.js';
+import type { Db, Executor } from '../../platform/db/database.js';
 import { isUniqueViolation } from '../../platform/db/dialect.js';
 import type { FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -56,7 +56,8 @@ export class Subscriptions {
     return choices.sort((a, b) => (a.metres ?? Infinity) - (b.metres ?? Infinity) || a.name.localeCompare(b.name));
   }
 
-  async subscribe(actor: Actor, resident: ResidentView, input: SubscriptionInput, origin: Origin = {}): Promise<SubscriptionView> {
+  /** `also` runs in the subscription's transaction (the residents service records consent there). */
+  async subscribe(actor: Actor, resident: ResidentView, input: SubscriptionInput, origin: Origin = {}, also?: (trx: Executor) => Promise<void>): Promise<SubscriptionView> {
     const topic = await this.topics.get(input.topic);
     if (!topic.enabled) throw residentsErrors.TOPIC_DISABLED();
     const { row, siteName } = await this.rowFor(resident, input);
@@ -70,6 +71,7 @@ export class Subscriptions {
           { actor, action: 'residents.subscribe', summary, targetType: 'resident', targetId: resident.id, changes: { subscription: row.id, topic: row.topic, kind: row.kind }, ...origin },
           trx,
         );
+        await also?.(trx);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw residentsErrors.SUBSCRIPTION_EXISTS();

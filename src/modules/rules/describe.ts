@@ -66,6 +66,8 @@ export function conditionWords(c: Condition): string {
       return `free spaces fall below ${c.freeBelow !== undefined ? c.freeBelow : `${c.freePercentBelow}%`}`;
     case 'rate_of_change':
       return `${metricName(c.metric)} rises by more than ${c.rise} within ${minutesWords(c.perMinutes)}`;
+    case 'lone_worker':
+      return `a lone worker has not checked out ${c.graceMinutes === 0 ? 'by the time' : `${minutesWords(c.graceMinutes ?? 10)} after`} their visit was due to end`;
   }
 }
 
@@ -74,5 +76,6 @@ const ARTICLE: Record<Severity, string> = { critical: 'a critical', major: 'a ma
 /** The whole rule in a sentence, for the rule form's preview and the rule list. */
 export function ruleSentence(rule: { condition: Condition; severity: Severity; scope: Scope }, names: ScopeNames = {}): string {
   const alarm = rule.severity === 'warning' ? 'Raise a warning' : `Raise ${ARTICLE[rule.severity]} alarm`;
+  if (rule.condition.type === 'lone_worker') return `${alarm} to their team when ${conditionWords(rule.condition)}.`;
   return `${alarm} when ${conditionWords(rule.condition)} ${scopeWords(rule.scope, names)}.`;
 }

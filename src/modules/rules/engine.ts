@@ -172,19 +172,6 @@ export class RuleEngine {
     else this.openKeys.delete(key);
   }
 
-  /** The latest index of every monitor seen, and of each area (its worst monitor). */
-  daqiNow(): { devices: Map<string, DaqiReading>; areas: Map<string, DaqiReading> } {
-    const devices = new Map<string, DaqiReading>();
-    const byArea = new Map<string, DaqiReading[]>();
-    for (const [id, { areaId, reading }] of this.deviceDaqi) {
-      devices.set(id, reading);
-      if (areaId) byArea.set(areaId, [...(byArea.get(areaId) ?? []), reading]);
-    }
-    const areas = new Map<string, DaqiReading>();
-    for (const [id, list] of byArea) areas.set(id, worstDaqi(list) as DaqiReading);
-    return { devices, areas };
-  }
-
   // ---------------------------------------------------------------- readings
 
   /** Takes a batch as telemetry hands it over; batches are checked one after another, in order. */
@@ -525,6 +512,9 @@ export function metricsOf(c: Condition): string[] {
       return [c.metric ?? 'occupied'];
     case 'no_data':
       return [c.metric ?? ANY];
+    case 'lone_worker':
+      // raised by the lone-worker visits' deadline job, never by readings
+      return [];
     default:
       return [c.metric];
   }

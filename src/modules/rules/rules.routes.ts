@@ -4,7 +4,9 @@ import { originOf as origin } from '../../platform/audit/origin.js';
 import { ProblemResponses } from '../../platform/web/openapi.js';
 import { daqiBand } from './daqi.js';
 import { AlarmAssign, AlarmNote, AlarmQuery, IdParams, RuleCreate, TestQuery } from './rules.schema.js';
-import type { RulesService } from './rules.service.js';
+import { homesHidden, shownAlarm } from './alarms.pages.js';
+import { carParksApi } from './car-parks.routes.js';
+import { type RulesPagesDeps, rulesPages } from './rules.pages.js';
 
 const TAGS = ['rules'];
 const ALARM_TAGS = ['alarms'];
@@ -15,8 +17,11 @@ const workAlarms = { permission: 'alarms:manage' };
 const NotFound = { 404: ProblemResponses[400] };
 type Id = { id: string };
 
-export function rulesApi(rules: RulesService) {
+export function rulesApi(deps: RulesPagesDeps) {
+  const { rules } = deps;
   return async (app: FastifyInstance) => {
+    await app.register(rulesPages(deps));
+    await app.register(carParksApi(rules));
     app.get('/api/v1/rules', { config: readRules, schema: { tags: TAGS, summary: 'Every rule, enabled or not, with its sentence in plain English' } }, async () => {
       const names = await rules.names();
       const { ruleSentence } = await import('./describe.js');
@@ -94,9 +99,10 @@ export function rulesApi(rules: RulesService) {
         config: readAlarms,
         schema: { tags: ALARM_TAGS, summary: 'Alarms, newest first (filters: status — open for active and acknowledged — severity, team, area, type, rule)', querystring: AlarmQuery },
       },
-      async (request) => ({
-        items: await rules.alarms.list(request.query as AlarmQuery),
-      }),
+      async (request) => {
+        const hidden = await homesHidden(deps, request.actor);
+        return { items: (await rules.alarms.list(request.query as AlarmQuery)).map((a) => shownAlarm(a, hidden(a))) };
+      },
     );
 
     app.get(
@@ -104,7 +110,8 @@ export function rulesApi(rules: RulesService) {
       { config: readAlarms, schema: { tags: ALARM_TAGS, summary: 'One alarm with its history', params: IdParams, response: { ...NotFound, ...ProblemResponses } } },
       async (request) => {
         const { alarm, history } = await rules.alarms.get((request.params as Id).id);
-        return { ...alarm, history };
+        const hidden = (await homesHidden(deps, request.actor))(alarm);
+        return { ...shownAlarm(alarm, hidden), history: hidden ? history.map((e) => ({ ...e, note: null })) : history };
       },
     );
 
@@ -146,7 +153,7 @@ export function rulesApi(rules: RulesService) {
         },
       },
       async () => {
-        const { devices, areas } = rules.daqi();
+        const { devices, areas } = await rules.daqi();
         const names = await rules.directory.areas();
         return {
           areas: [...areas].map(([id, r]) => ({ areaId: id, areaName: names.get(id) ?? null, index: r.index, band: daqiBand(r.index), pollutant: r.pollutant })),

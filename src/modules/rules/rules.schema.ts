@@ -90,7 +90,15 @@ const RateOfChange = Type.Object(
   { additionalProperties: false },
 );
 
-export const Condition = Type.Union([Threshold, RollingMean, Daqi, NoData, EventMatch, Occupancy, RateOfChange]);
+const LoneWorker = Type.Object(
+  {
+    type: Type.Literal('lone_worker'),
+    graceMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 120, description: 'raise when a lone worker has not checked out this long after their visit was due to end; default 10' })),
+  },
+  { additionalProperties: false },
+);
+
+export const Condition = Type.Union([Threshold, RollingMean, Daqi, NoData, EventMatch, Occupancy, RateOfChange, LoneWorker]);
 export type Condition = Static<typeof Condition>;
 export type ConditionType = Condition['type'];
 
@@ -157,7 +165,7 @@ export interface RuleView {
   updatedAt: Date;
 }
 
-export type SubjectType = 'device' | 'site' | 'area';
+export type SubjectType = 'device' | 'site' | 'area' | 'visit';
 
 export interface AlarmView {
   id: string;
@@ -216,3 +224,22 @@ export const AlarmAssign = Type.Object(
 );
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const TestQuery = Type.Object({ hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 168 })) }, { additionalProperties: false });
+
+const Nullable = <T extends import('@sinclair/typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+/** A car park's availability now: its bays (parking-bay sensors at the site) and their latest `occupied` readings. */
+export const CarPark = Type.Object({
+  siteId: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  areaId: Nullable(Type.String({ format: 'uuid' })),
+  areaName: Nullable(Type.String()),
+  lat: Nullable(Type.Number()),
+  lon: Nullable(Type.Number()),
+  bays: Type.Integer({ description: 'parking-bay sensors at the site' }),
+  occupied: Type.Integer({ description: 'bays whose latest reading says occupied' }),
+  free: Type.Integer({ description: 'bays whose latest reading says free' }),
+  noReading: Type.Integer({ description: 'bays that have sent no occupancy reading yet (counted neither free nor occupied)' }),
+  percentFree: Nullable(Type.Number({ description: 'free bays as a percentage of all bays, to one decimal place; null when the site has no bays' })),
+  updatedAt: Nullable(Type.String({ format: 'date-time', description: 'the newest of the bays’ readings' })),
+});
+export const CarParkList = Type.Object({ items: Type.Array(CarPark) });

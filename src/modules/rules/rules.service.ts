@@ -10,7 +10,7 @@ import type { Logger } from '../../services.js';
 import type { EstateService } from '../estate/index.js';
 import type { ReadingEvent, TelemetryService } from '../telemetry/index.js';
 import { ALARM_CHANGED, type AlarmChanged, AlarmsService } from './alarms.service.js';
-import type { DaqiReading } from './daqi.js';
+import { DAQI_POLLUTANTS, type DaqiReading, isPollutant, overallDaqi, type Pollutant, worstDaqi } from './daqi.js';
 import { ruleSentence, type ScopeNames } from './describe.js';
 import { DeviceDirectory } from './directory.js';
 import { type AlarmSink, type EngineReading, type History, metricsOf, type Phase, RuleEngine, type SinkRaise } from './engine.js';
@@ -21,6 +21,13 @@ import type { Action, Condition, RuleCreate, RuleView, Scope, Severity } from '.
 export const RULES_CHANGED = 'rules.changed';
 export const SILENCE_JOB = 'rules.silence';
 const MINUTE = 60_000;
+const DAQI_CACHE_MS = 60_000;
+
+/** Today's index of each monitor and each area. */
+export interface DaqiNow {
+  devices: Map<string, DaqiReading>;
+  areas: Map<string, DaqiReading>;
+}
 
 export interface RulesDeps {
   db: Db;
@@ -92,6 +99,7 @@ export class RulesService {
   private readonly now: () => Date;
   private stops: (() => void)[] = [];
   private started = false;
+  private daqiCache: { at: number; value: Promise<DaqiNow> } | undefined;
 
   constructor(private readonly deps: RulesDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -108,7 +116,13 @@ export class RulesService {
     await this.reload();
     this.engine.loadState((await this.repo.allState()).map((s) => ({ ruleId: s.rule_id, subjectId: s.subject_id, phase: s.phase as Phase, since: s.since_at.getTime() })));
     this.engine.setOpen((await this.repo.openKeys()).map((r) => r.open_key as string));
-    this.stops.push(this.deps.telemetry.onReadings((batch: ReadingEvent[]) => this.engine.accept(batch)));
+    this.stops.push(
+      this.deps.telemetry.onReadings((batch: ReadingEvent[]) => {
+        // New pollution readings here: today's index is worked out again when next asked for.
+        if (this.daqiCache && batch.some((r) => isPollutant(r.metric))) this.daqiCache = undefined;
+        this.engine.accept(batch);
+      }),
+    );
     this.stops.push(
       this.deps.events.on(RULES_CHANGED, () => {
         this.directory.invalidate();
@@ -307,8 +321,45 @@ export class RulesService {
   }
 
   /** Today's index of each monitor and each area, as this process has seen them. */
-  daqi(): { devices: Map<string, DaqiReading>; areas: Map<string, DaqiReading> } {
-    return this.engine.daqiNow();
+  async daqi(): Promise<DaqiNow> {
+    const now = this.now().getTime();
+    if (!this.daqiCache || now - this.daqiCache.at > DAQI_CACHE_MS) this.daqiCache = { at: now, value: this.daqiFromStore(new Date(now)) };
+    try {
+      return await this.daqiCache.value;
+    } catch (err) {
+      this.daqiCache = undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Each air-quality monitor's index from its stored readings (so any process can answer, and a
+   * restart loses nothing), and each area's from its worst monitor.
+   */
+  private async daqiFromStore(now: Date): Promise<DaqiNow> {
+    const profiles = new Set((await this.deps.estate.listProfiles()).filter((p) => p.metrics.some((m) => isPollutant(m.name))).map((p) => p.key));
+    const devices = (await this.directory.all()).filter((d) => profiles.has(d.profile));
+    const out: DaqiNow = { devices: new Map(), areas: new Map() };
+    const byArea = new Map<string, DaqiReading[]>();
+    for (const d of devices) {
+      const means: Partial<Record<Pollutant, number>> = {};
+      for (const spec of DAQI_POLLUTANTS) {
+        const rows = await this.deps.telemetry.aggregate(d.id, spec.pollutant, new Date(now.getTime() - spec.windowMinutes * MINUTE), now, 60);
+        let sum = 0;
+        let count = 0;
+        for (const r of rows) {
+          sum += r.mean * r.count;
+          count += r.count;
+        }
+        if (count) means[spec.pollutant] = sum / count;
+      }
+      const reading = overallDaqi(means);
+      if (!reading) continue;
+      out.devices.set(d.id, reading);
+      if (d.areaId) byArea.set(d.areaId, [...(byArea.get(d.areaId) ?? []), reading]);
+    }
+    for (const [id, list] of byArea) out.areas.set(id, worstDaqi(list) as DaqiReading);
+    return out;
   }
 
   // ---------------------------------------------------------------- wiring
@@ -337,4 +388,55 @@ export class RulesService {
       latest: async (deviceIds, metric) => (await this.deps.telemetry.latest(deviceIds, [metric])).map((r) => ({ deviceId: r.deviceId, value: r.value, at: r.at })),
     };
   }
+
+  // ---------------------------------------------------------------- read-only, for the console and the API
+
+  /** Each car park (sites of type car_park): its bays (parking-bay devices there) and how many are occupied, from their latest `occupied` readings. */
+  async carParks(): Promise<CarParkAvailability[]> {
+    const [sites, bays] = await Promise.all([this.deps.estate.listSites({ type: 'car_park', limit: 100_000 }), this.deps.estate.listDevices({ profileKey: 'parking-bay', limit: 1_000_000 })]);
+    const latest = new Map<string, { value: number; at: Date }>();
+    for (let i = 0; i < bays.length; i += 5000)
+      for (const r of await this.deps.telemetry.latest(
+        bays.slice(i, i + 5000).map((b) => b.id),
+        ['occupied'],
+      ))
+        latest.set(r.deviceId, r);
+    return sites.map((site) => {
+      const readings = bays.filter((b) => b.siteId === site.id).map((b) => latest.get(b.id));
+      const known = readings.filter((r) => r !== undefined);
+      const occupied = known.filter((r) => r.value).length;
+      const free = known.length - occupied;
+      const newest = known.reduce<Date | null>((a, r) => (a && a > r.at ? a : r.at), null);
+      const percentFree = readings.length ? Math.round((free / readings.length) * 1000) / 10 : null;
+      return {
+        siteId: site.id,
+        name: site.name,
+        areaId: site.areaId,
+        areaName: site.areaName,
+        lat: site.lat,
+        lon: site.lon,
+        bays: readings.length,
+        occupied,
+        free,
+        noReading: readings.length - known.length,
+        percentFree,
+        updatedAt: newest,
+      };
+    });
+  }
+}
+
+export interface CarParkAvailability {
+  siteId: string;
+  name: string;
+  areaId: string | null;
+  areaName: string | null;
+  lat: number | null;
+  lon: number | null;
+  bays: number;
+  occupied: number;
+  free: number;
+  noReading: number;
+  percentFree: number | null;
+  updatedAt: Date | null;
 }

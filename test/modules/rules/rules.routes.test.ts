@@ -104,6 +104,22 @@ forEachDialect('rules and alarms API', (dialect) => {
     assert.equal((await call(viewer, 'GET', '/api/v1/alarms/7f0c4f9e-2d1b-4c1a-9a57-0a5b0f3c9d11')).json().code, 'ALARM_NOT_FOUND');
   });
 
+  test('an alarm from a resident’s home names them only to those who may see homes', async () => {
+    const home = await t.services.estate.createSite(system, { type: 'home', name: 'Mrs Jones, 4 Mill Lane', address: '4 Mill Lane', lat: 51.5, lon: -1.5 });
+    const pendant = (await t.services.estate.createDevice(system, { name: 'Pendant, Mrs Jones', serial: 'PEND-API-1', profile: 'pendant', siteId: home.id })).device.id;
+    const rule = (
+      await call(officer, 'POST', '/api/v1/rules', { name: 'Pendant pressed', severity: 'critical', scope: { deviceIds: [pendant] }, condition: { type: 'event', metric: 'pressed' } })
+    ).json();
+    await t.services.telemetry.ingest((await t.services.estate.deviceAuth(pendant)) as never, [{ metric: 'pressed', value: 1 }], 'http');
+    await t.services.rules.idle();
+    const [seen] = (await call(viewer, 'GET', `/api/v1/alarms?rule=${rule.id}`)).json().items;
+    assert.equal(seen.subjectName, 'A resident’s home');
+    assert.doesNotMatch(JSON.stringify(seen), /Jones/);
+    assert.doesNotMatch((await call(viewer, 'GET', `/api/v1/alarms/${seen.id}`)).body, /Jones/);
+    const carer = await t.key(['alarms:read', 'homes:read']);
+    assert.equal((await call(carer, 'GET', `/api/v1/alarms/${seen.id}`)).json().subjectName, 'Pendant, Mrs Jones');
+  });
+
   test('every route needs its permission', async () => {
     const none = await t.key(['estate:read']);
     const id = '7f0c4f9e-2d1b-4c1a-9a57-0a5b0f3c9d11';

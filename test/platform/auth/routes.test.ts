@@ -40,6 +40,9 @@ const ALLOWED_WITHOUT_CREDENTIALS = [
   ...['discovery', 'services', 'services/:code', 'requests', 'requests/:id', 'tokens/:token', 'servicerequestupdates'].map((p) => `GET /open311/v2/${p}.:format`),
   'POST /open311/v2/requests.:format',
   'POST /open311/v2/servicerequestupdates.:format',
+  // Photos sent with residents' reports: the request's media_url, which Open311 shows to anyone,
+  // points here. The address is a UUID v7 (74 random bits); the photo is as public as the report.
+  'GET /request-photos/:name',
   // The residents' portal: signing in or up is for people without a session yet. A link's token
   // (256 bits) or a code (5 tries, tied by cookie to the browser that asked) is the only key; the
   // new-account page needs the cookie of someone who has just proved their email or mobile.
