@@ -79,7 +79,54 @@ const LIVE_ONLY = new Set(['no_data', 'occupancy']);
  * `enableLiveRules` turns them on once the history is in.
  */
 export async function loadRules(services: Services, actor: Actor): Promise<void> {
-  for (const rule of DEMO_RULES) await services.rules.create(actor, { ...rule, enabled: !LIVE_ONLY.has(rule.condition.type) });
+  const extras = await responses(services, actor);
+  for (const rule of DEMO_RULES) await services.rules.create(actor, { ...rule, ...extras.get(rule.name), enabled: !LIVE_ONLY.has(rule.condition.type) });
+}
+
+/** The air-quality alert residents subscribed to in an area get when its index turns High. */
+const ALERT_SERVICE = { name: 'Air quality alerts', smsSender: 'WEALDMOOR' };
+const ALERT_TEMPLATES = [
+  {
+    name: 'Air quality High (text)',
+    type: 'sms' as const,
+    body: 'Air quality is ((band)) in ((area)) today (index ((index)) of 10). If you have heart or lung problems, take it easier outdoors and keep your reliever inhaler with you.',
+    bodyCy: "Mae ansawdd yr aer yn uchel yn ((area)) heddiw (mynegai ((index)) o 10). Os oes gennych broblemau'r galon neu'r ysgyfaint, cymerwch bethau'n haws yn yr awyr agored.",
+  },
+  {
+    name: 'Air quality High (email)',
+    type: 'email' as const,
+    subject: 'Air quality is ((band)) in ((area)) today',
+    body: 'Air quality is ((band)) in ((area)) today: index ((index)) of 10.\n\n* Adults and children with heart or lung problems should reduce strenuous activity outdoors.\n* Older people should do the same.\n* If you have asthma, you may need your reliever inhaler more often.\n\nWe will not write again about this episode.',
+    subjectCy: 'Mae ansawdd yr aer yn uchel yn ((area)) heddiw',
+    bodyCy:
+      "Mae ansawdd yr aer yn uchel yn ((area)) heddiw: mynegai ((index)) o 10.\n\n* Dylai oedolion a phlant sydd â phroblemau'r galon neu'r ysgyfaint leihau gweithgarwch egnïol yn yr awyr agored.\n\nNi fyddwn yn ysgrifennu eto am y cyfnod hwn.",
+  },
+];
+
+/**
+ * What follows the demo's alarms: residents subscribed to air quality in an area are told when
+ * its index turns High (once an episode); falls and pendant presses go to the telecare team,
+ * escalating every 5 minutes until someone acknowledges.
+ */
+async function responses(services: Services, actor: Actor): Promise<Map<string, Partial<RuleCreate>>> {
+  const { service, templates } = await services.messaging.ensureService(actor, ALERT_SERVICE, ALERT_TEMPLATES);
+  const byChannel = Object.fromEntries(ALERT_TEMPLATES.map((t) => [t.type, templates.get(t.name)?.id as string]));
+  const telecare = await services.requests.createTeam(actor, { name: 'Telecare response', email: 'telecare@wealdmoor.example' });
+  const policy = await services.escalation.createPolicy(actor, {
+    name: 'Telecare: until someone answers',
+    description: 'The telecare team at once, then again every 5 minutes until a person acknowledges.',
+    steps: [{ afterMinutes: 0, notify: { teamId: telecare.id }, channel: 'email' }],
+    repeatMinutes: 5,
+  });
+  const care = { teamId: telecare.id, escalationPolicyId: policy.id };
+  return new Map<string, Partial<RuleCreate>>([
+    ['Air quality High in an area', { actions: [{ type: 'notify_residents', topic: 'air-quality', serviceId: service.id, templates: byChannel }] }],
+    ['Fall detected', care],
+    ['Pendant pressed', care],
+    ['No movement by 10am', { teamId: telecare.id }],
+    ['No movement for 4 hours in the day', { teamId: telecare.id }],
+    ['Telecare hub not heard from', { teamId: telecare.id }],
+  ]);
 }
 
 export async function enableLiveRules(services: Services, actor: Actor): Promise<void> {

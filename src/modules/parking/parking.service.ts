@@ -57,8 +57,6 @@ export const NOTICE_TEMPLATES = [
 ];
 /** Notices sent between looks at what is left, so a batch's job never holds many in memory. */
 const SEND_CHUNK = 50;
-/** Pay links read at once for a batch's page. */
-const READ_CONCURRENCY = 8;
 /** Refusals that are the account's (or Weft's), not the notice's: the job waits and tries again rather than failing every notice. */
 const TRY_AGAIN_CODES = new Set(['PAY_ACCOUNT_MISSING', 'PAY_ACCOUNT_REFUSED', 'NOTIFY_AUTH_INVALID']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

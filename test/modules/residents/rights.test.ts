@@ -92,7 +92,16 @@ forEachDialect('residents’ rights: subject access and erasure', (dialect) => {
     await t.services.requests.submit(system, { ...pothole(IN_CASTLE), reporterName: name, reporterEmail: email, reporterPhone: '01632 960601' }, { source: 'staff' });
     await t.services.requests.addUpdate(officer, mine.reference, { status: 'acknowledged', message: 'Thank you: we have your report.', public: true });
     // A photo with the portal's report: it may show them, so erasure deletes it.
-    await t.services.db.k.insertInto('request_photos').values({ id: crypto.randomUUID(), request_id: (await t.services.requests.find(mine.reference))?.id as string, content_type: 'image/png', bytes: Buffer.from('photo of gwen'), created_at: new Date() }).execute();
+    await t.services.db.k
+      .insertInto('request_photos')
+      .values({
+        id: crypto.randomUUID(),
+        request_id: (await t.services.requests.find(mine.reference))?.id as string,
+        content_type: 'image/png',
+        bytes: Buffer.from('photo of gwen'),
+        created_at: new Date(),
+      })
+      .execute();
     await drain();
     // A pay link and a precompiled letter on one of their messages, a text from them, and their STOP.
     const [message] = await t.services.messaging.notificationsForResident(person.id, 1);
@@ -363,4 +372,3 @@ forEachDialect('residents’ rights: subject access and erasure', (dialect) => {
     assert.deepEqual([unknown.statusCode, unknown.json().code], [404, 'RESIDENT_NOT_FOUND']);
   });
 });
-
