@@ -34,6 +34,8 @@ export interface LoadOptions {
   estate?: boolean;
   /** load messaging (services, templates, residents, some messages) too; default true */
   messaging?: boolean;
+  /** how many fictional residents; default 20,000 (tests load fewer) */
+  residents?: number;
   /** where to write the devices' credentials for the simulator; default <data folder>/devices.json */
   devicesFile?: string;
 }
@@ -58,7 +60,7 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   }
   // The estate first: residents' homes are placed in its wards and subscribe to its schools and libraries.
   const estate = options.estate === false ? undefined : await loadEstate(services.estate, actor, DEMO_SEED);
-  const messaging = options.messaging === false ? undefined : await loadMessaging(services, actor, DEMO_SEED);
+  const messaging = options.messaging === false ? undefined : await loadMessaging(services, actor, DEMO_SEED, options.residents);
   await loadRequests(services, actor, DEMO_SEED);
   if (estate) await loadRules(services, actor);
   if (messaging && estate) await loadCouncilServices(services, actor);

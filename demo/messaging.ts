@@ -1,5 +1,5 @@
 import type { SiteView } from '../src/modules/estate/index.js';
-import type { ResidentView, SubscriptionInput } from '../src/modules/residents/index.js';
+import type { ResidentInput, ResidentView, SubscriptionInput } from '../src/modules/residents/index.js';
 import type { Actor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
 import { distanceKm, ENGLISH_STREETS, pointInWard, WELSH_STREETS, wealdmoorGeography } from './geography.js';
@@ -27,9 +27,10 @@ const FIRST = ['Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Arth
 const LAST = ['Smith', 'Jones', 'Williams', 'Taylor', 'Brown', 'Davies', 'Evans', 'Wilson', 'Thomas', 'Roberts', 'Khan', 'Patel', 'Lewis', 'Hughes', 'Morgan', 'Griffiths', 'Edwards', 'Okafor'];
 const TOPICS = ['library-reservations', 'bin-collections', 'school-closures', 'parking', 'air-quality'];
 
-export const DEMO_RESIDENTS = 300;
+export const DEMO_RESIDENTS = 20_000;
+const IMPORT_CHUNK = 1_000;
 
-export async function loadMessaging(services: Services, actor: Actor, seed = 'wealdmoor'): Promise<LoadedMessaging> {
+export async function loadMessaging(services: Services, actor: Actor, seed = 'wealdmoor', residentCount = DEMO_RESIDENTS): Promise<LoadedMessaging> {
   const m = services.messaging;
   const random = new Random(`${seed}:messaging`);
   const made = async (name: string, smsSender: string, emailFrom: string) =>
@@ -100,9 +101,8 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
   const geo = wealdmoorGeography(seed);
   const homes = random.fork('homes');
   const places = await demoPlaces(services);
-  const residents: string[] = [];
-  const wanted: { residentId: string; input: SubscriptionInput }[] = [];
-  for (let i = 0; i < DEMO_RESIDENTS; i++) {
+  const people: ResidentInput[] = [];
+  for (let i = 0; i < residentCount; i++) {
     const town = random.weighted(geo.towns, (t) => t.weight);
     const home = pointInWard(homes, geo.wards.find((w) => w.town === town) ?? geo.wards[0], 1.5);
     const welsh = random.chance(town.welsh * 0.8);
@@ -119,7 +119,7 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
       ],
       (x) => x.w,
     ).c as ('email' | 'sms' | 'voice' | 'letter')[];
-    const r = await services.residents.create(actor, {
+    people.push({
       name,
       email: channels.includes('email') || random.chance(0.5) ? `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${i}@example.com` : null,
       mobile: `07700 9${String(10000 + i).padStart(5, '0')}`,
@@ -132,15 +132,18 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
       postcode,
       location: home,
     });
-    residents.push(r.id);
-    for (const input of demoSubscriptions(homes, r, places)) wanted.push({ residentId: r.id, input });
   }
-  // Made a few at a time: on PostgreSQL, several connections share the work.
-  const subscribe = async () => {
-    for (let next = wanted.shift(); next; next = wanted.shift()) await services.residents.subscribe(actor, next.residentId, next.input);
-  };
-  const subscriptions = wanted.length;
-  await Promise.all(Array.from({ length: 8 }, subscribe));
+  // Added in thousands, each thousand one transaction (an import), then their subscriptions the same way.
+  const residents: string[] = [];
+  let subscriptions = 0;
+  for (let i = 0; i < people.length; i += IMPORT_CHUNK) {
+    const ids = await services.residents.importMany(actor, people.slice(i, i + IMPORT_CHUNK));
+    residents.push(...ids);
+    const wanted: { residentId: string; input: SubscriptionInput }[] = [];
+    const views = new Map((await services.residents.getMany(ids)).map((r) => [r.id, r]));
+    for (const id of ids) for (const input of demoSubscriptions(homes, views.get(id) as ResidentView, places)) wanted.push({ residentId: id, input });
+    subscriptions += await services.residents.subscribeMany(actor, wanted);
+  }
 
   // Some messages already on their way, through the same paths as any other.
   const key = (serviceId: string, keyType: 'normal' | 'test') => ({ ...actor, type: 'service' as const, serviceId, keyType, id: null });

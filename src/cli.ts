@@ -74,8 +74,9 @@ export function program(): Command {
     .option('--data <folder>', 'data folder to create afresh', './data/demo')
     .option('--speed <n>', 'how many times faster than real time the simulated devices live', atLeast(0.001), 1)
     .option('--backfill-hours <n>', 'hours of history the simulator sends first, so charts have data at once', atLeast(0), 24)
+    .option('--residents <n>', 'how many fictional residents the county has', atLeast(0), 20_000)
     .option('--no-simulate', 'load the county but start no simulated devices')
-    .action(async (opts: { data: string; speed: number; backfillHours: number; simulate: boolean }) => {
+    .action(async (opts: { data: string; speed: number; backfillHours: number; residents: number; simulate: boolean }) => {
       const dataDir = resolve(opts.data);
       rmSync(dataDir, { recursive: true, force: true });
       const base = loadConfig(process.env, { overrides: { WEFT_DATA_DIR: dataDir, WEFT_DATABASE_URL: process.env.WEFT_DATABASE_URL ?? `sqlite:${join(dataDir, 'weft.db')}` } });
@@ -86,7 +87,7 @@ export function program(): Command {
       const running = await start(config, {
         anyFreeMqttPort: true,
         beforeListen: async (s) => {
-          county = await loadCounty(s);
+          county = await loadCounty(s, { residents: opts.residents });
         },
       });
       const lines = [

@@ -109,7 +109,7 @@ test('weft demo starts even with port 1883 taken, prints the addresses and sign-
   const mqttPort = (taken.address() as { port: number }).port;
   const port = await freePort();
   const d = mkdtempSync(join(tmpdir(), 'weft-demo-'));
-  const { child, out } = await startUntil(['demo', '--data', d], { WEFT_PORT: String(port), WEFT_MQTT_PORT: String(mqttPort) }, /Press Ctrl\+C to stop/);
+  const { child, out } = await startUntil(['demo', '--data', d, '--residents', '500'], { WEFT_PORT: String(port), WEFT_MQTT_PORT: String(mqttPort) }, /Press Ctrl\+C to stop/);
   try {
     const text = out();
     assert.match(text, new RegExp(`Staff console: +http://127\\.0\\.0\\.1:${port}/console`));

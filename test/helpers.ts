@@ -61,13 +61,30 @@ export async function freshDatabase(dialect: Dialect, options: { migrate?: boole
       };
   }
   const db = openDb({ databaseUrl: url });
-  if (options.migrate !== false) await migrateUp(db);
+  if (options.migrate !== false) await migrateRetryingRace(db);
   atEnd(async () => {
     await db.close();
     await dropSchema?.();
     rmSync(dataDir, { recursive: true, force: true });
   });
   return { url, dataDir, db };
+}
+
+/**
+ * Kysely's migrator first scans the tables of every schema in the database; on PostgreSQL a parallel
+ * worker of that scan can trip over a table another test file is creating or dropping in its own
+ * schema at that instant ("relation … does not exist", before any migration runs). Tried again then.
+ */
+async function migrateRetryingRace(db: Db): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateUp(db);
+      return;
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; where?: string } }).cause;
+      if (attempt >= 3 || cause?.code !== '42P01' || !cause.where?.includes('parallel worker')) throw err;
+    }
+  }
 }
 
 async function withPgClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -43,7 +43,7 @@ forEachDialect('the demo county and its simulator', (dialect) => {
     );
     running = await start(config, {
       beforeListen: async (s) => {
-        county = await loadCounty(s);
+        county = await loadCounty(s, { residents: 500 });
       },
     });
     atEnd(() => running.stop());

@@ -11,9 +11,10 @@ const WARD = squareWards([{ name: 'Riverside', code: 'E05000100', box: [-2.5, 52
 
 /**
  * The residents' portal walked in a real browser, in one language with JavaScript on or off:
- * signing up, my account, how you hear from us, signing in with a code, and the limits. Each
- * setting is its own test file (portal-*.e2e.test.ts), so each stays well inside the time a
- * test file may take.
+ * signing up, my account, how you hear from us, signing in with a code, and the limits. Two
+ * files walk it, English without JavaScript and Welsh with it (the report pages' browser test takes
+ * the other two pairings), so every string is seen in both languages and every page both ways
+ * without running all four: browser tests are most of the suite's time.
  */
 export function portalJourney(lang: 'en' | 'cy', js: boolean): void {
   let live: LiveApp;

@@ -1,7 +1,7 @@
 import type { Actor } from '../../platform/auth/actor.js';
 import type { Origin as AuditOrigin } from '../../platform/audit/origin.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
-import type { Db } from '../../platform/db/database.js';
+import type { Db, Executor } from '../../platform/db/database.js';
 import type { FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkEmail, checkPhone } from '../messaging/recipients.js';
@@ -85,37 +85,56 @@ export class ResidentsService {
    * themself signing up in the portal, so the audit names them as its actor.
    */
   async create(actor: Actor | ((id: string) => Actor), input: ResidentInput, origin: Origin = {}): Promise<ResidentView> {
+    const row = await this.newRow(input);
+    const who = typeof actor === 'function' ? actor(row.id) : actor;
+    await this.db.transaction(async (trx) => {
+      await this.store(who, row, input, origin, trx);
+      await this.audit.record({ actor: who, action: 'residents.create', summary: 'Added a resident', targetType: 'resident', targetId: row.id, ...origin }, trx);
+    });
+    return this.get(row.id);
+  }
+
+  /**
+   * Adds many residents at once (an import, the demo county): every one checked first, then stored
+   * in one transaction with one audit row for the lot; a bad one stores none. Returns their ids, in order.
+   */
+  async importMany(actor: Actor, inputs: ResidentInput[], origin: Origin = {}): Promise<string[]> {
+    const rows: ResidentRow[] = [];
+    for (const input of inputs) rows.push(await this.newRow(input));
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < rows.length; i++) await this.store(actor, rows[i], inputs[i], origin, trx);
+      await this.audit.record({ actor, action: 'residents.import', summary: `Added ${rows.length} residents`, targetType: 'resident', changes: { count: rows.length }, ...origin }, trx);
+    });
+    return rows.map((r) => r.id);
+  }
+
+  private async newRow(input: ResidentInput): Promise<ResidentRow> {
     const fields = checked(input);
     const home = await this.homeOf(input, null);
     const now = new Date();
-    const id = newId();
-    const who = typeof actor === 'function' ? actor(id) : actor;
-    await this.db.transaction(async (trx) => {
-      await this.repo.insert(
-        {
-          id,
-          name: input.name.trim(),
-          email: fields.email ?? null,
-          mobile: fields.mobile ?? null,
-          landline: fields.landline ?? null,
-          address_json: input.address?.map((l) => l.trim()) ?? null,
-          language: input.language ?? 'en',
-          is_large_print: input.largePrint ?? false,
-          is_voice_preferred: input.prefersVoice ?? false,
-          quiet_from: input.quietFrom ?? null,
-          quiet_to: input.quietTo ?? null,
-          ...home,
-          created_at: now,
-          updated_at: now,
-          erased_at: null,
-        },
-        trx,
-      );
-      await this.repo.replacePreferences(id, input.preferences ?? {}, trx);
-      await this.consents.giveForTopics(who, { id, language: input.language ?? 'en' }, Object.keys(input.preferences ?? {}), origin, trx);
-      await this.audit.record({ actor: who, action: 'residents.create', summary: 'Added a resident', targetType: 'resident', targetId: id, ...origin }, trx);
-    });
-    return this.get(id);
+    return {
+      id: newId(),
+      name: input.name.trim(),
+      email: fields.email ?? null,
+      mobile: fields.mobile ?? null,
+      landline: fields.landline ?? null,
+      address_json: input.address?.map((l) => l.trim()) ?? null,
+      language: input.language ?? 'en',
+      is_large_print: input.largePrint ?? false,
+      is_voice_preferred: input.prefersVoice ?? false,
+      quiet_from: input.quietFrom ?? null,
+      quiet_to: input.quietTo ?? null,
+      ...home,
+      created_at: now,
+      updated_at: now,
+      erased_at: null,
+    } as ResidentRow;
+  }
+
+  private async store(actor: Actor, row: ResidentRow, input: ResidentInput, origin: Origin, trx: Executor): Promise<void> {
+    await this.repo.insert(row as never, trx);
+    await this.repo.replacePreferences(row.id, input.preferences ?? {}, trx);
+    await this.consents.giveForTopics(actor, { id: row.id, language: input.language ?? 'en' }, Object.keys(input.preferences ?? {}), origin, trx);
   }
 
   /** Replaces the resident's details with `input` (contact points and address not given are removed). */
@@ -265,6 +284,25 @@ export class ResidentsService {
     const resident = notErased(await this.get(residentId));
     // Subscribing to a topic is consent to messages about it, recorded with the subscription.
     return this.subs.subscribe(actor, resident, input, origin, (trx) => this.consents.giveForTopics(actor, resident, [input.topic], origin, trx));
+  }
+
+  /** Many subscriptions at once (an import, the demo county): all checked, then stored in one transaction, one audit row. */
+  async subscribeMany(actor: Actor, items: { residentId: string; input: SubscriptionInput }[], origin: Origin = {}): Promise<number> {
+    const residents = new Map((await this.getMany(items.map((i) => i.residentId))).map((r) => [r.id, r]));
+    const ready: { resident: ResidentView; row: Awaited<ReturnType<Subscriptions['prepare']>> }[] = [];
+    for (const item of items) {
+      const resident = residents.get(item.residentId.toLowerCase());
+      if (!resident) throw residentsErrors.RESIDENT_NOT_FOUND();
+      ready.push({ resident: notErased(resident), row: await this.subs.prepare(resident, item.input) });
+    }
+    await this.db.transaction(async (trx) => {
+      for (const { resident, row } of ready) {
+        await this.subs.store(row, trx);
+        await this.consents.giveForTopics(actor, resident, [row.topic], origin, trx);
+      }
+      await this.audit.record({ actor, action: 'residents.subscribe_many', summary: `Added ${ready.length} subscriptions`, targetType: 'resident', changes: { count: ready.length }, ...origin }, trx);
+    });
+    return ready.length;
   }
 
   async unsubscribe(actor: Actor, residentId: string, subscriptionId: string, origin: Origin = {}): Promise<void> {

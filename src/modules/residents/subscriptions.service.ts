@@ -81,6 +81,22 @@ export class Subscriptions {
     return toView(row, areas, new Map(row.site_id && siteName ? [[row.site_id, siteName]] : []));
   }
 
+  /** A subscription checked and ready to store (for many at once: `store` each in one transaction). */
+  async prepare(resident: ResidentView, input: SubscriptionInput): Promise<ResidentSubscriptionsTable> {
+    const topic = await this.topics.get(input.topic);
+    if (!topic.enabled) throw residentsErrors.TOPIC_DISABLED();
+    return (await this.rowFor(resident, input)).row;
+  }
+
+  async store(row: ResidentSubscriptionsTable, trx: Executor): Promise<void> {
+    try {
+      await this.repo.insert(row, trx);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw residentsErrors.SUBSCRIPTION_EXISTS();
+      throw err;
+    }
+  }
+
   async unsubscribe(actor: Actor, resident: ResidentView, subscriptionId: string, origin: Origin = {}): Promise<void> {
     const row = UUID.test(subscriptionId) ? await this.repo.find(resident.id, subscriptionId) : undefined;
     if (!row) throw residentsErrors.SUBSCRIPTION_NOT_FOUND();

@@ -1,3 +1,0 @@
-import { portalJourney } from './portal-journey.js';
-
-portalJourney('cy', false);
