@@ -4,6 +4,7 @@ import { originOf as origin } from '../../platform/audit/origin.js';
 import { type Actor, can } from '../../platform/auth/actor.js';
 import { permissionsOf } from '../../platform/auth/roles.js';
 import { AppError, type FieldError, platformErrors } from '../../platform/errors.js';
+import { eventStreamsFor } from '../../platform/web/sse.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
 import { ALARM_CHANGED, type AlarmChanged } from './alarms.service.js';
 import type { RulesPagesDeps } from './rules.pages.js';
@@ -16,8 +17,6 @@ const readPage = { permission: 'alarms:read', page: 'console' as const };
 const managePage = { permission: 'alarms:manage', page: 'console' as const };
 const BOARD_SIZE = 100;
 const NOTE_MAX = 2000;
-/** How often an idle live stream sends a comment, so proxies keep it open; tests shorten it. */
-export const alarmStreams = { heartbeatMs: 15_000 };
 
 const STATUS_ITEMS = [
   { value: 'open', text: 'Open (active or acknowledged)' },
@@ -146,37 +145,9 @@ export function subnav(actor: Actor, current: string) {
  */
 function alarmStream({ events }: RulesPagesDeps) {
   return async (app: FastifyInstance) => {
-    const streams = new Set<() => void>();
-    app.addHook('preClose', async () => {
-      for (const close of [...streams]) close();
-    });
+    const streams = eventStreamsFor(app);
     app.get('/console/alarms/events', { config: readPage, schema: { hide: true } }, async (request, reply) => {
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 5000\n\n');
-      const off = events.on(ALARM_CHANGED, (p: AlarmChanged) => {
-        // A client that cannot keep up misses changes (its next refresh shows them) rather than the server holding them.
-        if (res.writableLength > 1_000_000) return;
-        res.write(`event: alarm\ndata: ${JSON.stringify({ id: p.id, kind: p.kind, status: p.status, severity: p.severity })}\n\n`);
-      });
-      const beat = setInterval(() => res.write(': heartbeat\n\n'), alarmStreams.heartbeatMs);
-      beat.unref();
-      const close = () => {
-        if (!streams.delete(close)) return;
-        off();
-        clearInterval(beat);
-        res.end();
-      };
-      streams.add(close);
-      request.raw.on('close', close);
-      res.on('error', close);
+      streams.open(request, reply, (send) => events.on(ALARM_CHANGED, (p: AlarmChanged) => send('alarm', { id: p.id, kind: p.kind, status: p.status, severity: p.severity })));
     });
   };
 }

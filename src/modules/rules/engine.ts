@@ -1,4 +1,5 @@
 import type { Logger } from '../../services.js';
+import type { Raise } from './alarms.service.js';
 import { daqiBand, DAQI_POLLUTANTS, type DaqiReading, isPollutant, overallDaqi, type Pollutant, pollutantSpec, worstDaqi } from './daqi.js';
 import { conditionWords, metricName } from './describe.js';
 import { type DeviceDirectory, type DeviceInfo, inScope } from './directory.js';
@@ -24,21 +25,8 @@ export interface AlarmSink {
   clear(ruleId: string, subjectId: string, note: string): Promise<void>;
 }
 
-export interface SinkRaise {
-  rule: RuleView;
-  subjectType: SubjectType;
-  subjectId: string;
-  subjectName: string | null;
-  deviceId: string | null;
-  siteId: string | null;
-  areaId: string | null;
-  metric: string | null;
-  value: number | null;
-  readingAt: Date;
-  severity: Severity;
-  message: string;
-  at: Date;
-}
+/** An alarm the engine raises: what the alarms service stores. */
+export type SinkRaise = Raise;
 
 /** Where state goes so a restart carries on: the repository, or nowhere for a trial run. */
 export interface StateStore {

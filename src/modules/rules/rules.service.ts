@@ -269,7 +269,7 @@ export class RulesService {
     const sink: AlarmSink = {
       raise: async (r: SinkRaise) => {
         result.fired++;
-        if (result.alarms.length < 50) result.alarms.push({ subjectId: r.subjectId, subjectName: r.subjectName, at: r.at, value: r.value, message: r.message });
+        if (result.alarms.length < 50) result.alarms.push({ subjectId: r.subjectId, subjectName: r.subjectName, at: r.at, value: r.value ?? null, message: r.message });
         return true;
       },
       clear: async (ruleId, subjectId) => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Actor } from '../../platform/auth/actor.js';
 import { AppError } from '../../platform/errors.js';
+import { eventStreamsFor } from '../../platform/web/sse.js';
 import { ProblemResponses } from '../../platform/web/openapi.js';
 import { serveAssets } from '../../platform/web/web.js';
 import type { DeviceAuth, DeviceView, EstateService } from '../estate/index.js';
@@ -85,9 +86,6 @@ const MAP_BANDS: Record<string, MapBands> = {
 
 /** JSON to embed in a page's <script type="application/json">: nothing in it can end the element. */
 const embeddedJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
-
-/** Live streams: how often an idle stream gets a comment line, so proxies keep it open (tests shorten it). */
-export const liveStreams = { heartbeatMs: 15_000 };
 
 export function telemetryRoutes(deps: TelemetryRouteOptions) {
   const { telemetry, estate, config } = deps;
@@ -334,10 +332,7 @@ export function telemetryRoutes(deps: TelemetryRouteOptions) {
     );
 
     // ---- Live ----
-    const streams = new Set<() => void>();
-    app.addHook('preClose', async () => {
-      for (const close of [...streams]) close();
-    });
+    const streams = eventStreamsFor(app);
 
     app.get(
       '/api/v1/telemetry/stream',
@@ -369,33 +364,16 @@ export function telemetryRoutes(deps: TelemetryRouteOptions) {
           (!ofProfile || ofProfile.has(r.deviceId)) &&
           (mayHomes || !r.isPersonal);
 
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          ...(reply.getHeaders() as Record<string, string>),
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write('retry: 5000\n\n');
-        const off = telemetry.onReadings((batch) => {
-          // A client that cannot keep up misses readings rather than making the server hold them.
-          if (res.writableLength > 1_000_000) return;
-          const mine = batch.filter(wanted);
-          if (mine.length) res.write(`event: readings\ndata: ${JSON.stringify(mine.map((r) => ({ deviceId: r.deviceId, metric: r.metric, value: r.value, at: iso(r.at) })))}\n\n`);
-        });
-        const beat = setInterval(() => res.write(': heartbeat\n\n'), liveStreams.heartbeatMs);
-        beat.unref();
-        const close = () => {
-          if (!streams.delete(close)) return;
-          off();
-          clearInterval(beat);
-          res.end();
-        };
-        streams.add(close);
-        request.raw.on('close', close);
-        res.on('error', close);
+        streams.open(request, reply, (send) =>
+          telemetry.onReadings((batch) => {
+            const mine = batch.filter(wanted);
+            if (mine.length)
+              send(
+                'readings',
+                mine.map((r) => ({ deviceId: r.deviceId, metric: r.metric, value: r.value, at: iso(r.at) })),
+              );
+          }),
+        );
       },
     );
 

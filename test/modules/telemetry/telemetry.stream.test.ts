@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { liveStreams } from '../../../src/modules/telemetry/telemetry.routes.js';
+import { eventStreams as liveStreams } from '../../../src/platform/web/sse.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 import { bearer, realDevice } from './fixtures.js';
