@@ -17,6 +17,7 @@ import {
   type RequestCreate,
   type RequestStatus,
   type RequestsService,
+  STATUS_TAGS,
 } from '../requests/index.js';
 import { type PortalId, portalText } from './portal.messages.js';
 import { body, type FormError, here, origin, type PortalDeps, param, residentPage, show, str } from './portal.pages.js';
@@ -48,15 +49,6 @@ const STATUS_TEXT: Record<RequestStatus, PortalId> = {
   not_ours: 'statusNotOurs',
   duplicate: 'statusDuplicate',
 };
-const STATUS_CLASSES: Record<RequestStatus, string> = {
-  open: 'govuk-tag--blue',
-  acknowledged: 'govuk-tag--light-blue',
-  in_progress: 'govuk-tag--yellow',
-  fixed: 'govuk-tag--green',
-  closed: 'govuk-tag--grey',
-  not_ours: 'govuk-tag--grey',
-  duplicate: 'govuk-tag--grey',
-};
 const ANSWER_ERRORS: Record<Attribute['datatype'], PortalId> = {
   string: 'errorAnswerLong',
   text: 'errorAnswerLong',
@@ -68,7 +60,7 @@ const ANSWER_ERRORS: Record<Attribute['datatype'], PortalId> = {
 
 const londonTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const when = (t: T, lang: Language, at: Date) => t('dateAt', { date: formatDate(lang, at), time: londonTime.format(at) });
-const status = (t: T, s: RequestStatus) => ({ text: t(STATUS_TEXT[s]), classes: STATUS_CLASSES[s] });
+const status = (t: T, s: RequestStatus) => ({ text: t(STATUS_TEXT[s]), classes: STATUS_TAGS[s] });
 /** A category's name in the page's language; `english` marks one with no Welsh name, for lang="en". */
 const nameOf = (c: Pick<CategoryView, 'name' | 'nameCy'> | undefined, fallback: string, lang: Language) => {
   const welsh = lang === 'cy' && c?.nameCy;

@@ -15,7 +15,7 @@ consoleNav.push({ href: '/console/requests', text: 'Requests', permission: 'requ
 
 export { OPEN311_PREFIX } from './open311.routes.js';
 export type { Attribute, CategoryCreate, CategoryView, PhotoUpload, PublicRequestView, RequestCreate, RequestStatus, RequestView, TeamView, UpdateView } from './requests.schema.js';
-export { PHOTO_MAX_BYTES, PHOTO_PATH } from './requests.schema.js';
+export { PHOTO_MAX_BYTES, PHOTO_PATH, STATUS_TAGS } from './requests.schema.js';
 export { requestsRoutes } from './requests.routes.js';
 export { checkAnswers, checkPhoto, RequestsService, TELL_REPORTER_JOB } from './requests.service.js';
 export { answersFrom, type QuestionField, questionErrors, questionField, questionFields } from './questions.js';

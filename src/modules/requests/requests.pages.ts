@@ -7,7 +7,20 @@ import { AppError, type FieldError } from '../../platform/errors.js';
 import { errorFor, errorList } from '../../platform/web/web.js';
 import { answersFrom, questionErrors, questionFields } from './questions.js';
 import { filterOf, type RequestsRouteDeps, redacted } from './requests.routes.js';
-import { Attribute, type CategoryCreate, type CategoryView, DATATYPES, IdParams, ListQuery, type RequestCreate, type RequestStatus, STATUS_NAMES, STATUSES, TRANSITIONS } from './requests.schema.js';
+import {
+  Attribute,
+  type CategoryCreate,
+  type CategoryView,
+  DATATYPES,
+  IdParams,
+  ListQuery,
+  type RequestCreate,
+  type RequestStatus,
+  STATUS_NAMES,
+  STATUS_TAGS,
+  STATUSES,
+  TRANSITIONS,
+} from './requests.schema.js';
 import { checkAnswers, type RequestsService } from './requests.service.js';
 
 const VIEWS = 'modules/requests/views';
@@ -28,16 +41,6 @@ const MOVE_NAMES: Record<RequestStatus, string> = {
   closed: 'Close',
   not_ours: 'Not the council’s responsibility',
   duplicate: 'Duplicate',
-};
-
-const STATUS_TAGS: Record<RequestStatus, string> = {
-  open: 'govuk-tag--blue',
-  acknowledged: 'govuk-tag--light-blue',
-  in_progress: 'govuk-tag--yellow',
-  fixed: 'govuk-tag--green',
-  closed: 'govuk-tag--grey',
-  not_ours: 'govuk-tag--grey',
-  duplicate: 'govuk-tag--grey',
 };
 
 const names = { statusNames: STATUS_NAMES, statusTags: STATUS_TAGS };

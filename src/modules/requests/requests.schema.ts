@@ -16,6 +16,17 @@ export const STATUS_NAMES: Record<RequestStatus, string> = {
   duplicate: 'Duplicate',
 };
 
+/** The GOV.UK tag colour of each status, the same in the console and the portal. */
+export const STATUS_TAGS: Record<RequestStatus, string> = {
+  open: 'govuk-tag--blue',
+  acknowledged: 'govuk-tag--light-blue',
+  in_progress: 'govuk-tag--yellow',
+  fixed: 'govuk-tag--green',
+  closed: 'govuk-tag--grey',
+  not_ours: 'govuk-tag--grey',
+  duplicate: 'govuk-tag--grey',
+};
+
 /** Where a request may go from each status. Closed ones may only be reopened; duplicates only by merging. */
 export const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
   open: ['acknowledged', 'in_progress', 'fixed', 'closed', 'not_ours'],

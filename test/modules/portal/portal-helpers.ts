@@ -4,6 +4,7 @@
  * posts forms as a browser does (urlencoded, with the page's CSRF token).
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { allMessages } from '../../../src/platform/web/i18n.js';
 import type { Services } from '../../../src/services.js';
 
 export interface Sent {
@@ -115,4 +116,45 @@ export function summaryErrors(html: string): string[] {
 /** The page's <h1> text. */
 export function heading(html: string): string {
   return (/<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, '').trim();
+}
+
+/** The page's text as a person reads it: no tags, no scripts, entities as characters. */
+export function visibleText(html: string): string {
+  return html
+    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;|&#x27;/g, '’')
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/\s+/g, ' ');
+}
+
+export interface EnglishCheck {
+  /** the catalogues whose English must not be left on a Welsh page */
+  namespaces: string[];
+  /** leave out what the page marks lang="en" (staff's own English: categories' questions and notices) */
+  markedEnglish?: boolean;
+  /** GOV.UK Frontend's own English defaults too */
+  govukDefaults?: boolean;
+}
+
+/**
+ * English texts left on a Welsh page: every English text of the catalogues that differs from its
+ * Welsh (the fixed parts of those with placeholders), leaving out what the Welsh itself contains
+ * and the language switch, which names each language in itself on purpose.
+ */
+export function englishLeftOn(html: string, check: EnglishCheck): string[] {
+  const shown = check.markedEnglish ? html.replace(/<(\w+)[^>]* lang="en"[^>]*>[\s\S]*?<\/\1>/g, ' ') : html;
+  const text = visibleText(shown.replace(/<nav class="govuk-language-navigation[\s\S]*?<\/nav>/, ''));
+  const welsh = [...allMessages().values()].flatMap((m) => Object.values(m.cy)).join('\n');
+  const found: string[] = [];
+  for (const ns of check.namespaces) {
+    const { en, cy } = allMessages().get(ns) as { en: Record<string, string>; cy: Record<string, string> };
+    for (const [id, english] of Object.entries(en)) {
+      if (english === cy[id]) continue;
+      for (const part of english.split(/\{\w+\}/).map((p) => p.trim())) if (part.length >= 6 && !welsh.includes(part) && text.includes(part)) found.push(part);
+    }
+  }
+  if (check.govukDefaults) for (const govuk of ['Error:', 'Success', 'There is a problem', 'Back', 'Menu']) if (new RegExp(`(^|[^\\w])${govuk}([^\\w]|$)`).test(text)) found.push(govuk);
+  return found;
 }

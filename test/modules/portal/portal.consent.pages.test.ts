@@ -7,41 +7,19 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { systemActor } from '../../../src/platform/auth/actor.js';
-import { allMessages, formatDate } from '../../../src/platform/web/i18n.js';
+import { formatDate } from '../../../src/platform/web/i18n.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 import { squareWards } from '../../geo-fixtures.js';
-import { lastSecret, Visitor } from './portal-helpers.js';
+import { englishLeftOn, lastSecret, Visitor, visibleText } from './portal-helpers.js';
 
 const staff = systemActor('test');
 const WARD = squareWards([{ name: 'Riverside', code: 'E05000100', box: [-2.5, 52.3, -2.4, 52.4] }]);
 let n = 0;
 const email = () => `consent-${++n}-${Date.now()}@example.com`;
 
-/** The page's text as a person reads it. */
-const visibleText = (html: string) =>
-  html
-    .replace(/<script[\s\S]*?<\/script>/g, ' ')
-    .replace(/<nav class="govuk-language-navigation[\s\S]*?<\/nav>/, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;|&#x27;/g, '’')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
-
-/** English texts of the portal's catalogue (and the consents' words) left on a Welsh page. */
-function englishLeftOn(html: string): string[] {
-  const text = visibleText(html);
-  const welsh = [...allMessages().values()].flatMap((m) => Object.values(m.cy)).join('\n');
-  const found: string[] = [];
-  for (const ns of ['portal', 'residents.consents']) {
-    const { en, cy } = allMessages().get(ns) as { en: Record<string, string>; cy: Record<string, string> };
-    for (const [id, english] of Object.entries(en)) {
-      if (english === cy[id]) continue;
-      for (const part of english.split(/\{\w+\}/).map((p) => p.trim())) if (part.length >= 6 && !welsh.includes(part) && text.includes(part)) found.push(part);
-    }
-  }
-  return found;
-}
+/** English of the portal's catalogue (and the consents' words) left on a Welsh page. */
+const englishLeft = (html: string) => englishLeftOn(html, { namespaces: ['portal', 'residents.consents'] });
 
 forEachDialect('the portal’s consents', (dialect) => {
   let t: TestApp;
@@ -119,12 +97,12 @@ forEachDialect('the portal’s consents', (dialect) => {
     assert.ok(text.includes('Negeseuon am Cau ysgolion Anfonwch negeseuon ataf am Cau ysgolion'), text);
     assert.ok(text.includes(`Cytunwyd ar ${formatDate('cy', consent.given_at)}`));
     assert.match(page.body, />Tynnu’n ôl<span class="govuk-visually-hidden"> Negeseuon am Cau ysgolion<\/span>/);
-    assert.deepEqual(englishLeftOn(page.body), []);
+    assert.deepEqual(englishLeft(page.body), []);
     await v.submit('/account/messages', {}, `/account/messages/consents/${consent.id}/withdraw`);
     const after = await v.get('/account/messages?saved=withdrawn');
     assert.match(after.body, /Rydych chi wedi tynnu eich caniatâd yn ôl\./);
     assert.ok(visibleText(after.body).includes(`Tynnwyd yn ôl ar ${formatDate('cy', new Date())}`));
-    assert.deepEqual(englishLeftOn(after.body), []);
+    assert.deepEqual(englishLeft(after.body), []);
   });
 
   test('another resident’s consent is not found, and stays as it was', async () => {

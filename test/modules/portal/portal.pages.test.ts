@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import pino from 'pino';
 import { buildApp } from '../../../src/app.js';
-import { allMessages } from '../../../src/platform/web/i18n.js';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
-import { heading, lastSecret, sentTo, summaryErrors, Visitor } from './portal-helpers.js';
+import { englishLeftOn, heading, lastSecret, sentTo, summaryErrors, Visitor } from './portal-helpers.js';
 import { squareWards } from '../../geo-fixtures.js';
 
 const staff = systemActor('test');
@@ -23,38 +22,8 @@ const email = () => `page-${++n}-${Date.now()}@example.com`;
 const mobile = () => `0770091${String(1000 + (++n % 9000)).padStart(4, '0')}`;
 const normalisedMobile = (m: string) => `44${m.slice(1)}`;
 
-/** The page's text as a person reads it: no tags, no scripts, entities as characters. */
-function visibleText(html: string): string {
-  return html
-    .replace(/<script[\s\S]*?<\/script>/g, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;|&#x27;/g, '’')
-    .replace(/&amp;/g, '&')
-    .replace(/&quot;/g, '"')
-    .replace(/\s+/g, ' ');
-}
-
-/**
- * English texts that must not be on a Welsh page: every English text of the portal's and the
- * layout's catalogues that differs from its Welsh (the fixed parts of those with placeholders),
- * leaving out what the Welsh itself contains ("English" is the switch's name for English) and
- * GOV.UK Frontend's own English defaults.
- */
-function englishLeftOn(html: string): string[] {
-  // The language switch names each language in itself, on purpose.
-  const text = visibleText(html.replace(/<nav class="govuk-language-navigation[\s\S]*?<\/nav>/, ''));
-  const welsh = [...allMessages().values()].flatMap((m) => Object.values(m.cy)).join('\n');
-  const found: string[] = [];
-  for (const ns of ['portal', 'platform']) {
-    const { en, cy } = allMessages().get(ns) as { en: Record<string, string>; cy: Record<string, string> };
-    for (const [id, english] of Object.entries(en)) {
-      if (english === cy[id]) continue;
-      for (const part of english.split(/\{\w+\}/).map((p) => p.trim())) if (part.length >= 6 && !welsh.includes(part) && text.includes(part)) found.push(part);
-    }
-  }
-  for (const govuk of ['Error:', 'Success', 'There is a problem', 'Back', 'Menu']) if (new RegExp(`(^|[^\\w])${govuk}([^\\w]|$)`).test(text)) found.push(govuk);
-  return found;
-}
+/** What a Welsh portal page must not show: the portal's and the layout's English, and GOV.UK Frontend's. */
+const englishLeft = (html: string) => englishLeftOn(html, { namespaces: ['portal', 'platform'], govukDefaults: true });
 
 forEachDialect('residents’ portal pages', (dialect) => {
   let t: TestApp;
@@ -110,10 +79,10 @@ forEachDialect('residents’ portal pages', (dialect) => {
         cy.cookies.some((c) => c.name === 'weft_lang' && c.value === 'cy'),
         'the choice is remembered',
       );
-      assert.deepEqual(englishLeftOn(cy.body), []);
+      assert.deepEqual(englishLeft(cy.body), []);
       const signIn = await v.get('/sign-in');
       assert.equal(heading(signIn.body), 'Mewngofnodi neu greu cyfrif');
-      assert.deepEqual(englishLeftOn(signIn.body), []);
+      assert.deepEqual(englishLeft(signIn.body), []);
       assert.match(signIn.body, /href="\/sign-in\?lang=en"/);
     });
 
@@ -128,7 +97,7 @@ forEachDialect('residents’ portal pages', (dialect) => {
         assert.match(summaryErrors(bad.body)[0], lang === 'en' ? /Enter an email address in the correct format/ : /Rhowch gyfeiriad e-bost yn y fformat cywir/);
         assert.match(bad.body, /value="not an address"/, 'what they typed is kept');
         assert.match(bad.body, /<title>(Error|Gwall): /);
-        if (lang === 'cy') assert.deepEqual(englishLeftOn(bad.body), []);
+        if (lang === 'cy') assert.deepEqual(englishLeft(bad.body), []);
       }
     });
 
@@ -182,7 +151,7 @@ forEachDialect('residents’ portal pages', (dialect) => {
       const spent = await other.post(path as string);
       assert.equal(spent.statusCode, 400);
       assert.equal(heading(spent.body), 'Nid yw’r ddolen hon yn gweithio');
-      assert.deepEqual(englishLeftOn(spent.body), []);
+      assert.deepEqual(englishLeft(spent.body), []);
       assert.equal((await other.get('/sign-in/link/not-a-real-token')).statusCode, 400);
     });
 
@@ -204,7 +173,7 @@ forEachDialect('residents’ portal pages', (dialect) => {
       const account = await v.get('/account?saved=welcome');
       assert.match(account.body, /<html lang="cy"/);
       assert.match(account.body, /Mae eich cyfrif wedi cael ei greu\./);
-      assert.deepEqual(englishLeftOn(account.body), []);
+      assert.deepEqual(englishLeft(account.body), []);
       const r = await t.services.residents.findByContact('email', address);
       assert.deepEqual([r?.name, r?.language], ['Gwen Newydd', 'cy']);
       // The sign-up is over: the question is not asked again.
@@ -252,7 +221,7 @@ forEachDialect('residents’ portal pages', (dialect) => {
       const refused = await v.submit('/sign-in', { contact: address });
       assert.equal(refused.statusCode, 429);
       assert.equal(heading(refused.body), 'Rydych chi wedi gofyn am ormod o ddolenni neu godau');
-      assert.deepEqual(englishLeftOn(refused.body), []);
+      assert.deepEqual(englishLeft(refused.body), []);
     });
 
     test('a page asked for before signing in is where signing in leads; only this site’s pages', async () => {
@@ -447,7 +416,7 @@ forEachDialect('residents’ portal pages', (dialect) => {
         summaryErrors(half.body).map((e) => e.split(' ')[0]),
         ['#postcode', '#longitude'],
       );
-      assert.deepEqual(englishLeftOn(half.body), []);
+      assert.deepEqual(englishLeft(half.body), []);
       const abroad = await v.post('/account/home', { postcode: '', latitude: '48.85', longitude: '2.35' });
       assert.deepEqual(summaryErrors(abroad.body), ['#latitude Rhowch le yn y DU']);
       assert.equal((await v.post('/account/home', { postcode: 'sw1a 1aa', latitude: '52.35', longitude: '-2.45' })).statusCode, 303);
@@ -545,7 +514,7 @@ forEachDialect('residents’ portal pages', (dialect) => {
       assert.match(page.body, /Casgliadau biniau/);
       assert.match(page.body, /Trefn arferol y cyngor: E-bost, yna neges destun, yna llythyr/);
       assert.match(page.body, /Nid ydych wedi rhoi rhif ffôn symudol/);
-      assert.deepEqual(englishLeftOn(page.body), []);
+      assert.deepEqual(englishLeft(page.body), []);
       const form = await v.get('/account/messages/channels/bin-collections');
       assert.equal(heading(form.body), 'Sut rydym yn cysylltu â chi am ‘Casgliadau biniau’');
       const twice = await v.post('/account/messages/channels/bin-collections', { choice1: 'sms', choice2: 'sms', choice3: '' });
@@ -619,8 +588,8 @@ forEachDialect('residents’ portal pages', (dialect) => {
       const cy = await v.get('/account/messages?lang=cy');
       for (const text of [`Lle rydych chi’n byw, yn ${wardName}`, `Yn ${wardName}`, 'O fewn 1.5 km i’r lle rydych chi’n byw']) assert.ok(cy.body.includes(text), text);
       assert.ok(!cy.body.includes('Riverside Primary'), 'the place is no longer followed');
-      assert.deepEqual(englishLeftOn(cy.body), []);
-      for (const page of [url, `${url}/area?topic=roadworks`, `${url}/radius?topic=roadworks`, `${url}/site?topic=roadworks`]) assert.deepEqual(englishLeftOn((await v.get(page)).body), [], page);
+      assert.deepEqual(englishLeft(cy.body), []);
+      for (const page of [url, `${url}/area?topic=roadworks`, `${url}/radius?topic=roadworks`, `${url}/site?topic=roadworks`]) assert.deepEqual(englishLeft((await v.get(page)).body), [], page);
     });
   });
 
@@ -647,9 +616,9 @@ forEachDialect('residents’ portal pages', (dialect) => {
     ]) {
       const page = await v.get(url, { accept: 'text/html' });
       assert.match(page.body, /<html lang="cy"/, url);
-      assert.deepEqual(englishLeftOn(page.body), [], url);
+      assert.deepEqual(englishLeft(page.body), [], url);
     }
     const out = await visitor('cy');
-    for (const url of ['/sign-in', '/sign-in/check-email', '/sign-in/link/nothing', '/sign-in/new']) assert.deepEqual(englishLeftOn((await out.get(url)).body), [], url);
+    for (const url of ['/sign-in', '/sign-in/check-email', '/sign-in/link/nothing', '/sign-in/new']) assert.deepEqual(englishLeft((await out.get(url)).body), [], url);
   });
 });

@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { allMessages } from '../../../src/platform/web/i18n.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 import { type Catalogue, catalogue, IN_CASTLE, IN_MEADOW, pothole, system } from '../requests/fixtures.js';
-import { heading, lastSecret, summaryErrors, Visitor } from './portal-helpers.js';
+import { englishLeftOn, heading, lastSecret, summaryErrors, Visitor, visibleText } from './portal-helpers.js';
 
 /** A 1×1 PNG, and the first bytes of a JPEG: the type is read from these, never from the name. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
@@ -20,36 +19,8 @@ const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(
 let n = 0;
 const email = () => `report-${++n}-${Date.now()}@example.com`;
 
-/** The page's text as a person reads it: no tags, no scripts, entities as characters. */
-function visibleText(html: string): string {
-  return html
-    .replace(/<script[\s\S]*?<\/script>/g, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;|&#x27;/g, '’')
-    .replace(/&amp;/g, '&')
-    .replace(/&quot;/g, '"')
-    .replace(/\s+/g, ' ');
-}
-
-/**
- * English texts of the portal's and the layout's catalogues left on a Welsh page (as
- * portal.pages.test.ts checks), leaving out what is marked lang="en": staff write categories'
- * questions and notices in English only, and the page says so.
- */
-function englishLeftOn(html: string): string[] {
-  const marked = html.replace(/<(\w+)[^>]* lang="en"[^>]*>[\s\S]*?<\/\1>/g, ' ');
-  const text = visibleText(marked.replace(/<nav class="govuk-language-navigation[\s\S]*?<\/nav>/, ''));
-  const welsh = [...allMessages().values()].flatMap((m) => Object.values(m.cy)).join('\n');
-  const found: string[] = [];
-  for (const ns of ['portal', 'platform']) {
-    const { en, cy } = allMessages().get(ns) as { en: Record<string, string>; cy: Record<string, string> };
-    for (const [id, english] of Object.entries(en)) {
-      if (english === cy[id]) continue;
-      for (const part of english.split(/\{\w+\}/).map((p) => p.trim())) if (part.length >= 6 && !welsh.includes(part) && text.includes(part)) found.push(part);
-    }
-  }
-  return found;
-}
+/** The portal's and the layout's English left on a Welsh page; staff's own English is marked lang="en" and allowed. */
+const englishLeft = (html: string) => englishLeftOn(html, { namespaces: ['portal', 'platform'], markedEnglish: true });
 
 /** A form as the browser sends it with a file input: multipart, the photo with the name and type the browser gives it. */
 async function multipart(fields: Record<string, string>, photo?: { name: string; type: string; bytes: Buffer }) {
@@ -128,7 +99,7 @@ forEachDialect('residents’ portal: report a problem and your reports', (dialec
         const none = await v.post('/report', {});
         assert.equal(none.statusCode, 400);
         assert.deepEqual(summaryErrors(none.body), [lang === 'en' ? '#category Choose what the problem is' : '#category Dewiswch beth yw’r broblem']);
-        if (lang === 'cy') assert.deepEqual(englishLeftOn(none.body), []);
+        if (lang === 'cy') assert.deepEqual(englishLeft(none.body), []);
         const chosen = await v.post('/report', { category: 'potholes' });
         assert.equal(chosen.statusCode, 303);
         assert.equal(chosen.headers.location, '/report/potholes');
@@ -146,7 +117,7 @@ forEachDialect('residents’ portal: report a problem and your reports', (dialec
         assert.match(page.body, /enctype="multipart\/form-data"/);
         assert.match(page.body, /name="where" type="radio" value="home"/);
         assert.match(page.body, /OX1 1AA, (In|Yn) Castle Ward/);
-        if (lang === 'cy') assert.deepEqual(englishLeftOn(page.body), []);
+        if (lang === 'cy') assert.deepEqual(englishLeft(page.body), []);
 
         const empty = await send(v, 'potholes', {});
         assert.equal(empty.statusCode, 400);
@@ -157,7 +128,7 @@ forEachDialect('residents’ portal: report a problem and your reports', (dialec
             : ['#where Dewiswch ble mae’r broblem', '#attr-depth Atebwch y cwestiwn: How deep is it?', '#description Disgrifiwch y broblem'],
         );
         assert.match(empty.body, /<title>(Error|Gwall): /);
-        if (lang === 'cy') assert.deepEqual(englishLeftOn(empty.body), []);
+        if (lang === 'cy') assert.deepEqual(englishLeft(empty.body), []);
 
         const wrong = await send(
           v,
@@ -175,7 +146,7 @@ forEachDialect('residents’ portal: report a problem and your reports', (dialec
         assert.match(wrong.body, /value="deep" checked/);
         assert.match(wrong.body, lang === 'en' ? /If you chose a photo, choose it again/ : /Os gwnaethoch ddewis llun, dewiswch ef eto/);
         // The question is staff's English, quoted in the Welsh error (where it is not marked as English).
-        if (lang === 'cy') assert.deepEqual(englishLeftOn(wrong.body.replaceAll('How wide, in centimetres?', '')), []);
+        if (lang === 'cy') assert.deepEqual(englishLeft(wrong.body.replaceAll('How wide, in centimetres?', '')), []);
 
         const offMap = await send(v, 'potholes', { where: 'elsewhere', lat: '40.1', lon: '-2', 'attr-depth': 'deep', description: 'A hole' });
         assert.deepEqual(summaryErrors(offMap.body), [lang === 'en' ? '#place Choose the place on the map again' : '#place Dewiswch y lle ar y map eto']);
@@ -200,7 +171,7 @@ forEachDialect('residents’ portal: report a problem and your reports', (dialec
       assert.match(done.body, /govuk-panel--confirmation/);
       assert.match(done.body, new RegExp(`<strong>${reference}</strong>`));
       assert.equal(heading(done.body), 'Adroddiad wedi’i anfon');
-      assert.deepEqual(englishLeftOn(done.body), []);
+      assert.deepEqual(englishLeft(done.body), []);
 
       const row = await t.services.db.k.selectFrom('requests').selectAll().where('reference', '=', reference).executeTakeFirstOrThrow();
       assert.deepEqual(
@@ -343,10 +314,10 @@ forEachDialect('residents’ portal: report a problem and your reports', (dialec
 
       const cy = await mine.v.get(`/reports/${first.reference}?lang=cy`);
       assert.match(cy.body, /Statws wedi newid i Ar y gweill/);
-      assert.deepEqual(englishLeftOn(cy.body), []);
+      assert.deepEqual(englishLeft(cy.body), []);
       const cyList = await mine.v.get('/reports');
       assert.match(cyList.body, /Tyllau yn y ffordd/);
-      assert.deepEqual(englishLeftOn(cyList.body), []);
+      assert.deepEqual(englishLeft(cyList.body), []);
 
       const empty = await theirs.v.get('/reports');
       assert.ok(empty.body.includes(other.reference));
