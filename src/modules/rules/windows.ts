@@ -14,8 +14,6 @@ export class MinuteSeries {
   private minutes: Float64Array;
   /** the minute of the newest reading */
   newest = Number.NEGATIVE_INFINITY;
-  lastValue = Number.NaN;
-  lastAt = Number.NEGATIVE_INFINITY;
   /** running sums of the windows asked for so far, kept up to date as readings come */
   private running: { minutes: number; sum: number; count: number }[] = [];
 
@@ -52,10 +50,6 @@ export class MinuteSeries {
   /** Adds a reading; one older than the window kept is ignored. */
   add(at: number, value: number): void {
     this.addBucket(Math.floor(at / MINUTE), value, 1);
-    if (at >= this.lastAt) {
-      this.lastAt = at;
-      this.lastValue = value;
-    }
   }
 
   /** Adds a minute's worth at once (warming up from stored aggregates). */
@@ -114,15 +108,6 @@ export class MinuteSeries {
       this.running.push(w);
     }
     return w.count > 0 ? w.sum / w.count : Number.NaN;
-  }
-
-  /** How much of the window has readings: the share of its minutes with at least one. */
-  coverage(minutes: number): number {
-    const endMinute = this.newest;
-    let filled = 0;
-    const from = endMinute - Math.min(minutes, this.size) + 1;
-    for (let i = 0; i < this.size; i++) if (this.minutes[i] >= from && this.minutes[i] <= endMinute && this.counts[i] > 0) filled++;
-    return filled / minutes;
   }
 
   /** The mean of the minute `minutesAgo` before the newest, or of the nearest earlier minute with data within the window. */
