@@ -5,7 +5,8 @@
 //   WEFT_TEST_REQUIRE_POSTGRES=1   fail, rather than skip, when PostgreSQL is not reachable (CI)
 //   npm test -- test/platform/db   run only the tests under the given paths
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -24,13 +25,19 @@ function ensureChromium() {
   }
 }
 
-/** Drops the schemas test files made (t_ followed by hex), from this run or an earlier one. */
+/**
+ * Drops what test files made on PostgreSQL, from this run or an earlier one: schemas and databases
+ * named t_ followed by hex, and the migrated templates the databases are copied from (test/helpers.ts),
+ * so each run migrates a template afresh.
+ */
 async function dropTestSchemas() {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   await client.connect();
   try {
     const { rows } = await client.query(`select nspname from pg_namespace where nspname ~ '^t_[0-9a-f]{12}$'`);
     for (const { nspname } of rows) await client.query(`DROP SCHEMA ${nspname} CASCADE`);
+    const dbs = await client.query(`select datname from pg_database where datname ~ '^(t_[0-9a-f]{12}|weft_tmpl_[0-9a-f]{12}|weft_build_[0-9a-f]{12})$'`);
+    for (const { datname } of dbs.rows) await client.query(`DROP DATABASE ${datname} WITH (FORCE)`);
   } finally {
     await client.end();
   }
@@ -74,6 +81,10 @@ const usePostgres = dialects.includes('postgres');
 if (usePostgres) await dropTestSchemas();
 
 mkdirSync('.tmp', { recursive: true });
+// SQLite templates (test/helpers.ts) are built afresh each run too, and axe's checked page shapes (test/e2e/browser.ts) start empty.
+rmSync(join(tmpdir(), 'weft-test-templates'), { recursive: true, force: true });
+const axeShapes = join(process.cwd(), '.tmp', 'axe-shapes');
+rmSync(axeShapes, { recursive: true, force: true });
 const countsFile = join('.tmp', 'test-counts.json');
 const args = [
   '--import',
@@ -87,7 +98,7 @@ const args = [
   `--test-reporter-destination=${countsFile}`,
   ...testFiles(process.argv.slice(2).length ? process.argv.slice(2) : ['test']),
 ];
-const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEFT_TEST_DIALECTS: dialects.join(','), WEFT_TEST_KEEP_SCHEMAS: '1' } });
+const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEFT_TEST_DIALECTS: dialects.join(','), WEFT_TEST_KEEP_SCHEMAS: '1', WEFT_TEST_AXE_SHAPES: axeShapes } });
 child.on('exit', async (code) => {
   if (usePostgres) await dropTestSchemas().catch((err) => console.error(`Could not drop the test schemas: ${err.message}`));
   try {

@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe } from 'node:test';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { type Db, openDb } from '../src/platform/db/database.js';
 import type { Dialect } from '../src/platform/db/dialect.js';
@@ -40,51 +42,132 @@ export interface TestDatabase {
 }
 
 /**
- * A fresh, migrated database: a temporary SQLite file, or a new PostgreSQL schema
- * (deliberately not `public`, so nothing can lean on the default). Removed after the file's tests.
+ * A fresh, migrated database: a copy of a SQLite file, or a new PostgreSQL database copied from a
+ * template (its tables in a schema of their own, deliberately not `public`, so nothing can lean on
+ * the default). The template is migrated once per set of migrations and shared by every test file,
+ * so a file pays for a copy, not for every migration. `migrate: false` gives an empty one (a
+ * temporary SQLite file, or a new schema in the test database) for the migrator's own tests.
+ * Removed after the file's tests.
  */
 export async function freshDatabase(dialect: Dialect, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'weft-test-'));
+  const migrate = options.migrate !== false;
   let url: string;
-  let dropSchema: (() => Promise<void>) | undefined;
+  let drop: (() => Promise<void>) | undefined;
   if (dialect === 'sqlite') {
-    url = `sqlite:${join(dataDir, 'weft.db')}`;
+    const file = join(dataDir, 'weft.db');
+    if (migrate) copyFileSync(await sqliteTemplate(), file);
+    url = `sqlite:${file}`;
+  } else if (migrate) {
+    const name = `t_${randomBytes(6).toString('hex')}`;
+    await cloneDatabase(await pgTemplate(), name);
+    url = `${pgUrlFor(name)}?schema=${TEMPLATE_SCHEMA}`;
+    drop = () => withPgClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {});
   } else {
     const schema = `t_${randomBytes(6).toString('hex')}`;
     await withPgClient(async (c) => c.query(`CREATE SCHEMA ${schema}`));
     url = `${TEST_PG_URL}?schema=${schema}`;
     // Under scripts/test.mjs, schemas are dropped before and after the whole run instead:
     // dropping one while another file migrates races with Kysely's catalogue scan.
-    if (process.env.WEFT_TEST_KEEP_SCHEMAS !== '1')
-      dropSchema = async () => {
-        await withPgClient(async (c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
-      };
+    if (process.env.WEFT_TEST_KEEP_SCHEMAS !== '1') drop = () => withPgClient((c) => c.query(`DROP SCHEMA ${schema} CASCADE`)).then(() => {});
   }
   const db = openDb({ databaseUrl: url });
-  if (options.migrate !== false) await migrateRetryingRace(db);
   atEnd(async () => {
     await db.close();
-    await dropSchema?.();
+    await drop?.();
     rmSync(dataDir, { recursive: true, force: true });
   });
   return { url, dataDir, db };
 }
 
-/**
- * Kysely's migrator first scans the tables of every schema in the database; on PostgreSQL a parallel
- * worker of that scan can trip over a table another test file is creating or dropping in its own
- * schema at that instant ("relation … does not exist", before any migration runs). Tried again then.
- */
-async function migrateRetryingRace(db: Db): Promise<void> {
+/** The schema a template (and so each copy) keeps its tables in. */
+const TEMPLATE_SCHEMA = 'weft';
+
+/** A name for this set of migrations: templates built from other migrations are never used. */
+const migrationsHash = (() => {
+  let hash: string | undefined;
+  return () => {
+    if (hash) return hash;
+    const h = createHash('sha256');
+    const dirs = ['src/migrations', 'src/platform/db'].map((d) => join(dirname(fileURLToPath(import.meta.url)), '..', d));
+    for (const dir of dirs) for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));
+    hash = h.digest('hex').slice(0, 12);
+    return hash;
+  };
+})();
+
+let sqliteBuilt: Promise<string> | undefined;
+
+/** A migrated SQLite file for this set of migrations, built once (a rename makes it appear whole). */
+function sqliteTemplate(): Promise<string> {
+  sqliteBuilt ??= (async () => {
+    const dir = join(tmpdir(), 'weft-test-templates');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${migrationsHash()}.db`);
+    if (existsSync(file)) return file;
+    const building = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const db = openDb({ databaseUrl: `sqlite:${building}` });
+    await migrateUp(db);
+    // One file, no write-ahead log beside it, so a byte copy is the whole database.
+    db.driver.sqlite?.pragma('journal_mode = DELETE');
+    await db.close();
+    renameSync(building, file);
+    return file;
+  })();
+  return sqliteBuilt;
+}
+
+let pgBuilt: Promise<string> | undefined;
+
+/** A migrated PostgreSQL database for this set of migrations, built once by whichever file asks first. */
+function pgTemplate(): Promise<string> {
+  pgBuilt ??= (async () => {
+    const name = `weft_tmpl_${migrationsHash()}`;
+    const exists = await withPgClient((c) => c.query('select 1 from pg_database where datname = $1', [name]));
+    if (exists.rowCount) return name;
+    const building = `weft_build_${randomBytes(6).toString('hex')}`;
+    await withPgClient((c) => c.query(`CREATE DATABASE ${building}`));
+    const db = openDb({ databaseUrl: `${pgUrlFor(building)}?schema=${TEMPLATE_SCHEMA}` });
+    try {
+      await sql.raw(`CREATE SCHEMA ${TEMPLATE_SCHEMA}`).execute(db.k);
+      await migrateUp(db);
+    } finally {
+      await db.close();
+    }
+    await withPgClient(async (c) => {
+      try {
+        await retryWhileBusy(() => c.query(`ALTER DATABASE ${building} RENAME TO ${name}`));
+      } catch (err) {
+        // Another file built it first: theirs is used, this one goes.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+        await c.query(`DROP DATABASE ${building} WITH (FORCE)`);
+      }
+    });
+    return name;
+  })();
+  return pgBuilt;
+}
+
+function cloneDatabase(template: string, name: string): Promise<unknown> {
+  return withPgClient((c) => retryWhileBusy(() => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`)));
+}
+
+/** Retries a statement that needs a database nobody is connected to, while a closing connection lingers. */
+async function retryWhileBusy<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await migrateUp(db);
-      return;
+      return await fn();
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; where?: string } }).cause;
-      if (attempt >= 3 || cause?.code !== '42P01' || !cause.where?.includes('parallel worker')) throw err;
+      if (attempt >= 50 || (err as { code?: string }).code !== '55006') throw err;
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+function pgUrlFor(database: string): string {
+  const u = new URL(TEST_PG_URL);
+  u.pathname = `/${database}`;
+  return u.toString();
 }
 
 async function withPgClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {

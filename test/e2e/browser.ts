@@ -4,9 +4,11 @@
  * violations and failed requests on every page a test visits.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { AxeResults, Result } from 'axe-core';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Locator, type Page, type Response } from 'playwright-core';
@@ -168,6 +170,56 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A page's shape: its elements with the attributes accessibility depends on (classes, roles, ARIA,
+ * ids and the references to them, types, language, states), with text and addresses reduced to
+ * whether they are there. Pages of one shape get the same answers from axe's rules, so axe runs
+ * once per shape: the same form shown again, or the same page in another test, is not checked
+ * twice. Anything that changes the markup (an error summary, a row with a tag, a control a script
+ * adds) is a new shape, and is checked. Under npm test the shapes that passed are shared by every
+ * file of the run through WEFT_TEST_AXE_SHAPES (a directory emptied when the run starts).
+ */
+const checkedShapes = new Set<string>();
+const SHARED_SHAPES = process.env.WEFT_TEST_AXE_SHAPES;
+
+function shapeChecked(shape: string): boolean {
+  return checkedShapes.has(shape) || (!!SHARED_SHAPES && existsSync(join(SHARED_SHAPES, shape)));
+}
+
+function noteShapeChecked(shape: string): void {
+  checkedShapes.add(shape);
+  if (SHARED_SHAPES) {
+    mkdirSync(SHARED_SHAPES, { recursive: true });
+    writeFileSync(join(SHARED_SHAPES, shape), '');
+  }
+}
+
+// Plain source (not a function) so the test's compiler adds nothing to it that the page lacks.
+const SHAPE_SOURCE = `(() => {
+  const literal = /^(class|role|type|id|for|lang|scope|headers|colspan|rowspan|tabindex|disabled|hidden|open|checked|selected|multiple|required|readonly|autocomplete|inputmode|spellcheck|target|rel|method|action|accept|style|data-module|aria-(?!label$|valuetext$|valuenow$|placeholder$|roledescription$).*)$/;
+  const out = ['title:' + (document.title ? 'T' : '')];
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      if (node.textContent.trim()) out.push('T');
+      return;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    const tag = node.tagName.toLowerCase();
+    if (tag === 'script') return;
+    const attrs = [...node.attributes].map((a) => (literal.test(a.name) ? a.name + '=' + a.value : a.name + (a.value.trim() ? '+' : ''))).sort();
+    out.push('<' + tag + ' ' + attrs.join(' ') + '>');
+    for (const child of node.childNodes) walk(child);
+    out.push('</' + tag + '>');
+  };
+  walk(document.documentElement);
+  return out.join('');
+})()`;
+
+async function pageShape(page: Page): Promise<string> {
+  const shape = (await page.evaluate(SHAPE_SOURCE)) as string;
+  return createHash('sha256').update(shape).digest('hex');
+}
+
 export interface CheckOptions {
   /** skip axe (third-party pages only) */
   axe?: boolean;
@@ -186,8 +238,12 @@ export async function checkPage(page: Page, options: CheckOptions = {}): Promise
   assert.ok(problems, 'checkPage() needs a page opened with newPage()');
   const where = `${await page.title()} <${page.url()}>`;
   if (options.axe !== false) {
-    const results = problems.javaScriptEnabled ? await runAxe(page) : await runAxeOnSnapshot(page);
-    assert.equal(results.violations.length, 0, `axe found ${results.violations.length} accessibility violation(s) on ${where}:\n${formatViolations(results.violations)}`);
+    const shape = await pageShape(page);
+    if (!shapeChecked(shape)) {
+      const results = problems.javaScriptEnabled ? await runAxe(page) : await runAxeOnSnapshot(page);
+      assert.equal(results.violations.length, 0, `axe found ${results.violations.length} accessibility violation(s) on ${where}:\n${formatViolations(results.violations)}`);
+      noteShapeChecked(shape);
+    }
   }
   const consoleErrors = problems.console.splice(0);
   const failed = problems.failedRequests.splice(0);

@@ -46,7 +46,10 @@ interface SubjectState {
 }
 
 interface Matched {
+  /** rules checked on each reading */
   rules: RuleView[];
+  /** air quality index rules, checked once a batch per device */
+  daqi: RuleView[];
   /** minutes of this metric's readings to keep for the device; 0 for none */
   window: number;
 }
@@ -56,8 +59,16 @@ interface Decision {
   clear: boolean;
   value: number;
   severity?: Severity;
-  text: string;
+  /** the words for the alarm or its clearing; left out by the checks run on every reading, whose words `wordsFor` works out only when an alarm is raised or cleared */
+  text?: string;
+  /** the band a banded rolling mean is in */
+  band?: Band;
 }
+
+type Band = { above: number; severity: Severity; label?: string };
+
+/** Work that waits on the database (a state saved, an alarm raised); nothing when a check changes nothing. */
+type Maybe = Promise<void> | undefined;
 
 interface Subject {
   type: SubjectType;
@@ -182,7 +193,7 @@ export class RuleEngine {
 
   async process(batch: EngineReading[]): Promise<void> {
     // The index of a monitor moves with the means of five pollutants: worked out once a batch (one upload).
-    const daqi = new Map<string, { rule: RuleView; device: DeviceInfo; r: EngineReading }>();
+    const daqi = new Map<DeviceInfo, EngineReading>();
     for (const r of batch) {
       if (!this.byMetric.has(r.metric) && !this.byMetric.has(ANY)) continue;
       const device = this.o.directory.peek(r.deviceId) ?? (await this.o.directory.get(r.deviceId));
@@ -192,12 +203,14 @@ export class RuleEngine {
         const warming = this.addToSeries(device, r, matched.window);
         if (warming) await warming;
       }
+      // Most readings change nothing: those checks run without a promise, the rest wait their turn.
+      if (matched.daqi.length) daqi.set(device, r);
       for (const rule of matched.rules) {
-        if (rule.condition.type === 'daqi') daqi.set(`${rule.id}|${device.id}`, { rule, device, r });
-        else await this.check(rule, device, r);
+        const work = this.check(rule, device, r);
+        if (work) await work;
       }
     }
-    for (const { rule, device, r } of daqi.values()) await this.check(rule, device, r);
+    for (const [device, r] of daqi) for (const rule of this.rulesFor(device, r.metric).daqi) await this.check(rule, device, r);
   }
 
   /** The rules a device's readings of a metric go to, and the window they need kept, worked out once per device and metric. */
@@ -214,7 +227,7 @@ export class RuleEngine {
       for (const rule of rules) for (const [name, minutes] of windowsOf(rule.condition)) if (name === metric) window = Math.max(window, minutes);
       // A monitor's index needs every pollutant's window, whichever reading comes first.
       if (isPollutant(metric) && this.needsDaqi(device)) window = Math.max(window, pollutantMinutes(metric));
-      m = { rules, window };
+      m = { rules: rules.filter((rule) => rule.condition.type !== 'daqi'), daqi: rules.filter((rule) => rule.condition.type === 'daqi'), window };
       byMetric.metrics.set(metric, m);
     }
     return m;
@@ -260,58 +273,48 @@ export class RuleEngine {
     return run;
   }
 
-  private async check(rule: RuleView, device: DeviceInfo, r: EngineReading): Promise<void> {
+  private check(rule: RuleView, device: DeviceInfo, r: EngineReading): Maybe {
     const c = rule.condition;
-    const at = r.at.getTime();
-    const deviceSubject: Subject = { type: 'device', id: device.id, name: device.name, device };
     switch (c.type) {
       case 'threshold':
-        return this.step(rule, deviceSubject, this.compared(c, r.value, `${metricName(c.metric)} is ${round(r.value)}`), r);
+        return this.step(rule, deviceSubject(device), compared(c, r.value), r);
       case 'rolling_mean': {
         const s = this.series.get(`${device.id}|${c.metric}`);
         const mean = s ? s.mean(WINDOWS[c.window]) : Number.NaN;
         if (Number.isNaN(mean)) return;
-        const text = `${metricName(c.metric)} ${c.window} mean is ${round(mean)}`;
-        return this.step(rule, deviceSubject, c.bands?.length ? banded(c.bands, mean, c.clearValue, text) : this.compared(c, mean, text), r);
+        return this.step(rule, deviceSubject(device), c.bands?.length ? banded(c.bands, mean, c.clearValue) : compared(c, mean), r);
       }
       case 'rate_of_change': {
         const s = this.series.get(`${device.id}|${c.metric}`);
         const before = s ? s.valueAgo(c.perMinutes) : Number.NaN;
         if (Number.isNaN(before)) return;
         const rise = r.value - before;
-        return this.step(
-          rule,
-          deviceSubject,
-          { breach: rise > c.rise, clear: rise <= c.rise, value: round(rise), text: `${metricName(c.metric)} rose by ${round(rise)} in ${c.perMinutes} minutes` },
-          r,
-        );
+        return this.step(rule, deviceSubject(device), { breach: rise > c.rise, clear: rise <= c.rise, value: round(rise) }, r);
       }
       case 'daqi':
         return this.checkDaqi(rule, c.atLeast, c.per ?? 'area', device, r);
       case 'event': {
-        if (r.value !== (c.value ?? 1) || !withinHours(this.timeOfDay(at), c.hours)) return;
-        return this.fire(rule, deviceSubject, { breach: true, clear: false, value: r.value, text: `${conditionWords(c)}` }, r);
+        if (r.value !== (c.value ?? 1) || !withinHours(this.timeOfDay(r.at.getTime()), c.hours)) return;
+        return this.fire(rule, deviceSubject(device), { breach: true, clear: false, value: r.value, text: conditionWords(c) }, r);
       }
       case 'occupancy':
         return this.checkOccupancy(rule, c, device, r);
-      case 'no_data': {
-        this.lastSeen.set(`${rule.id}|${device.id}`, Math.max(at, this.lastSeen.get(`${rule.id}|${device.id}`) ?? 0));
-        const key = `${rule.id}|${device.id}`;
-        if (this.openKeys.has(key) || this.states.get(key)?.phase === 'firing') {
-          await this.setState(rule.id, device.id, 'ok', at);
-          this.openKeys.delete(key);
-          await this.o.sink.clear(rule.id, device.id, `${metricName(r.metric)} arrived again at ${r.at.toISOString()}.`);
-        }
-        return;
-      }
+      case 'no_data':
+        return this.heard(rule, device, r);
     }
   }
 
-  private compared(c: { op?: Op; value?: number; clearValue?: number }, v: number, text: string): Decision {
-    const op = c.op ?? '>';
-    const value = c.value as number;
-    const breach = compare(v, op, value);
-    return { breach, clear: !compare(v, op, c.clearValue ?? value), value: round(v), text: `${text}${breach ? `, ${opWords(op)} ${value}` : ''}` };
+  /** A reading for a "no data" rule: remembered, and the rule's alarm for the device cleared if it was silent. */
+  private heard(rule: RuleView, device: DeviceInfo, r: EngineReading): Maybe {
+    const at = r.at.getTime();
+    const key = `${rule.id}|${device.id}`;
+    this.lastSeen.set(key, Math.max(at, this.lastSeen.get(key) ?? 0));
+    if (!this.openKeys.has(key) && this.states.get(key)?.phase !== 'firing') return;
+    return (async () => {
+      await this.setState(rule.id, device.id, 'ok', at);
+      this.openKeys.delete(key);
+      await this.o.sink.clear(rule.id, device.id, `${metricName(r.metric)} arrived again at ${r.at.toISOString()}.`);
+    })();
   }
 
   private async checkDaqi(rule: RuleView, atLeast: number, per: 'device' | 'area', device: DeviceInfo, r: EngineReading): Promise<void> {
@@ -319,7 +322,7 @@ export class RuleEngine {
     if (!reading) return;
     if (per === 'device') {
       const d = { breach: reading.index >= atLeast, clear: reading.index < atLeast, value: reading.index, text: daqiText(reading) };
-      return this.step(rule, { type: 'device', id: device.id, name: device.name, device }, d, r);
+      return this.step(rule, deviceSubject(device), d, r);
     }
     if (!device.areaId) return;
     const inArea: DaqiReading[] = [];
@@ -383,47 +386,52 @@ export class RuleEngine {
 
   // ---------------------------------------------------------------- state
 
-  private async step(rule: RuleView, subject: Subject, d: Decision, r: EngineReading): Promise<void> {
+  /** Moves a rule's state for a subject on; returns work only when the state changes. */
+  private step(rule: RuleView, subject: Subject, d: Decision, r: EngineReading): Maybe {
     const key = `${rule.id}|${subject.id}`;
     const at = r.at.getTime();
-    const s = this.states.get(key) ?? { phase: 'ok' as Phase, since: at };
-    if (s.phase === 'firing') {
+    const state = this.states.get(key);
+    const phase = state?.phase ?? 'ok';
+    if (phase === 'firing') {
       if (!d.clear) return;
-      await this.setState(rule.id, subject.id, 'ok', at);
-      this.openKeys.delete(key);
-      return this.o.sink.clear(rule.id, subject.id, `Cleared: ${d.text}.`);
+      return (async () => {
+        await this.setState(rule.id, subject.id, 'ok', at);
+        this.openKeys.delete(key);
+        await this.o.sink.clear(rule.id, subject.id, `Cleared: ${d.text ?? wordsFor(rule.condition, d)}.`);
+      })();
     }
-    if (!d.breach) {
-      if (s.phase === 'pending') await this.setState(rule.id, subject.id, 'ok', at);
-      return;
-    }
+    if (!d.breach) return phase === 'pending' ? this.setState(rule.id, subject.id, 'ok', at) : undefined;
     const hold = holdOf(rule.condition) * MINUTE;
-    if (s.phase === 'ok' && hold > 0) return this.setState(rule.id, subject.id, 'pending', at);
-    if (s.phase === 'pending' && at - s.since < hold) return;
-    await this.setState(rule.id, subject.id, 'firing', at);
-    await this.fire(rule, subject, d, r);
+    if (phase === 'ok' && hold > 0) return this.setState(rule.id, subject.id, 'pending', at);
+    if (phase === 'pending' && at - (state as SubjectState).since < hold) return;
+    return (async () => {
+      await this.setState(rule.id, subject.id, 'firing', at);
+      await this.fire(rule, subject, d, r);
+    })();
   }
 
-  private async fire(rule: RuleView, subject: Subject, d: Decision, r: EngineReading): Promise<void> {
+  private fire(rule: RuleView, subject: Subject, d: Decision, r: EngineReading): Maybe {
     const key = `${rule.id}|${subject.id}`;
     if (this.openKeys.has(key)) return;
     this.openKeys.add(key);
     const { device } = subject;
-    await this.o.sink.raise({
-      rule,
-      subjectType: subject.type,
-      subjectId: subject.id,
-      subjectName: subject.name,
-      deviceId: subject.type === 'device' ? device.id : null,
-      siteId: subject.type === 'area' ? null : device.siteId,
-      areaId: device.areaId,
-      metric: rule.condition.type === 'daqi' || rule.condition.type === 'occupancy' ? r.metric : ((rule.condition as { metric?: string }).metric ?? r.metric),
-      value: d.value,
-      readingAt: r.at,
-      severity: d.severity ?? rule.severity,
-      message: `${d.text}${subject.name && subject.type === 'device' ? ` (${subject.name})` : ''}.`,
-      at: r.at,
-    });
+    return this.o.sink
+      .raise({
+        rule,
+        subjectType: subject.type,
+        subjectId: subject.id,
+        subjectName: subject.name,
+        deviceId: subject.type === 'device' ? device.id : null,
+        siteId: subject.type === 'area' ? null : device.siteId,
+        areaId: device.areaId,
+        metric: rule.condition.type === 'daqi' || rule.condition.type === 'occupancy' ? r.metric : ((rule.condition as { metric?: string }).metric ?? r.metric),
+        value: d.value,
+        readingAt: r.at,
+        severity: d.severity ?? rule.severity,
+        message: `${d.text ?? wordsFor(rule.condition, d)}${subject.name && subject.type === 'device' ? ` (${subject.name})` : ''}.`,
+        at: r.at,
+      })
+      .then(() => undefined);
   }
 
   private async setState(ruleId: string, subjectId: string, phase: Phase, since: number): Promise<void> {
@@ -457,12 +465,7 @@ export class RuleEngine {
         const silent = Math.round((now - from) / MINUTE);
         const text = `No ${c.metric ? metricName(c.metric) : 'data'} for ${silent} minutes${Number.isFinite(heard) ? '' : ' (never heard)'}`;
         await this.setState(rule.id, device.id, 'firing', now);
-        await this.fire(
-          rule,
-          { type: 'device', id: device.id, name: device.name, device },
-          { breach: true, clear: false, value: silent, text },
-          { deviceId: device.id, metric: c.metric ?? ANY, value: silent, at: new Date(now) },
-        );
+        await this.fire(rule, deviceSubject(device), { breach: true, clear: false, value: silent, text }, { deviceId: device.id, metric: c.metric ?? ANY, value: silent, at: new Date(now) });
         raised++;
       }
     }
@@ -474,7 +477,34 @@ const pollutantMinutes = (metric: string) => pollutantSpec(metric as Pollutant).
 const opWords = (op: Op) => ({ '>': 'above', '>=': 'at or above', '<': 'below', '<=': 'at or below' })[op];
 const daqiText = (r: DaqiReading) => `Air quality index ${r.index} (${daqiBand(r.index)}, from ${metricName(r.pollutant)})`;
 
-function banded(bands: { above: number; severity: Severity; label?: string }[], mean: number, clearValue: number | undefined, text: string): Decision {
+const deviceSubject = (device: DeviceInfo): Subject => ({ type: 'device', id: device.id, name: device.name, device });
+
+function compared(c: { op?: Op; value?: number; clearValue?: number }, v: number): Decision {
+  const op = c.op ?? '>';
+  const value = c.value as number;
+  return { breach: compare(v, op, value), clear: !compare(v, op, c.clearValue ?? value), value: round(v) };
+}
+
+/** The words for a decision of the checks that leave them out (see Decision.text). */
+function wordsFor(c: Condition, d: Decision): string {
+  switch (c.type) {
+    case 'threshold':
+      return `${metricName(c.metric)} is ${d.value}${crossed(c, d)}`;
+    case 'rolling_mean': {
+      const text = `${metricName(c.metric)} ${c.window} mean is ${d.value}`;
+      if (!c.bands?.length) return `${text}${crossed(c, d)}`;
+      return d.band ? `${text}${d.band.label ? ` (${d.band.label})` : ''}, above ${d.band.above}` : text;
+    }
+    case 'rate_of_change':
+      return `${metricName(c.metric)} rose by ${d.value} in ${c.perMinutes} minutes`;
+    default:
+      return conditionWords(c);
+  }
+}
+
+const crossed = (c: { op?: Op; value?: number }, d: Decision) => (d.breach ? `, ${opWords(c.op ?? '>')} ${c.value}` : '');
+
+function banded(bands: Band[], mean: number, clearValue: number | undefined): Decision {
   const sorted = [...bands].sort((a, b) => b.above - a.above);
   const band = sorted.find((b) => mean > b.above);
   const lowest = sorted[sorted.length - 1].above;
@@ -483,7 +513,7 @@ function banded(bands: { above: number; severity: Severity; label?: string }[], 
     clear: mean <= (clearValue ?? lowest),
     value: round(mean),
     severity: band?.severity,
-    text: band ? `${text}${band.label ? ` (${band.label})` : ''}, above ${band.above}` : text,
+    band,
   };
 }
 
