@@ -197,18 +197,28 @@ function noteShapeChecked(shape: string): void {
 // Plain source (not a function) so the test's compiler adds nothing to it that the page lacks.
 const SHAPE_SOURCE = `(() => {
   const literal = /^(class|role|type|id|for|lang|scope|headers|colspan|rowspan|tabindex|disabled|hidden|open|checked|selected|multiple|required|readonly|autocomplete|inputmode|spellcheck|target|rel|method|action|accept|style|data-module|aria-(?!label$|valuetext$|valuenow$|placeholder$|roledescription$).*)$/;
+  // Through the prototypes: a form's fields shadow its own properties (a field named "attributes").
+  const get = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const tagOf = get(Element.prototype, 'tagName');
+  const childrenOf = get(Node.prototype, 'childNodes');
+  const typeOf = get(Node.prototype, 'nodeType');
+  const textOf = get(Node.prototype, 'textContent');
   const out = ['title:' + (document.title ? 'T' : '')];
   const walk = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) {
-      if (node.textContent.trim()) out.push('T');
+    const type = typeOf.call(node);
+    if (type === Node.TEXT_NODE) {
+      if (textOf.call(node).trim()) out.push('T');
       return;
     }
-    if (node.nodeType !== Node.ELEMENT_NODE) return;
-    const tag = node.tagName.toLowerCase();
+    if (type !== Node.ELEMENT_NODE) return;
+    const tag = tagOf.call(node).toLowerCase();
     if (tag === 'script') return;
-    const attrs = [...node.attributes].map((a) => (literal.test(a.name) ? a.name + '=' + a.value : a.name + (a.value.trim() ? '+' : ''))).sort();
+    const attrs = Element.prototype.getAttributeNames.call(node).map((name) => {
+      const value = Element.prototype.getAttribute.call(node, name);
+      return literal.test(name) ? name + '=' + value : name + (value.trim() ? '+' : '');
+    }).sort();
     out.push('<' + tag + ' ' + attrs.join(' ') + '>');
-    for (const child of node.childNodes) walk(child);
+    for (const child of childrenOf.call(node)) walk(child);
     out.push('</' + tag + '>');
   };
   walk(document.documentElement);

@@ -131,6 +131,7 @@ export class RuleEngine {
   private deviceDaqi = new Map<string, { areaId: string | null; reading: DaqiReading }>();
   private occupancy = new Map<string, Map<string, number>>();
   private occupancyWarm = new Set<string>();
+  private bays = new Map<string, { from: DeviceInfo[]; rule: RuleView; bays: DeviceInfo[] }>();
   private lastSeen = new Map<string, number>();
   private openKeys = new Set<string>();
   private tail: Promise<void> = Promise.resolve();
@@ -148,6 +149,7 @@ export class RuleEngine {
     this.rules = new Map(rules.filter((r) => r.enabled).map((r) => [r.id, r]));
     this.byMetric = new Map();
     this.matched = new Map();
+    this.bays = new Map();
     for (const rule of this.rules.values()) {
       for (const metric of metricsOf(rule.condition)) {
         const list = this.byMetric.get(metric) ?? [];
@@ -352,7 +354,7 @@ export class RuleEngine {
   private async checkOccupancy(rule: RuleView, c: Extract<Condition, { type: 'occupancy' }>, device: DeviceInfo, r: EngineReading): Promise<void> {
     if (!device.siteId) return;
     const metric = c.metric ?? 'occupied';
-    const bays = (await this.o.directory.atSite(device.siteId)).filter((d) => inScope(rule.scope, d));
+    const bays = this.baysInScope(rule, device.siteId, await this.o.directory.atSite(device.siteId));
     const occupied = await this.occupiedAt(device.siteId, metric, bays);
     occupied.set(device.id, r.value ? 1 : 0);
     let taken = 0;
@@ -364,6 +366,16 @@ export class RuleEngine {
     const clear = byNumber ? free >= (c.clearAt ?? (c.freeBelow as number) + 2) : percent >= (c.clearAt ?? (c.freePercentBelow ?? 0) + 5);
     const text = `${free} of ${bays.length} spaces free at ${device.siteName ?? device.siteId}`;
     return this.step(rule, { type: 'site', id: device.siteId, name: device.siteName, device }, { breach, clear, value: free, text }, r);
+  }
+
+  /** The bays at a site a rule covers, worked out again only when the directory's list of the site changes. */
+  private baysInScope(rule: RuleView, siteId: string, atSite: DeviceInfo[]): DeviceInfo[] {
+    const key = `${rule.id}|${siteId}`;
+    const cached = this.bays.get(key);
+    if (cached && cached.from === atSite && cached.rule === rule) return cached.bays;
+    const bays = atSite.filter((d) => inScope(rule.scope, d));
+    this.bays.set(key, { from: atSite, rule, bays });
+    return bays;
   }
 
   private async occupiedAt(siteId: string, metric: string, bays: DeviceInfo[]): Promise<Map<string, number>> {

@@ -9,11 +9,13 @@ import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../services.js';
 import type { EstateService } from '../estate/index.js';
 import type { ReadingEvent, TelemetryService } from '../telemetry/index.js';
+import { ActionsRepository } from './actions.repository.js';
 import { ALARM_CHANGED, type AlarmChanged, AlarmsService } from './alarms.service.js';
 import { DAQI_POLLUTANTS, type DaqiReading, isPollutant, overallDaqi, type Pollutant, worstDaqi } from './daqi.js';
 import { ruleSentence, type ScopeNames } from './describe.js';
 import { DeviceDirectory } from './directory.js';
 import { type AlarmSink, type EngineReading, type History, metricsOf, type Phase, RuleEngine, type SinkRaise } from './engine.js';
+import { EscalationRepository } from './escalation.repository.js';
 import { rulesErrors } from './rules.errors.js';
 import { type RulesTable, RulesRepository } from './rules.repository.js';
 import type { Action, Condition, RuleCreate, RuleView, Scope, Severity } from './rules.schema.js';
@@ -93,6 +95,8 @@ export function ruleProblems(input: RuleCreate): FieldError[] {
  */
 export class RulesService {
   readonly repo: RulesRepository;
+  private readonly escalation: EscalationRepository;
+  private readonly actionsRepo: ActionsRepository;
   readonly alarms: AlarmsService;
   readonly directory: DeviceDirectory;
   readonly engine: RuleEngine;
@@ -104,6 +108,8 @@ export class RulesService {
   constructor(private readonly deps: RulesDeps) {
     this.now = deps.now ?? (() => new Date());
     this.repo = new RulesRepository(deps.db);
+    this.escalation = new EscalationRepository(deps.db);
+    this.actionsRepo = new ActionsRepository(deps.db);
     this.alarms = new AlarmsService(deps.db, this.repo, deps.audit, deps.events, deps.jobs, this.now);
     this.directory = new DeviceDirectory(deps.estate);
     this.engine = new RuleEngine({ sink: this.sink(), state: this.stateStore(), history: this.history(), directory: this.directory, log: deps.log });
@@ -232,6 +238,11 @@ export class RulesService {
     const problems = ruleProblems(input);
     const profiles = new Set((await this.deps.estate.listProfiles()).map((p) => p.key));
     for (const [i, p] of (input.scope.profiles ?? []).entries()) if (!profiles.has(p)) problems.push({ field: `scope.profiles.${i}`, message: `There is no device profile ${p}` });
+    if (input.escalationPolicyId && !(await this.escalation.findPolicy(input.escalationPolicyId)))
+      problems.push({ field: 'escalationPolicyId', message: 'There is no escalation policy with this id' });
+    for (const [i, action] of (input.actions ?? []).entries())
+      if (action.type === 'webhook' && action.secretRef && !(await this.actionsRepo.findSecret(action.secretRef)))
+        problems.push({ field: `actions.${i}.secretRef`, message: `There is no webhook secret named ${action.secretRef}: add it first` });
     if (problems.length) throw rulesErrors.RULE_INVALID(undefined, problems);
   }
 

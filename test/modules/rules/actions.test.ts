@@ -145,7 +145,28 @@ forEachDialect('alarm actions', (dialect) => {
     assert.equal(hooks.got.at(-1)?.headers['x-weft-signature'], undefined, 'no secretRef: not signed');
     assert.equal((await call('GET', `/api/v1/webhook-deliveries?alarm=${gone.id}`)).json().items.length, 1);
 
-    const missing = await raise(await rule('NO2 webhook no secret', [{ type: 'webhook', url: hooks.url(), secretRef: 'nobody-set-this' }]));
+    // A rule cannot name a secret that is not there; one deleted after the rule was saved is logged when the webhook runs.
+    const refused = await call('POST', '/api/v1/rules', {
+      name: 'NO2 webhook no secret',
+      severity: 'major',
+      scope: { deviceIds: [deviceId] },
+      condition: { type: 'threshold', metric: 'no2', op: '>', value: 200 },
+      actions: [{ type: 'webhook', url: hooks.url(), secretRef: 'nobody-set-this' }],
+      escalationPolicyId: '00000000-0000-4000-8000-000000000001',
+    });
+    assert.equal(refused.statusCode, 400);
+    assert.equal(refused.json().code, 'RULE_INVALID');
+    assert.deepEqual(
+      refused
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+      ['actions.0.secretRef', 'escalationPolicyId'],
+    );
+    assert.equal((await call('PUT', '/api/v1/webhook-secrets/nobody-set-this', {})).statusCode, 200);
+    const saved = await rule('NO2 webhook no secret', [{ type: 'webhook', url: hooks.url(), secretRef: 'nobody-set-this' }]);
+    assert.equal((await call('DELETE', '/api/v1/webhook-secrets/nobody-set-this')).statusCode, 204);
+    const missing = await raise(saved);
     await t.services.jobs.runOnce();
     const [attempt] = (await call('GET', `/api/v1/webhook-deliveries?alarm=${missing.id}`)).json().items;
     assert.equal(attempt.statusCode, null);
