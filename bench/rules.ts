@@ -46,6 +46,9 @@ const PER_CALL = 1_000;
 const actor = systemActor('bench');
 
 const ms = (v: number) => Math.round(v * 100) / 100;
+const started = performance.now();
+/** Where the run is, on stderr (stdout carries only the JSON). */
+const stage = (what: string) => process.stderr.write(`rules bench: ${what} (${Math.round((performance.now() - started) / 1000)} s)\n`);
 function percentiles(times: number[]) {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (q: number) => ms(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN);
@@ -123,6 +126,7 @@ export async function main(options: RulesBenchOptions = {}) {
       const { device } = await services.estate.createDevice(actor, { name: `Monitor ${i}`, serial: `BENCH-${i}`, profile: 'air-quality', lat: 51.5 + i / 10_000, lon: -1.5 });
       devices.push((await services.estate.deviceAuth(device.id)) as DeviceAuth);
     }
+    stage(`${deviceCount + 1} devices made`);
     const probe = devices.pop() as DeviceAuth;
     for (let i = 0; i < ruleCount - 1; i++) await services.rules.create(actor, ruleFor(i, devices[i % devices.length].deviceId));
     const probeRule = await services.rules.create(actor, {
@@ -132,6 +136,7 @@ export async function main(options: RulesBenchOptions = {}) {
       condition: { type: 'threshold', metric: 'no2', op: '>', value: 500 },
     });
     const setupMs = Math.round(performance.now() - t0);
+    stage(`${ruleCount} rules made`);
 
     // ---- throughput: without rules (the baseline), then with them, on fresh timestamps each
     // Each run starts with one call per device (not timed): SQLite's statements and, with rules, the
@@ -147,6 +152,7 @@ export async function main(options: RulesBenchOptions = {}) {
     await services.rules.stop();
     const afterRun = await throughput(services, devices, total, now - 3_600_000 - 60_000);
     await services.rules.start();
+    stage('throughput measured');
     const without = { readings: before.readings, ms: Math.round((before.ms + afterRun.ms) / 2), perSecond: Math.round((before.perSecond + afterRun.perSecond) / 2), before, after: afterRun };
 
     // ---- latency under background load
