@@ -81,8 +81,9 @@ describe('public pages in a browser', () => {
       const response = await visit(page, '/api/docs', { axe: false, console: false });
       assert.equal(response.status(), 200);
       assert.ok((await page.title()).trim().length > 0, 'the page has a title');
-      // Swagger UI fetches the OpenAPI document and renders its title.
-      await page.locator('.swagger-ui .info .title').waitFor({ timeout: 10_000 });
+      // Swagger UI fetches the OpenAPI document and renders its title: the whole API in one document,
+      // which takes a loaded machine many seconds to draw.
+      await page.locator('.swagger-ui .info .title').waitFor({ timeout: 45_000 });
       assert.match(await text(page.locator('.swagger-ui .info .title')), /Weft API/);
       await checkPage(page, { axe: false, console: false });
     } finally {

@@ -279,19 +279,20 @@ forEachDialect('jobs', (dialect) => {
 
   test('a long job keeps its lock by heartbeat, so another worker does not take it', async () => {
     const { db } = await freshDatabase(dialect);
-    const a = queue(db, { visibilitySeconds: 1 });
-    const b = queue(db, { visibilitySeconds: 1 });
+    // Two seconds' lock, renewed every third of that: a loaded machine may delay a beat, not three.
+    const a = queue(db, { visibilitySeconds: 2 });
+    const b = queue(db, { visibilitySeconds: 2 });
     let runs = 0;
     const handler = async () => {
       runs++;
-      await sleep(2500);
+      await sleep(4000);
     };
     a.register('long', handler);
     b.register('long', handler);
     const { id } = await a.enqueue('long', {});
     const aRun = a.runOnce();
     // Well past the first lock's expiry: only heartbeats keep b off the job.
-    const end = Date.now() + 2200;
+    const end = Date.now() + 3500;
     while (Date.now() < end) {
       assert.equal(await b.runOnce(), 0);
       await sleep(50);
