@@ -142,7 +142,7 @@ export async function main(options: RulesBenchOptions = {}) {
     // Each run starts with one call per device (not timed): SQLite's statements and, with rules, the
     // engine's windows (warmed from stored readings, as after a restart) are ready before the clock starts.
     // The baseline runs before and after the run with rules (the engine stopped), and is their mean: the table
-    // grows with each run, and a later run inserts into a bigger index, so one baseline before would flatter it.
+    // grows with each run, so neither side is measured alone on a smaller table.
     const now = Date.now();
     await throughput(services, devices, devices.length * PER_CALL, now - 4 * 3_600_000);
     const before = await throughput(services, devices, total, now - 3 * 3_600_000);
