@@ -65,7 +65,8 @@ interface Decision {
   band?: Band;
 }
 
-type Band = { above: number; severity: Severity; label?: string };
+/** A band of a rolling mean, as the rule's schema defines it. */
+type Band = NonNullable<Extract<Condition, { type: 'rolling_mean' }>['bands']>[number];
 
 /** Work that waits on the database (a state saved, an alarm raised); nothing when a check changes nothing. */
 type Maybe = Promise<void> | undefined;
@@ -205,8 +206,8 @@ export class RuleEngine {
         const warming = this.addToSeries(device, r, matched.window);
         if (warming) await warming;
       }
-      // Most readings change nothing: those checks run without a promise, the rest wait their turn.
       if (matched.daqi.length) daqi.set(device, r);
+      // Most readings change nothing: those checks run without a promise, the rest wait their turn.
       for (const rule of matched.rules) {
         const work = this.check(rule, device, r);
         if (work) await work;
