@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/rules.ts [--dialect sqlite|postgres] [--devices N] [--rules N] [--rate N] [--seconds N] [--probes N] [--readings N]
  *
- * throughput   readings stored through TelemetryService.ingest (batches of 1,000 per device, two at a time),
+ * throughput   readings stored through TelemetryService.ingest (batches of 1,000 per device, two at a time; --readings, 500,000 by default),
  *              with the rules running (timed until the engine has checked the last reading too), against
  *              the mean of the same run with no rules running just before and just after it (the baseline).
  *              Target: with rules ≥ 80% of without.
@@ -111,7 +111,7 @@ export async function main(options: RulesBenchOptions = {}) {
   const rate = options.rate ?? 10_000;
   const seconds = options.seconds ?? 20;
   const probes = options.probes ?? 300;
-  const total = options.readings ?? 200_000;
+  const total = options.readings ?? 500_000;
   const { url, dataDir, db, cleanup } = await scratchDatabase(dialect, benchPgUrl(options.pgUrl));
   const config = loadConfig(
     { WEFT_DATABASE_URL: url, WEFT_DATA_DIR: dataDir, WEFT_SECRET: randomBytes(32).toString('hex'), WEFT_LOG_LEVEL: 'silent', WEFT_KEY_RATE_LIMIT: '100000000' },
@@ -161,7 +161,8 @@ export async function main(options: RulesBenchOptions = {}) {
     const key = (await services.staff.createKey({ ...actor, permissions: new Set(['alarms:read']) }, { name: 'bench', type: 'live', scopes: ['alarms:read'] })).key;
     const openCount = async () => {
       const res = await fetch(`${base}/api/v1/alarms?status=open&rule=${probeRule.id}`, { headers: { authorization: `Bearer ${key}` } });
-      return ((await res.json()) as { items: unknown[] }).items.length;
+      const body = (await res.json()) as { items: unknown[] };
+      return body.items.length;
     };
     let stop = false;
     let background = 0;
@@ -181,23 +182,33 @@ export async function main(options: RulesBenchOptions = {}) {
       }
     })();
     // Warm up: the first answers compile the route's serialiser and fill the engine's caches.
+    // The probe's readings have times that only go forward: two with the same time would be one reading (a duplicate).
+    let probeClock = 0;
+    const probeAt = () => {
+      probeClock = Math.max(probeClock + 1, Date.now());
+      return probeClock;
+    };
+    const waitFor = async (open: boolean, since: number) => {
+      while (((await openCount()) === 0) === open) if (performance.now() - since > 10_000) throw new Error(`the probe alarm did not ${open ? 'appear' : 'clear'} within 10 s`);
+    };
     for (let w = 0; w < 5; w++) {
-      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 600, at: Date.now() - 10 }], 'http');
-      while ((await openCount()) === 0);
-      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 100, at: Date.now() - 5 }], 'http');
-      while ((await openCount()) !== 0);
+      const w0 = performance.now();
+      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 600, at: probeAt() }], 'http');
+      await waitFor(true, w0);
+      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 100, at: probeAt() }], 'http');
+      await waitFor(false, w0);
     }
     const raised: number[] = [];
     const ingestOnly: number[] = [];
     const until = performance.now() + seconds * 1000;
     for (let p = 0; p < probes && performance.now() < until; p++) {
       const s0 = performance.now();
-      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 600, at: Date.now() }], 'http');
+      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 600, at: probeAt() }], 'http');
       ingestOnly.push(performance.now() - s0);
-      while ((await openCount()) === 0) if (performance.now() - s0 > 5_000) throw new Error('the probe alarm did not appear within 5 s');
+      await waitFor(true, s0);
       raised.push(performance.now() - s0);
-      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 100, at: Date.now() + 1 }], 'http');
-      while ((await openCount()) !== 0) if (performance.now() - s0 > 10_000) throw new Error('the probe alarm did not clear within 10 s');
+      await services.telemetry.ingest(probe, [{ metric: 'no2', value: 100, at: probeAt() }], 'http');
+      await waitFor(false, s0);
       await new Promise((r) => setTimeout(r, 20));
     }
     stop = true;
