@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db/database.js';
 import type { Tables } from '../../platform/db/tables.js';
-import { toJson } from '../../platform/db/dialect.js';
+import { inList, toJson } from '../../platform/db/dialect.js';
 
 export interface MessageServicesTable {
   id: string;
@@ -627,7 +627,11 @@ export class MessagingRepository {
 
   async optedOut(normalisedTo: string[]): Promise<Set<string>> {
     if (!normalisedTo.length) return new Set();
-    const rows = await this.db.k.selectFrom('opt_outs').select('normalised_to').where('normalised_to', 'in', normalisedTo).execute();
+    const rows = await this.db.k
+      .selectFrom('opt_outs')
+      .select('normalised_to')
+      .where(inList(this.db.dialect, 'normalised_to', normalisedTo))
+      .execute();
     return new Set(rows.map((r) => r.normalised_to));
   }
 

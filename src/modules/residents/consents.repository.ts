@@ -1,4 +1,5 @@
 import type { Db, Executor } from '../../platform/db/database.js';
+import { inList } from '../../platform/db/dialect.js';
 
 export interface ResidentConsentsTable {
   id: string;
@@ -73,7 +74,7 @@ export class ConsentsRepository {
     const rows = await this.db.k
       .selectFrom('resident_consents')
       .select(['resident_id', 'purpose', 'withdrawn_at'])
-      .where('resident_id', 'in', residentIds)
+      .where(inList(this.db.dialect, 'resident_id', residentIds))
       .where('purpose', 'like', 'messages:%')
       .execute();
     const inForce = new Set(rows.filter((r) => !r.withdrawn_at).map((r) => `${r.resident_id} ${r.purpose}`));

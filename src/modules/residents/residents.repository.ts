@@ -1,5 +1,5 @@
 import type { Db, Executor } from '../../platform/db/database.js';
-import { toJson } from '../../platform/db/dialect.js';
+import { inList, toJson } from '../../platform/db/dialect.js';
 
 export interface ResidentsTable {
   id: string;
@@ -66,7 +66,11 @@ export class ResidentsRepository {
   }
 
   findMany(ids: string[]): Promise<ResidentRow[]> {
-    return this.db.k.selectFrom('residents').selectAll().where('id', 'in', ids).execute() as Promise<ResidentRow[]>;
+    return this.db.k
+      .selectFrom('residents')
+      .selectAll()
+      .where(inList(this.db.dialect, 'id', ids))
+      .execute() as Promise<ResidentRow[]>;
   }
 
   /** By name, email or mobile (normalised), newest first. */
@@ -98,7 +102,11 @@ export class ResidentsRepository {
   /** The preferences of many residents, by resident. */
   async preferencesOf(residentIds: string[]): Promise<Map<string, Record<string, string[]>>> {
     const out = new Map<string, Record<string, string[]>>(residentIds.map((id) => [id, {}]));
-    const rows = await this.db.k.selectFrom('resident_channel_preferences').selectAll().where('resident_id', 'in', residentIds).execute();
+    const rows = await this.db.k
+      .selectFrom('resident_channel_preferences')
+      .selectAll()
+      .where(inList(this.db.dialect, 'resident_id', residentIds))
+      .execute();
     for (const r of rows) (out.get(r.resident_id) as Record<string, string[]>)[r.topic] = r.channels_json as string[];
     return out;
   }

@@ -36,7 +36,7 @@ export const DEFAULT_CHANNELS: ContactChannel[] = ['email', 'sms', 'letter'];
 /** Roughly the United Kingdom: a home outside this box is a mistake. */
 export const UK_BOUNDS = { minLat: 49, maxLat: 61, minLon: -9, maxLon: 2.5 };
 const HOMES_PAGE = 2000;
-const MANY_CHUNK = 500;
+const MANY_CHUNK = 5000;
 const UK_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 /**

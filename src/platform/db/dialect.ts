@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import pg from 'pg';
 
 /**
@@ -98,6 +98,15 @@ export function skipLocked<QB extends SelectQueryBuilder<any, any, any>>(dialect
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string };
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * `column IN (values)` for long lists (a page of residents, a campaign's numbers): on PostgreSQL one
+ * array parameter (`= any($1)`), so a list of any length is one short statement with one plan rather
+ * than thousands of parameters to bind and plan; on SQLite the usual IN, which it answers from the index.
+ */
+export function inList(dialect: Dialect, column: string, values: readonly string[]): RawBuilder<SqlBool> {
+  return dialect === 'postgres' ? sql<SqlBool>`${sql.ref(column)} = any(${values})` : sql<SqlBool>`${sql.ref(column)} in (${sql.join(values)})`;
 }
 
 /** Case-insensitive "contains" for search boxes. */

@@ -6,6 +6,12 @@ const NEWLINES = /\r\n|\r|\u2028|\u2029/g;
 /** Whitespace normaliseWhitespace would change: at an end, doubled, not a plain space, or zero-width. */
 const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]|[\u180e\u200b\u200c\u2060\ufeff]/;
 
+// Quick tests that let the passes below return text they would not change without building a copy (most text, for every recipient).
+const SPACE_BEFORE_PUNCTUATION = /[ \t][,.]/;
+const DASH = /[-\u2013\u2014]/;
+const GOV_UK = /gov\.uk/i;
+const SINGLE_SMART_QUOTE = /[\u2018\u2019]/;
+
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -35,16 +41,19 @@ export function normaliseMultipleNewlines(value: string): string {
 
 /** `hello , world .` becomes `hello, world.` (spaces and tabs before a comma or full stop go). */
 export function removeWhitespaceBeforePunctuation(value: string): string {
+  if (!SPACE_BEFORE_PUNCTUATION.test(value)) return value;
   return value.replace(/[ \t]+([,.])/g, '$1');
 }
 
 /** A hyphen or dash with spaces either side becomes a spaced en dash. */
 export function replaceHyphensWithEnDashes(value: string): string {
+  if (!DASH.test(value)) return value;
   return value.replace(/\s+[-\u2013\u2014]{1,3}\s+/g, ' \u2013 ');
 }
 
 /** Stops mail clients turning a bare "GOV.UK" into a link by putting a zero-width space after the dot. */
 export function unlinkGovukEscaped(value: string): string {
+  if (!GOV_UK.test(value)) return value;
   return value.replace(/(^|\s)(#|\*|\^)?(GOV)\.(UK)(?!\/|\?|#)/gi, '$1$2$3.\u200b$4');
 }
 
@@ -73,6 +82,7 @@ export function makeQuotesSmart(value: string, previous = ''): string {
 
 /** Smart quotes inside anything that looks like an email address go back to straight apostrophes. */
 export function removeSmartQuotesFromEmailAddresses(value: string): string {
+  if (!value.includes('@') || !SINGLE_SMART_QUOTE.test(value)) return value;
   return value.replace(/(^|\s)\S+@\S+(?=\s|$)/g, (match) => match.replace(/[\u2018\u2019]/g, "'"));
 }
 
