@@ -1,12 +1,12 @@
 // A node:test reporter that counts leaf tests per suite: "[sqlite] …" and "[postgres] …"
-// describe blocks, the browser tests under test/e2e, and the rest. Writes JSON.
+// describe blocks, the browser tests under test/e2e, and the rest; and each file's time. Writes JSON.
 // A suite is reported after its children, so children wait until their top-level suite ends.
 // forEachDialect's suites are declared in test/helpers.ts, so their `file` is that one: a
 // suite is matched with the file whose children were reported just before it.
 export default async function* countReporter(source) {
   const pending = new Map();
   let lastFile = '';
-  const counts = { passed: 0, failed: 0, skipped: 0, suites: {} };
+  const counts = { passed: 0, failed: 0, skipped: 0, suites: {}, fileMs: {} };
   const tally = (name, file, outcome) => {
     const suite = /^\[(\w+)\]/.exec(name)?.[1] ?? (file.includes('/e2e/') ? 'browser' : 'other');
     counts.suites[suite] ??= { passed: 0, failed: 0, skipped: 0 };
@@ -17,6 +17,8 @@ export default async function* countReporter(source) {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const d = event.data ?? {};
+    // Each test file runs as one top-level test named by its path: its duration is the file's time.
+    if (d.nesting === 0 && d.name?.endsWith('.test.ts')) counts.fileMs[d.name] = Math.round(d.details?.duration_ms ?? 0);
     if (!d.file) continue;
     const isSuite = d.details?.type === 'suite';
     const outcome = d.skip || d.todo ? 'skipped' : event.type === 'test:pass' ? 'passed' : 'failed';
