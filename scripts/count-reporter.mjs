@@ -1,3 +1,5 @@
+import { relative } from 'node:path';
+
 // A node:test reporter that counts leaf tests per suite: "[sqlite] …" and "[postgres] …"
 // describe blocks, the browser tests under test/e2e, and the rest; and each file's time. Writes JSON.
 // A suite is reported after its children, so children wait until their top-level suite ends.
@@ -17,9 +19,12 @@ export default async function* countReporter(source) {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const d = event.data ?? {};
-    // Each test file runs as one top-level test named by its path: its duration is the file's time.
-    if (d.nesting === 0 && d.name?.endsWith('.test.ts')) counts.fileMs[d.name] = Math.round(d.details?.duration_ms ?? 0);
     if (!d.file) continue;
+    // A file's time: its top-level tests and suites added up (the process's start-up is not in it).
+    if (d.nesting === 0) {
+      const file = relative(process.cwd(), d.file.endsWith('/test/helpers.ts') ? lastFile : d.file);
+      counts.fileMs[file] = Math.round((counts.fileMs[file] ?? 0) + (d.details?.duration_ms ?? 0));
+    }
     const isSuite = d.details?.type === 'suite';
     const outcome = d.skip || d.todo ? 'skipped' : event.type === 'test:pass' ? 'passed' : 'failed';
     if (!isSuite && d.nesting > 0) {

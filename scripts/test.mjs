@@ -107,7 +107,7 @@ child.on('exit', async (code) => {
     for (const [suite, c] of Object.entries(counts.suites)) console.log(`  ${suite.padEnd(10)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
     const files = Object.entries(counts.fileMs ?? {}).sort((a, b) => b[1] - a[1]);
     const total = files.reduce((sum, [, ms]) => sum + ms, 0);
-    console.log(`\nSlowest files (of ${files.length}, ${Math.round(total / 1000)} s in all):`);
+    console.log(`\nSlowest files by test time (of ${files.length}, ${Math.round(total / 1000)} s in all, start-up not counted):`);
     for (const [file, ms] of files.slice(0, 12)) console.log(`  ${String(Math.round(ms / 1000)).padStart(4)} s  ${file}`);
     console.log(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   } catch {
