@@ -1,10 +1,12 @@
 import { join } from 'node:path';
+import type { PostcodeImport } from '../src/modules/estate/index.js';
 import type { StaffRole } from '../src/platform/auth/roles.js';
 import { systemActor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
 import { type LoadedEstate, loadEstate } from './estate.js';
 import { loadCouncilServices } from './council-services.js';
 import { type LoadedMessaging, loadMessaging } from './messaging.js';
+import { loadPostcodes } from './postcodes.js';
 import { loadRules } from './rules.js';
 import { loadRequests } from './requests.js';
 import { writeDevicesFile } from './simulator.js';
@@ -44,6 +46,8 @@ export interface LoadedCounty {
   estate?: LoadedEstate;
   devicesFile?: string;
   messaging?: LoadedMessaging;
+  /** the county's postcode list, as loaded */
+  postcodes?: PostcodeImport;
 }
 
 /**
@@ -61,13 +65,16 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   // The estate first: residents' homes are placed in its wards and subscribe to its schools and libraries.
   const estate = options.estate === false ? undefined : await loadEstate(services.estate, actor, DEMO_SEED);
   const messaging = options.messaging === false ? undefined : await loadMessaging(services, actor, DEMO_SEED, options.residents);
+  // The postcodes its sites and residents have, so a resident can say where a problem is by postcode alone.
+  const places = [...(estate?.postcodes ?? []), ...(messaging?.postcodes ?? [])];
+  const postcodes = places.length ? await loadPostcodes(services.estate, actor, places) : undefined;
   await loadRequests(services, actor, DEMO_SEED);
   if (estate) await loadRules(services, actor);
   if (messaging && estate) await loadCouncilServices(services, actor);
   // Parking fines: the service and templates, so the upload page asks only for a GOV.UK Pay account (demo/penalty-notices.csv).
   if (messaging) await services.parking.setUp(actor);
-  if (!estate) return { messaging };
+  if (!estate) return { messaging, postcodes };
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
   writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);
-  return { estate, devicesFile, messaging };
+  return { estate, devicesFile, messaging, postcodes };
 }

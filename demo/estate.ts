@@ -3,6 +3,7 @@ import { toCsv } from '../src/platform/csv.js';
 import { DEVICE_COLUMNS, SITE_COLUMNS, siteImportRow } from '../src/modules/estate/imports.js';
 import { newId } from '../src/platform/ids.js';
 import { addressIn, type Geography, offsetMetres, pointInWard, postcodeIn, streetIn, type Town, type Ward, wardsGeoJson, wealdmoorGeography } from './geography.js';
+import type { PostcodePlace } from './postcodes.js';
 import { Random } from './random.js';
 import type { SimDevice } from './simulator.js';
 
@@ -592,6 +593,8 @@ export interface LoadedEstate {
   devices: number;
   /** the simulator's view of every device, with its credentials */
   simDevices: SimDevice[];
+  /** every site's postcode and position, for the county's postcode list */
+  postcodes: PostcodePlace[];
   ms: number;
 }
 
@@ -625,5 +628,6 @@ export async function loadEstate(estate: EstateImporter, actor: Actor, seed = 'w
       ...d.sim,
     };
   });
-  return { sites: sites.count, devices: devices.count, simDevices, ms: Math.round(performance.now() - began) };
+  const postcodes = plan.sites.map((s) => ({ postcode: s.postcode, lat: s.lat, lon: s.lon }));
+  return { sites: sites.count, devices: devices.count, simDevices, postcodes, ms: Math.round(performance.now() - began) };
 }

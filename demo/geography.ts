@@ -325,6 +325,28 @@ export function postcodeIn(rng: Random, town: Town): string {
   return `${town.district} ${rng.int(1, 9)}${rng.pick([...letters])}${rng.pick([...letters])}`;
 }
 
+const UNIT_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
+/** A postcode's square: 150 m, 20 to a sector, 3 × 3 sectors across 9 km round the town centre. */
+const UNIT_KM = 0.15;
+const HALF_SPAN_KM = 4.5;
+
+/**
+ * The postcode of a point in a town, so that neighbours share one, as they do in life: the
+ * district is the town's number (WM3's town is WR3 in area WR), the sector (1–9) a 3 km square
+ * round the town centre and the unit (two letters) a 150 m square in it. Points beyond 4.5 km
+ * from the centre take the nearest edge square.
+ */
+export function postcodeAt(town: Town, at: { lat: number; lon: number }, area = 'WM'): string {
+  const [x, y] = toKm(at.lon, at.lat);
+  const [cx, cy] = toKm(town.lon, town.lat);
+  const cells = 3 * UNIT_LETTERS.length;
+  const cell = (d: number) => Math.max(0, Math.min(cells - 1, Math.floor((d + HALF_SPAN_KM) / UNIT_KM)));
+  const [i, j] = [cell(x - cx), cell(cy - y)];
+  const n = UNIT_LETTERS.length;
+  const sector = 1 + Math.floor(i / n) + 3 * Math.floor(j / n);
+  return `${area}${town.district.replace(/^\D+/, '')} ${sector}${UNIT_LETTERS[i % n]}${UNIT_LETTERS[j % n]}`;
+}
+
 export function streetIn(rng: Random, town: Town): string {
   return rng.chance(town.welsh) ? rng.pick(WELSH_STREETS) : rng.pick(ENGLISH_STREETS);
 }

@@ -2,7 +2,8 @@ import type { SiteView } from '../src/modules/estate/index.js';
 import type { ResidentInput, ResidentView, SubscriptionInput } from '../src/modules/residents/index.js';
 import type { Actor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
-import { distanceKm, ENGLISH_STREETS, pointInWard, WELSH_STREETS, wealdmoorGeography } from './geography.js';
+import { distanceKm, ENGLISH_STREETS, pointInWard, postcodeAt, WELSH_STREETS, wealdmoorGeography } from './geography.js';
+import type { PostcodePlace } from './postcodes.js';
 import { Random } from './random.js';
 
 /**
@@ -21,6 +22,8 @@ export interface LoadedMessaging {
   /** a live key for the libraries service, for trying Notify's clients against the demo */
   librariesKey: string;
   librariesBookReadyTemplate: string;
+  /** every resident's postcode and home, for the county's postcode list */
+  postcodes: PostcodePlace[];
 }
 
 const FIRST = ['Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Arthur', 'Freya', 'Leo', 'Seren', 'Dylan', 'Cerys', 'Osian', 'Ffion', 'Rhys', 'Priya', 'Mohammed', 'Zara', 'Kofi'];
@@ -108,8 +111,9 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
     const welsh = random.chance(town.welsh * 0.8);
     const name = `${random.pick(FIRST)} ${random.pick(LAST)}`;
     const street = random.pick(welsh ? WELSH_STREETS : ENGLISH_STREETS);
-    // Real postcode areas (Worcester's) so letters pass the address check; the places are invented.
-    const postcode = `WR${1 + (i % 15)} ${1 + (i % 9)}${'ABDEFGHJLNPQRSTUWXYZ'[i % 20]}${'ABDEFGHJLNPQRSTUWXYZ'[(i * 7) % 20]}`;
+    // A real postcode area (Worcester's) so letters pass the address check; the postcodes are invented,
+    // one to each 150 m square of a town, so neighbours share one and the postcode list can place them.
+    const postcode = postcodeAt(town, home, 'WR');
     const channels = random.weighted(
       [
         { w: 4, c: ['email', 'sms', 'letter'] },
@@ -182,7 +186,16 @@ export async function loadMessaging(services: Services, actor: Actor, seed = 'we
   sent += 200;
 
   const { apiKey } = await m.createKey(actor, libraries.id, { name: 'demo library system', keyType: 'normal' });
-  return { services: 4, templates: 10, residents: residents.length, subscriptions, sent, librariesKey: apiKey, librariesBookReadyTemplate: bookReady.sms };
+  return {
+    services: 4,
+    templates: 10,
+    residents: residents.length,
+    subscriptions,
+    sent,
+    librariesKey: apiKey,
+    librariesBookReadyTemplate: bookReady.sms,
+    postcodes: people.map((p) => ({ postcode: p.postcode as string, ...(p.location as { lat: number; lon: number }) })),
+  };
 }
 
 interface DemoPlaces {

@@ -131,6 +131,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       portal: services.portal,
       residents: services.residents,
       requests: services.requests,
+      postcodes: services.estate,
       secureCookies: config.secureCookies,
       map: { tileUrl: config.mapTileUrl, attribution: config.mapAttribution },
     }),

@@ -263,11 +263,13 @@ export function program(): Command {
 
   cli
     .command('import')
-    .description('Import sites or devices from a CSV file, or areas from a GeoJSON file: every row is checked first, and nothing is written unless all pass')
-    .addArgument(new Argument('<kind>', 'what the file holds').choices(['sites', 'devices', 'areas']))
+    .description(
+      'Import sites or devices from a CSV file, areas from a GeoJSON file, or the council’s postcode list from a CSV file (the ONS Postcode Directory, or any with postcode, lat and long columns): every row is checked first, and nothing is written unless all pass',
+    )
+    .addArgument(new Argument('<kind>', 'what the file holds').choices(['sites', 'devices', 'areas', 'postcodes']))
     .argument('<file>', 'the CSV file (GeoJSON for areas)')
     .option('--credentials <file>', 'devices: write their new credentials (CSV) to this file, readable only by you, instead of printing them')
-    .action(async (kind: 'sites' | 'devices' | 'areas', file: string, opts: { credentials?: string }) => {
+    .action(async (kind: 'sites' | 'devices' | 'areas' | 'postcodes', file: string, opts: { credentials?: string }) => {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -285,6 +287,11 @@ export function program(): Command {
           }
           const r = await s.estate.importAreas(actor, geojson);
           console.error(`Imported ${r.created + r.updated} areas (${r.created} new, ${r.updated} changed); ${r.placed.sites} sites and ${r.placed.devices} devices moved area.`);
+        } else if (kind === 'postcodes') {
+          const r = await s.estate.importPostcodes(actor, text);
+          const n = (x: number) => x.toLocaleString('en-GB');
+          const skipped = r.skipped ? `; ${n(r.skipped)} without a grid reference were left out` : '';
+          console.error(`Imported ${n(r.count)} postcodes, ${n(r.inAreas)} of them in the council’s areas${skipped}.`);
         } else if (kind === 'sites') {
           console.error(`Imported ${(await s.estate.importSites(actor, text)).count} sites.`);
         } else {

@@ -103,6 +103,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   // Registers the delivery-status callback job.
   new Callbacks(messaging, jobs, config.secret, log);
   const residents = new ResidentsService(db, audit, estate);
+  // Consent to a topic withdrawn (or erasure): the resident's messages it covered still waiting are cancelled, in the same transaction.
+  residents.onConsentEnded((ended, trx) => messaging.residentConsentEnded(ended, trx));
   const residentSending = new ResidentSending(messaging, residents, notify);
   const requests = new RequestsService({ db, audit, events, estate, residents, messaging, residentSending, jobs, log, publicUrl: config.publicUrl });
   // A status change calls for a callback (services that asked) and, for a resident, their next channel:
@@ -125,6 +127,9 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   jobs.register('portal.purge', async () => {
     await portal.purge();
   });
+  const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
+  delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
+  const parking = new ParkingService(db, audit, jobs, messaging, payments);
   // Subject access and erasure reach every module holding residents' data through the residents service.
   const portalData = new PortalResidentData(db);
   residents.registerHolder(
@@ -132,10 +137,8 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     { name: 'requests', export: (r) => requests.exportResident(r), erase: (r) => requests.forgetResident(r), history: (r, n) => requests.residentHistory(r, n) },
     { name: 'libraries', export: (r) => libraries.exportResident(r), erase: (r) => libraries.forgetResident(r) },
     { name: 'portal', export: (r) => portalData.exportResident(r), erase: (r) => portalData.forgetResident(r) },
+    { name: 'parking', export: (r) => parking.exportResident(r), erase: (r) => parking.forgetResident(r) },
   );
-  const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
-  delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
-  const parking = new ParkingService(db, audit, jobs, messaging, payments);
   jobs.register('messaging.poll_receipts', async () => {
     await receipts.pollReceipts();
   });

@@ -19,5 +19,7 @@ export const estateErrors = defineErrors('estate', {
   POSITION_INCOMPLETE: { status: 400, message: 'Give both a latitude and a longitude, or neither.' },
   IMPORT_INVALID: { status: 400, message: 'The file has errors. Nothing was imported: correct the rows listed and try again.' },
   IMPORT_NOT_FOUND: { status: 404, message: 'There is no import with that id.' },
+  POSTCODE_INVALID: { status: 400, message: 'That is not a UK postcode. Give one like SW1A 1AA (case and spaces do not matter).' },
+  POSTCODE_NOT_FOUND: { status: 404, message: 'That postcode is not in the council’s postcode list. Check it; a new postcode may not be in the list yet.' },
   IMPORT_RESULT_GONE: { status: 410, message: 'The credentials from this import have already been downloaded, or have expired.' },
 });

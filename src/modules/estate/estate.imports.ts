@@ -9,10 +9,22 @@ import type { JobQueue } from '../../platform/jobs/index.js';
 import { finderOver, sortAreas, toLoaded } from './areas.js';
 import { estateErrors } from './estate.errors.js';
 import type { DevicesTable, EstateRepository, SitesTable } from './estate.repository.js';
-import { AREA_KINDS, type AreaImportOptions, type AreaKind, type DeviceCreate, type DeviceCredentials, type EstateFilter, type ImportError, type Profile, type SiteCreate } from './estate.schema.js';
+import {
+  AREA_KINDS,
+  type AreaImportOptions,
+  type AreaKind,
+  type DeviceCreate,
+  type DeviceCredentials,
+  type EstateFilter,
+  type ImportError,
+  type PostcodeImport,
+  type Profile,
+  type SiteCreate,
+} from './estate.schema.js';
 import type { EstateService, Origin } from './estate.service.js';
 import { connectivityRow, isPersonalType, isUuidLike } from './mapping.js';
 import { type AreaGeometry, bboxOf, geometryProblem } from './geo.js';
+import { readPostcodes } from './postcodes.js';
 import { asFieldErrors, credentialsCsv, deviceInput, devicesCsv, MAX_REPORTED_ERRORS, readDevicesTable, readSitesTable, rowErrors, siteInput, sitesCsv } from './imports.js';
 
 /**
@@ -83,8 +95,8 @@ export class EstateImports {
     await this.estate.changed({ areas: true });
   }
 
-  /** Puts every site and device in the area its position (or its site's) lies in; returns how many moved. */
-  private async placeEverything(trx: Executor): Promise<{ sites: number; devices: number }> {
+  /** Puts every site, device and postcode in the area its position (or its site's) lies in; returns how many moved. */
+  private async placeEverything(trx: Executor): Promise<{ sites: number; devices: number; postcodes: number }> {
     const areaOf = finderOver(sortAreas((await this.repo.listAreas(trx)).map(toLoaded)));
     const { sites, devices } = await this.repo.positions(trx);
     const siteArea = new Map<string, string | null>();
@@ -101,7 +113,18 @@ export class EstateImports {
     }
     await this.repo.setAreas('sites', siteChanges, trx);
     await this.repo.setAreas('devices', deviceChanges, trx);
-    return { sites: siteChanges.length, devices: deviceChanges.length };
+    const postcodeMoves = new Map<string | null, string[]>();
+    let postcodes = 0;
+    for (const p of await this.repo.postcodePositions(trx)) {
+      const areaId = areaOf(Number(p.lat), Number(p.lon));
+      if (areaId === p.area_id) continue;
+      const moving = postcodeMoves.get(areaId) ?? [];
+      moving.push(p.postcode);
+      postcodeMoves.set(areaId, moving);
+      postcodes++;
+    }
+    await this.repo.setPostcodeAreas(postcodeMoves, trx);
+    return { sites: siteChanges.length, devices: deviceChanges.length, postcodes };
   }
 
   /** The areas with their shapes, as a GeoJSON FeatureCollection (for maps and export). */
@@ -111,6 +134,29 @@ export class EstateImports {
       type: 'FeatureCollection' as const,
       features: areas.map((a) => ({ type: 'Feature' as const, id: a.view.id, properties: { id: a.view.id, name: a.view.name, code: a.view.code, kind: a.view.kind }, geometry: a.geometry })),
     };
+  }
+
+  // ---------------------------------------------------------------- the postcode list
+
+  /**
+   * Adds or updates postcodes from a CSV (ONS Postcode Directory columns, or any with a postcode,
+   * lat and long): every row checked first, then all written in one transaction, or none. Each is
+   * placed in the area its centre lies in. Postcodes not in the file are kept: people still write
+   * terminated ones.
+   */
+  async importPostcodes(actor: Actor, text: string, origin: Origin = {}): Promise<PostcodeImport> {
+    const file = readPostcodes(text);
+    if (file.errors.length) throw importInvalid(file.errors);
+    const areaOf = await this.estate.areas.finder();
+    const now = new Date();
+    const rows = file.points.map((p) => ({ postcode: p.postcode, lat: p.lat, lon: p.lon, area_id: areaOf(p.lat, p.lon), updated_at: now }));
+    const result = { count: rows.length, skipped: file.skipped, inAreas: rows.filter((r) => r.area_id).length };
+    await this.db.transaction(async (trx) => {
+      await this.repo.upsertPostcodes(rows, trx);
+      const skipped = result.skipped ? `; ${result.skipped} without a grid reference left out` : '';
+      await this.audit.record({ actor, action: 'estate.postcode_import', summary: `Imported ${result.count} postcodes from CSV${skipped}`, targetType: 'postcode', changes: result, ...origin }, trx);
+    });
+    return result;
   }
 
   // ---------------------------------------------------------------- CSV import and export

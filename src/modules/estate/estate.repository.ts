@@ -106,8 +106,17 @@ export interface EstateImportsTable {
   finished_at: Date | null;
 }
 
+export interface PostcodesTable {
+  postcode: string;
+  lat: number;
+  lon: number;
+  area_id: string | null;
+  updated_at: Date;
+}
+
 declare module '../../platform/db/tables.js' {
   interface Tables {
+    postcodes: PostcodesTable;
     areas: AreasTable;
     sites: SitesTable;
     site_connectivity: SiteConnectivityTable;
@@ -190,6 +199,45 @@ export class EstateRepository {
 
   async setAreas(table: 'sites' | 'devices', changes: { id: string; area_id: string | null }[], ex: Executor): Promise<void> {
     for (const c of changes) await ex.updateTable(table).set({ area_id: c.area_id }).where('id', '=', c.id).execute();
+  }
+
+  // ---- postcodes ----
+
+  findPostcode(postcode: string, ex: Executor = this.db.k): Promise<PostcodesTable | undefined> {
+    return ex.selectFrom('postcodes').selectAll().where('postcode', '=', postcode).executeTakeFirst();
+  }
+
+  /** New postcodes added, known ones given their new centre and area: a statement per thousand. */
+  async upsertPostcodes(rows: PostcodesTable[], ex: Executor): Promise<void> {
+    for (let i = 0; i < rows.length; i += CHUNK_ROWS)
+      await ex
+        .insertInto('postcodes')
+        .values(rows.slice(i, i + CHUNK_ROWS))
+        .onConflict((oc) =>
+          oc.column('postcode').doUpdateSet((eb) => ({
+            lat: eb.ref('excluded.lat'),
+            lon: eb.ref('excluded.lon'),
+            area_id: eb.ref('excluded.area_id'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+  }
+
+  /** Every postcode's centre and area, for placing them in areas again. */
+  postcodePositions(ex: Executor): Promise<Pick<PostcodesTable, 'postcode' | 'lat' | 'lon' | 'area_id'>[]> {
+    return ex.selectFrom('postcodes').select(['postcode', 'lat', 'lon', 'area_id']).execute();
+  }
+
+  /** Moves postcodes to their new areas: one statement per area and thousand postcodes (a county has tens of thousands). */
+  async setPostcodeAreas(moves: Map<string | null, string[]>, ex: Executor): Promise<void> {
+    for (const [areaId, postcodes] of moves)
+      for (let i = 0; i < postcodes.length; i += CHUNK_ROWS)
+        await ex
+          .updateTable('postcodes')
+          .set({ area_id: areaId })
+          .where('postcode', 'in', postcodes.slice(i, i + CHUNK_ROWS))
+          .execute();
   }
 
   // ---- sites ----

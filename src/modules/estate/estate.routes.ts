@@ -26,6 +26,8 @@ import {
   ImportAccepted,
   ImportStatus,
   ListQuery,
+  Postcode,
+  PostcodeParams,
   ProfileCreate,
   ProfileSchema,
   ProfileUpdate,
@@ -106,6 +108,7 @@ export function estateRoutes(deps: EstateRouteDeps) {
     await app.register(deviceApi(deps));
     await app.register(profileAndAreaApi(deps));
     await app.register(importApi(deps));
+    await app.register(postcodeApi(deps));
     await app.register(estatePages(deps));
   };
 }
@@ -553,6 +556,27 @@ function importApi({ estate, config }: EstateRouteDeps) {
         const csv = await estate.imports.takeImportCredentials(request.actor, job.id, origin(request));
         return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store').header('content-disposition', 'attachment; filename="device-credentials.csv"').send(csv);
       },
+    );
+  };
+}
+
+/** The council's postcode list (loaded with `weft import postcodes`): where a postcode is. Postcodes' centres are public: estate:read is enough. */
+function postcodeApi({ estate }: EstateRouteDeps) {
+  return async (app: FastifyInstance) => {
+    app.get(
+      '/api/v1/postcodes/:postcode',
+      {
+        config: read,
+        schema: {
+          tags: TAGS,
+          summary: 'Where a postcode is: its centre and the area it lies in, from the council’s postcode list',
+          description:
+            'Case and spaces do not matter: sw1a1aa, SW1A1AA and SW1A%201AA are the same postcode. A text that is not a UK postcode answers 400 POSTCODE_INVALID; a postcode not in the list, 404 POSTCODE_NOT_FOUND.',
+          params: PostcodeParams,
+          response: { 200: Postcode, ...NotFound, ...ProblemResponses },
+        },
+      },
+      async (request) => estate.getPostcode((request.params as { postcode: string }).postcode),
     );
   };
 }

@@ -408,6 +408,26 @@ export const AreaImportOptions = Type.Object(
 );
 export type AreaImportOptions = Static<typeof AreaImportOptions>;
 
+/** A postcode in the council's postcode list: its centre (WGS84) and the area that centre lies in. */
+export const Postcode = Type.Object({
+  postcode: Type.String({ description: 'as Weft writes it: upper case, one space (SW1A 1AA)' }),
+  lat: Type.Number(),
+  lon: Type.Number(),
+  areaId: Nullable(Type.String({ description: 'the ward or neighbourhood the centre lies in; null outside every area' })),
+});
+export type PostcodeView = Static<typeof Postcode>;
+export const PostcodeParams = Type.Object(
+  { postcode: Type.String({ minLength: 1, maxLength: 20, description: 'a UK postcode; case and spaces do not matter (sw1a1aa is SW1A 1AA)' }) },
+  { additionalProperties: false },
+);
+
+/** What importPostcodes did: postcodes written (new or changed), those left out for want of a grid reference, and how many lie in an area. */
+export interface PostcodeImport {
+  count: number;
+  skipped: number;
+  inAreas: number;
+}
+
 export interface ImportError {
   /** 1-based row in the file, counting the header as row 1 */
   row: number;

@@ -20,6 +20,8 @@ import type {
   DeviceUpdate,
   DeviceView,
   EstateFilter,
+  PostcodeImport,
+  PostcodeView,
   Profile,
   ProfileCreate,
   ProfileUpdate,
@@ -31,7 +33,7 @@ import type {
 import { type AreaFinder, AreaIndex } from './areas.js';
 import { EstateImports } from './estate.imports.js';
 import { bboxAround, distanceMetres } from './geo.js';
-import { connectivityRow, isPersonalType, isUuidLike, normalisePostcode, toDeviceView, toProfile, toSiteView } from './mapping.js';
+import { connectivityRow, isPersonalType, isUuidLike, normalisePostcode, postcodeKey, toDeviceView, toProfile, toSiteView } from './mapping.js';
 import { BUILT_IN_PROFILES } from './profiles.js';
 
 export type { Origin } from '../../platform/audit/origin.js';
@@ -362,6 +364,28 @@ export class EstateService {
   /** The area a point lies in (wards before neighbourhoods), if any. */
   async areaFor(lat: number, lon: number): Promise<AreaView | undefined> {
     return this.areas.find(lat, lon);
+  }
+
+  // ---------------------------------------------------------------- the postcode list
+
+  /** A postcode's centre and area from the council's postcode list; undefined when the text is not a postcode or the list lacks it. */
+  async lookupPostcode(text: string): Promise<PostcodeView | undefined> {
+    const key = postcodeKey(text);
+    const row = key ? await this.repo.findPostcode(key) : undefined;
+    return row && { postcode: row.postcode, lat: Number(row.lat), lon: Number(row.lon), areaId: row.area_id };
+  }
+
+  /** As lookupPostcode, but a text that is not a postcode, or one not in the list, is an error (for the API). */
+  async getPostcode(text: string): Promise<PostcodeView> {
+    if (!postcodeKey(text)) throw estateErrors.POSTCODE_INVALID();
+    const found = await this.lookupPostcode(text);
+    if (!found) throw estateErrors.POSTCODE_NOT_FOUND();
+    return found;
+  }
+
+  /** Loads the council's postcode list from CSV (estate.imports.ts): all rows or none. */
+  importPostcodes(actor: Actor, csvText: string, origin: Origin = {}): Promise<PostcodeImport> {
+    return this.imports.importPostcodes(actor, csvText, origin);
   }
 
   // ---------------------------------------------------------------- sites

@@ -20,6 +20,8 @@ export type {
   EstateFilter,
   MetricSpec,
   DecoderSpec,
+  PostcodeImport,
+  PostcodeView,
   Profile,
   SiteType,
   SiteView,

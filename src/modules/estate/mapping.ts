@@ -110,6 +110,14 @@ export function normalisePostcode(p: string | null | undefined): string | null {
   return `${s.slice(0, -3)} ${s.slice(-3)}`;
 }
 
+const UK_POSTCODE = /^([A-Z]{1,2}[0-9][A-Z0-9]?|GIR) [0-9][A-Z]{2}$/;
+
+/** A UK postcode as the postcode list keys it ("sw1a1aa" → "SW1A 1AA"), or null when the text is not shaped like one. */
+export function postcodeKey(text: string | null | undefined): string | null {
+  const p = normalisePostcode(text?.trim());
+  return p && UK_POSTCODE.test(p) ? p : null;
+}
+
 export function isUuidLike(s: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 }

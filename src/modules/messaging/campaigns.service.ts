@@ -352,7 +352,7 @@ export class Campaigns {
       let skipped = end - start - residents.length;
       const position = new Map(ids.slice(start, end).map((id, i) => [id, start + i + 1]));
       for (const resident of residents) {
-        const n = this.residentNotification(c, resident, channelChain(this.residents, resident, topic, byChannel, optedOut), templates, serviceName, position.get(resident.id) as number, now);
+        const n = this.residentNotification(c, resident, topic, channelChain(this.residents, resident, topic, byChannel, optedOut), templates, serviceName, position.get(resident.id) as number, now);
         if (n) made.push(n);
         else skipped++;
       }
@@ -363,6 +363,7 @@ export class Campaigns {
   private residentNotification(
     c: CampaignsTable,
     resident: ResidentView,
+    topic: string,
     chain: { channel: Channel; templateId: string }[],
     templates: Map<string, TemplateRow>,
     serviceName: string,
@@ -391,6 +392,7 @@ export class Campaigns {
         language: resident.language,
         scheduledFor: c.is_urgent ? null : quietUntil(resident, now),
         residentId: resident.id,
+        topic,
         fallback: rest,
         campaignId: c.id,
         rowNumber,

@@ -112,6 +112,8 @@ export interface NotificationsTable {
   reply_to: string | null;
   /** the one-click unsubscribe link the sender gave (email) */
   unsubscribe_url: string | null;
+  /** the topic of a message sent to a resident by preference (its consent covers it), else null */
+  topic: string | null;
 }
 
 export interface MessageSendersTable {
@@ -172,6 +174,9 @@ declare module '../../platform/db/tables.js' {
     received_texts: ReceivedTextsTable;
   }
 }
+
+/** Why a message waiting for an erased resident was cancelled. */
+export const ERASED_REASON = 'The resident’s personal data was erased';
 
 /** Statuses an outcome being recorded does not overwrite (receipts and cancellations win). */
 const KEPT_STATUSES = ['delivered', 'permanent-failure', 'temporary-failure', 'received', 'cancelled', 'pending', 'sent'];
@@ -271,6 +276,7 @@ const COLUMNS: [keyof NotificationsTable, string][] = [
   ['fallback_of', 'uuid'],
   ['reply_to', 'text'],
   ['unsubscribe_url', 'text'],
+  ['topic', 'text'],
 ];
 
 /** Per column, how a value goes to SQLite: JSON as text, times as epoch ms. */
@@ -554,6 +560,28 @@ export class MessagingRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /**
+   * Cancels a resident's notifications that no provider has been given yet (`created`: waiting
+   * for their time, quiet hours, a campaign's rate or a retry), on one topic or, with `topic`
+   * null, on any; in the caller's transaction. A row a delivery worker has claimed but not yet
+   * marked in flight is cancelled too: markInFlight then refuses it and nothing is sent. A row
+   * already `sending` has gone, or may have, and is left. Found through `notifications_resident`.
+   * Returns the ids cancelled.
+   */
+  async cancelWaitingForResident(residentId: string, topic: string | null, reason: string, at: Date, ex: Executor): Promise<string[]> {
+    const rows = await this.waitingForResident(ex, residentId, topic)
+      .set({ status: 'cancelled', status_reason: reason, next_attempt_at: null, completed_at: at, updated_at: at })
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** The statement that finds a resident's waiting notifications, before its SET (its plan is tested). */
+  waitingForResident(ex: Executor, residentId: string, topic: string | null) {
+    const q = ex.updateTable('notifications').where('resident_id', '=', residentId).where('status', '=', 'created');
+    return topic === null ? q : q.where('topic', '=', topic);
+  }
+
   /** Lets go of a claimed row without changing it (it was paused or cancelled while claimed). */
   async release(workerId: string, id: string): Promise<void> {
     await this.db.k.updateTable('notifications').set({ locked_by: null, locked_until: null }).where('id', '=', id).where('locked_by', '=', workerId).execute();
@@ -570,12 +598,14 @@ export class MessagingRepository {
             // A receipt can land while the send is still being recorded, and a campaign can be
             // cancelled: a status they wrote that is further on than "sending" stays.
             status: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN status ELSE ${o.status} END`,
-            status_reason: o.reason ?? null,
+            // A row cancelled while claimed (consent withdrawn, a campaign cancelled) keeps its
+            // reason and is never due again, even when this outcome asked for a retry.
+            status_reason: sql`CASE WHEN status = 'cancelled' THEN status_reason ELSE ${o.reason ?? null} END`,
             provider: o.provider,
             provider_ref: o.providerRef ?? null,
             sent_at: o.sentAt ?? null,
             completed_at: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN completed_at ELSE ${o.completedAt ?? null} END`,
-            next_attempt_at: o.retryAt ?? null,
+            next_attempt_at: o.retryAt ? sql`CASE WHEN status = 'cancelled' THEN next_attempt_at ELSE ${o.retryAt} END` : null,
             locked_by: null,
             locked_until: null,
             updated_at: at,
@@ -830,7 +860,7 @@ export class MessagingRepository {
       const about = aboutResident(residentId, contacts);
       const cancelled = await trx
         .updateTable('notifications')
-        .set({ status: 'cancelled', status_reason: 'The resident’s personal data was erased', next_attempt_at: null, completed_at: at, updated_at: at })
+        .set({ status: 'cancelled', status_reason: ERASED_REASON, next_attempt_at: null, completed_at: at, updated_at: at })
         .where(about)
         .where('status', '=', 'created')
         .executeTakeFirst();

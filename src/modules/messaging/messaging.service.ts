@@ -10,6 +10,7 @@ import type { EventBus } from '../../platform/events/index.js';
 import { newId } from '../../platform/ids.js';
 import { messagingErrors } from './messaging.errors.js';
 import {
+  ERASED_REASON,
   type MessageProvidersTable,
   type MessageSendersTable,
   type MessageServicesTable,
@@ -88,6 +89,8 @@ export interface NewNotification {
   fallbackOf?: string | null;
   replyTo?: string | null;
   unsubscribeUrl?: string | null;
+  /** a resident's message: the topic its consent covers (withdrawing it cancels the message while it waits) */
+  topic?: string | null;
 }
 
 /**
@@ -680,11 +683,29 @@ export class MessagingService {
     return this.repo.forgetResident(r.id, contactsOf(r), r.mobile, new Date());
   }
 
+  /**
+   * A resident's consent to messages ended, in the transaction that ended it (the residents module
+   * calls this through the hook src/services.ts sets): their messages about the topic (any topic,
+   * when `topic` is null: all their consents withdrawn, or erasure) that no provider has been
+   * given yet are cancelled, with the reason in plain English. Returns how many.
+   */
+  async residentConsentEnded(w: { residentId: string; topic: { code: string; name: string } | null; source: string; at: Date }, trx: Executor): Promise<number> {
+    const reason = w.topic
+      ? `The resident withdrew their consent to messages about ${midSentence(w.topic.name)}.`
+      : w.source === 'erasure'
+        ? ERASED_REASON
+        : 'The resident withdrew their consent to all messages.';
+    return (await this.repo.cancelWaitingForResident(w.residentId, w.topic?.code ?? null, reason, w.at, trx)).length;
+  }
+
   /** The messages sent to the resident by preference, newest first, for their contact history. */
   async residentHistory(r: ResidentKey, limit: number): Promise<ContactEntry[]> {
     return historyEntries(await this.repo.notificationsForResident(r.id, limit), await this.repo.listServices());
   }
 }
+
+/** A name as it reads inside a sentence: "Bin collections" → "bin collections"; "NHS news" stays. */
+const midSentence = (name: string) => (/^[A-Z][a-z]/.test(name) ? name[0].toLowerCase() + name.slice(1) : name);
 
 /** The row a notification starts as: waiting for delivery (or for its time, when scheduled). */
 export function notificationRow(n: NewNotification, now: Date): NotificationsTable {
@@ -728,6 +749,7 @@ export function notificationRow(n: NewNotification, now: Date): NotificationsTab
     fallback_of: n.fallbackOf ?? null,
     reply_to: n.replyTo ?? null,
     unsubscribe_url: n.unsubscribeUrl ?? null,
+    topic: n.topic ?? null,
   };
 }
 

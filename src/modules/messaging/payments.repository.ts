@@ -288,6 +288,20 @@ export class PaymentsRepository {
     return { changed: true, cancelled: cancelled.map((r) => r.id) };
   }
 
+  /** The reminders of these pay links still waiting (not yet handed to a provider) become cancelled with `reason`; returns how many. */
+  async cancelReminders(payLinkIds: string[], reason: string, now: Date, ex: Executor): Promise<number> {
+    if (!payLinkIds.length) return 0;
+    const reminders = ex.selectFrom('pay_reminders').select('notification_id').where('pay_link_id', 'in', payLinkIds);
+    const res = await ex
+      .updateTable('notifications')
+      .set({ status: 'cancelled', status_reason: reason, next_attempt_at: null, completed_at: now, updated_at: now })
+      .where('id', 'in', reminders)
+      // Claimed or not: delivery checks the status again before it sends (markInFlight).
+      .where('status', '=', 'created')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
   reminders(payLinkId: string): Promise<ReminderRow[]> {
     return this.remindersOfMany([payLinkId]);
   }

@@ -3,7 +3,7 @@ import type { Actor } from '../../platform/auth/actor.js';
 import { systemActor } from '../../platform/auth/actor.js';
 import { safeEqual, seal, unseal } from '../../platform/auth/secrets.js';
 import type { AuditService } from '../../platform/audit/audit.service.js';
-import type { Db } from '../../platform/db/database.js';
+import type { Db, Executor } from '../../platform/db/database.js';
 import type { AppError, FieldError } from '../../platform/errors.js';
 import { escapeHtml } from './render/text.js';
 import { newId } from '../../platform/ids.js';
@@ -656,6 +656,11 @@ export class Payments {
    * The link is paid: recorded once, with the payment and amount, and every reminder still
    * waiting is cancelled ("Paid on 5 December 2026"), in one transaction with its audit row.
    */
+  /** The reminders still waiting on these pay links are cancelled (their recipient was erased, say), in the caller's transaction. */
+  cancelReminders(payLinkIds: string[], reason: string, trx: Executor): Promise<number> {
+    return this.repo.cancelReminders(payLinkIds, reason, new Date(), trx);
+  }
+
   private async markPaid(payLink: PayLinksTable, paymentId: string, amountPence: number, paidAt: Date, how: string): Promise<boolean> {
     const now = new Date();
     const result = await this.db.transaction(async (trx) => {

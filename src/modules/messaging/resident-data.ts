@@ -35,6 +35,7 @@ export function residentExport(rows: NotificationsTable[], payLinks: PayLinksRow
       sentAt: n.sent_at,
       completedAt: n.completed_at,
       byPreference: !!n.resident_id,
+      topic: n.topic,
     };
   });
   const counts = new Map<string, number>();

@@ -104,7 +104,7 @@ export class ResidentSending {
     const serviceRow = (await this.messaging.serviceForAuth(service))?.row;
     const counted = actor.keyType !== 'test' && serviceRow;
     if (counted) await this.limits.checkDailyLimit(serviceRow, chain[0].channel);
-    const row = await this.queue(actor.id, actor.keyType as KeyType, service, resident, chain, personalisation, req.reference ?? null, scheduledFor, null);
+    const row = await this.queue(actor.id, actor.keyType as KeyType, service, resident, chain, personalisation, req.reference ?? null, scheduledFor, null, req.topic ?? null);
     if (counted) this.limits.countSent(serviceRow, chain[0].channel);
     return row;
   }
@@ -114,22 +114,24 @@ export class ResidentSending {
     return changes.filter((c) => FAILED.has(c.status)).map((c) => ({ name: FALLBACK_JOB, payload: { id: c.id, serviceId: c.service_id }, key: `fallback:${c.id}` }));
   }
 
-  /** The job: a failed notification sent to a resident goes again on their next channel. */
+  /**
+   * The job: a failed notification sent to a resident goes again on their next channel, unless
+   * they have since withdrawn their consent to its topic or been erased.
+   */
   async fallback(c: { id: string; serviceId: string }): Promise<void> {
     // A failure can be reported twice (a receipt and an outcome): the job's key and the unique fallback_of make it one.
-    {
-      const failed = await this.messaging.getNotification(c.serviceId, c.id);
-      if (!failed?.resident_id || !failed.fallback_json?.length || !FAILED.has(failed.status)) return;
-      const resident = await this.residents.get(failed.resident_id).catch(() => undefined);
-      if (!resident) return;
-      const optedOut = await this.messaging.repo.optedOut(numbersOf(resident));
-      const chain = failed.fallback_json.filter((s) => reachable(resident, s.channel as Channel, optedOut));
-      if (!chain.length) return;
-      try {
-        await this.queue(failed.key_id, failed.key_type as KeyType, failed.service_id, resident, chain, failed.personalisation_json, failed.reference, null, failed.id);
-      } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
-      }
+    const failed = await this.messaging.getNotification(c.serviceId, c.id);
+    if (!failed?.resident_id || !failed.fallback_json?.length || !FAILED.has(failed.status)) return;
+    const resident = await this.residents.get(failed.resident_id).catch(() => undefined);
+    if (!resident || resident.erasedAt) return;
+    if (failed.topic && resident.withdrawnTopics.includes(failed.topic)) return;
+    const optedOut = await this.messaging.repo.optedOut(numbersOf(resident));
+    const chain = failed.fallback_json.filter((s) => reachable(resident, s.channel as Channel, optedOut));
+    if (!chain.length) return;
+    try {
+      await this.queue(failed.key_id, failed.key_type as KeyType, failed.service_id, resident, chain, failed.personalisation_json, failed.reference, null, failed.id, failed.topic);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
     }
   }
 
@@ -154,6 +156,7 @@ export class ResidentSending {
     reference: string | null,
     scheduledFor: Date | null,
     fallbackOf: string | null,
+    topic: string | null,
   ): Promise<NotificationsTable> {
     const [first, ...rest] = chain;
     const channel = first.channel as Channel;
@@ -176,6 +179,7 @@ export class ResidentSending {
         residentId: resident.id,
         fallback: rest,
         fallbackOf,
+        topic,
       },
     ]);
     return row;

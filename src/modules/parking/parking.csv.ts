@@ -38,7 +38,9 @@ export interface NoticeRow {
   pcn: string;
   vrm: string;
   keeperName: string;
+  /** normalised: a UK mobile as 447…, as residents' mobiles are stored */
   mobile: string | null;
+  /** normalised: lower case, as residents' emails are stored */
   email: string | null;
   channel: 'sms' | 'email';
   amountPence: number;
@@ -119,10 +121,11 @@ function checkRow(row: number, cells: Partial<Record<Column, string>>, today: st
   if (!/^[A-Z0-9]{2,8}$/.test(vrm.replace(/ /g, ''))) bad('vrm', 'Enter the vehicle registration: 2 to 8 letters and digits, like AB12 CDE');
   const keeperName = cells.keeper_name ?? '';
   if (!keeperName || keeperName.length > MAX_TEXT) bad('keeper_name', `Enter the keeper’s name, up to ${MAX_TEXT} characters`);
-  const mobile = cells.mobile || null;
-  if (mobile && !checkPhone(mobile).ok) bad('mobile', 'Enter a UK mobile number, like 07700 900123, or leave it empty');
-  const email = cells.email || null;
-  if (email && !checkEmail(email).ok) bad('email', 'Enter an email address, like name@example.com, or leave it empty');
+  // Stored as residents' contact points are (447…, lower case), so a resident's notices are found by equality.
+  const mobile = cells.mobile ? checkPhone(cells.mobile) : null;
+  if (mobile && !mobile.ok) bad('mobile', 'Enter a UK mobile number, like 07700 900123, or leave it empty');
+  const email = cells.email ? checkEmail(cells.email) : null;
+  if (email && !email.ok) bad('email', 'Enter an email address, like name@example.com, or leave it empty');
   if (!mobile && !email) bad(cells.mobile === undefined ? 'email' : 'mobile', 'Give a mobile number or an email address: there is no way to reach this keeper');
   const amountPence = pence(cells.amount ?? '');
   if (amountPence === undefined) bad('amount', `Enter the amount to pay in pounds, like 70.00, from £0.01 to £${(MAX_AMOUNT_PENCE / 100).toLocaleString('en-GB')}`);
@@ -138,8 +141,8 @@ function checkRow(row: number, cells: Partial<Record<Column, string>>, today: st
     pcn,
     vrm,
     keeperName,
-    mobile,
-    email: email ? email.trim() : null,
+    mobile: mobile?.ok ? mobile.normalised : null,
+    email: email?.ok ? email.normalised : null,
     channel: mobile ? 'sms' : 'email',
     amountPence: amountPence as number,
     issuedOn: issuedOn as string,

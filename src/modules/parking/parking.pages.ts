@@ -107,7 +107,7 @@ export function parkingPages(deps: { parking: ParkingService; bodyLimit: number 
         tag: STATUS_TAGS[n.status],
         amount: money(n.amountPence),
         paid: money(n.paidPence),
-        followUpName: FOLLOW_UP_NAMES[n.followUp.status],
+        followUpName: followUpName(n),
         canSeeMessages: can(request.actor, 'messages:read'),
       });
     });
@@ -143,8 +143,9 @@ function batchTitle(b: BatchView): string {
   return `Penalty charge notices uploaded ${new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long', timeStyle: 'short' }).format(new Date(b.createdAt))}`;
 }
 
+/** Failed notices can be tried again, but not those of erased keepers: there is no one to send them to. */
 function canRetry(b: BatchView): boolean {
-  return (b.status === 'sent' && b.counts.failed > 0) || !!b.problem?.startsWith('Sending stopped');
+  return (b.status === 'sent' && b.notices.some((n) => n.status === 'failed' && !n.erased)) || !!b.problem?.startsWith('Sending stopped');
 }
 
 /** The batch's figures, its filter and one page of its notices. */
@@ -176,5 +177,11 @@ function batchPage(batch: BatchView, status: string, pageNumber: number) {
 }
 
 function rowOf(n: NoticeView) {
-  return { ...n, tag: STATUS_TAGS[n.status], amount: money(n.amountPence), paid: money(n.paidPence), followUpName: FOLLOW_UP_NAMES[n.followUp.status] };
+  return { ...n, tag: STATUS_TAGS[n.status], amount: money(n.amountPence), paid: money(n.paidPence), followUpName: followUpName(n) };
+}
+
+/** A follow-up is cancelled by paying, or by erasing the keeper's personal data (messaging cancels what waits for them). */
+function followUpName(n: NoticeView): string {
+  if (n.followUp.status === 'cancelled' && n.paidPence === null) return n.erased ? 'Cancelled: the keeper’s data was erased' : 'Cancelled';
+  return FOLLOW_UP_NAMES[n.followUp.status];
 }

@@ -1,4 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Db, Executor } from '../../platform/db/database.js';
+import type { Tables } from '../../platform/db/tables.js';
 
 export interface ParkingBatchesTable {
   id: string;
@@ -21,8 +23,11 @@ export interface ParkingNoticesTable {
   row_number: number;
   pcn: string;
   vrm: string;
+  /** 'Erased' once the keeper's personal data is erased */
   keeper_name: string;
+  /** normalised (447…); null once erased */
   mobile: string | null;
+  /** lower case; null once erased */
   email: string | null;
   channel: 'sms' | 'email';
   amount_pence: number;
@@ -109,18 +114,19 @@ export class ParkingRepository {
   }
 
   /**
-   * Claims a notice for sending: true only for the caller that saw it with `attempts` claims, so
-   * two runs that both find it (one whose job lock ran out, and its successor) cannot both send.
+   * Claims a notice for sending: the notice as it is now, only for the caller that saw it with
+   * `attempts` claims, so two runs that both find it (one whose job lock ran out, and its
+   * successor) cannot both send, and neither sends to a keeper erased since it looked.
    */
-  async claim(id: string, attempts: number): Promise<boolean> {
-    const res = await this.db.k
+  claim(id: string, attempts: number): Promise<ParkingNoticesTable | undefined> {
+    return this.db.k
       .updateTable('parking_notices')
       .set({ status: 'sending', attempts: attempts + 1 })
       .where('id', '=', id)
       .where('attempts', '=', attempts)
       .where('status', 'in', ['queued', 'sending'])
+      .returningAll()
       .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
   }
 
   async markSent(id: string, sent: { payLinkId: string; notificationId: string; at: Date }): Promise<void> {
@@ -135,10 +141,60 @@ export class ParkingRepository {
     await this.db.k.updateTable('parking_notices').set({ status: 'failed', failure }).where('id', '=', id).execute();
   }
 
-  /** Failed notices go back in the queue; returns how many. */
+  /** Failed notices go back in the queue, but those of erased keepers (no one to send to); returns how many. */
   async requeueFailed(batchId: string, ex: Executor): Promise<number> {
-    const res = await ex.updateTable('parking_notices').set({ status: 'queued', failure: null }).where('batch_id', '=', batchId).where('status', '=', 'failed').executeTakeFirst();
+    const res = await ex
+      .updateTable('parking_notices')
+      .set({ status: 'queued', failure: null })
+      .where('batch_id', '=', batchId)
+      .where('status', '=', 'failed')
+      .where((e) => e.or([e('mobile', 'is not', null), e('email', 'is not', null)]))
+      .executeTakeFirst();
     return Number(res.numUpdatedRows);
+  }
+
+  // ---- a resident's data (subject access and erasure; the residents module calls through the service)
+
+  /** The notices to a keeper's mobile or email (both normalised), oldest first; by the partial index on each. */
+  ofKeeper(keeper: Keeper): Promise<ParkingNoticesTable[]> {
+    if (!keeper.mobile && !keeper.email) return Promise.resolve([]);
+    return this.db.k
+      .selectFrom('parking_notices')
+      .selectAll()
+      .where((e) => ofKeeper(e, keeper))
+      .orderBy('created_at')
+      .orderBy('row_number')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Batches by id. */
+  batches(ids: string[]): Promise<ParkingBatchesTable[]> {
+    return ids.length ? this.db.k.selectFrom('parking_batches').selectAll().where('id', 'in', ids).execute() : Promise.resolve([]);
+  }
+
+  /**
+   * Erasure: the keeper's notices lose name, mobile, email and registration (pcn, amounts, dates
+   * and status stay, for the council's accounts); those not sent yet are marked not sent, with
+   * `failure`, so no run sends them. Erased notices match no one, so running it again changes
+   * nothing. Returns how many notices were erased.
+   */
+  /** Anonymises a keeper's notices; returns how many, and the pay links they were sent with. */
+  async forgetKeeper(keeper: Keeper, erased: { name: string; failure: string }, ex: Executor): Promise<{ notices: number; payLinkIds: string[] }> {
+    if (!keeper.mobile && !keeper.email) return { notices: 0, payLinkIds: [] };
+    await ex
+      .updateTable('parking_notices')
+      .set({ status: 'failed', failure: erased.failure })
+      .where((e) => ofKeeper(e, keeper))
+      .where('status', '=', 'queued')
+      .execute();
+    const rows = await ex
+      .updateTable('parking_notices')
+      .set({ keeper_name: erased.name, mobile: null, email: null, vrm: '' })
+      .where((e) => ofKeeper(e, keeper))
+      .returning('pay_link_id')
+      .execute();
+    return { notices: rows.length, payLinkIds: rows.flatMap((r) => (r.pay_link_id ? [r.pay_link_id] : [])) };
   }
 
   async countByStatus(batchId: string): Promise<Record<string, number>> {
@@ -150,4 +206,15 @@ export class ParkingRepository {
       .execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
+}
+
+/** A keeper as a resident is known: their normalised mobile and email. */
+export interface Keeper {
+  mobile: string | null;
+  email: string | null;
+}
+
+/** Notices to the keeper's mobile or email: an OR of two equalities, each answered by its partial index. */
+function ofKeeper(e: ExpressionBuilder<Tables, 'parking_notices'>, keeper: Keeper) {
+  return e.or([...(keeper.mobile ? [e('mobile', '=', keeper.mobile)] : []), ...(keeper.email ? [e('email', '=', keeper.email)] : [])]);
 }

@@ -57,8 +57,11 @@ export const Notice = Type.Object({
   id: Type.String({ format: 'uuid' }),
   row: Type.Integer({ description: 'the row of the file it came from (the header is row 1)' }),
   pcn: Type.String(),
-  vrm: Type.String(),
-  keeperName: Type.String(),
+  vrm: Type.String({ description: 'empty once the keeper’s personal data is erased' }),
+  keeperName: Type.String({ description: 'Erased once the keeper’s personal data is erased' }),
+  erased: Type.Boolean({
+    description: 'the keeper’s personal data was erased (subject to a resident’s erasure): name, mobile, email and vehicle registration are gone; number, amount, dates and status stay',
+  }),
   channel: Type.Union([Type.Literal('sms'), Type.Literal('email')]),
   language: Type.Union([Type.Literal('en'), Type.Literal('cy')]),
   amountPence: Type.Integer(),

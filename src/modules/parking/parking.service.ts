@@ -9,6 +9,7 @@ import { newId } from '../../platform/ids.js';
 import type { JobQueue } from '../../platform/jobs/index.js';
 import { formatDate, formatMoney } from '../../platform/web/i18n.js';
 import { type MessagingService, type PayLinkView, type Payments, payLinkSentWith } from '../messaging/index.js';
+import type { HeldData, ResidentKey } from '../residents/index.js';
 import { asFieldErrors, MAX_REPORTED, type NoticeRow, readNotices } from './parking.csv.js';
 import { parkingErrors } from './parking.errors.js';
 import { type ParkingBatchesTable, type ParkingNoticesTable, ParkingRepository } from './parking.repository.js';
@@ -60,6 +61,10 @@ const SEND_CHUNK = 50;
 /** Refusals that are the account's (or Weft's), not the notice's: the job waits and tries again rather than failing every notice. */
 const TRY_AGAIN_CODES = new Set(['PAY_ACCOUNT_MISSING', 'PAY_ACCOUNT_REFUSED', 'NOTIFY_AUTH_INVALID']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What an erased keeper's notice is left with: their name becomes this word; mobile, email and registration go. */
+export const ERASED_NAME = 'Erased';
+/** Why an erased keeper's notice was never sent. */
+export const ERASED_FAILURE = 'the keeper’s personal data was erased before it was sent, so there is no one to send it to.';
 
 export interface UploadOptions {
   followUpDays?: number;
@@ -189,39 +194,47 @@ export class ParkingService {
       const stored = await payLinkSentWith(this.payments, this.messaging, batch.service_id, notice.pcn);
       if (stored) return this.repo.markSent(notice.id, { payLinkId: stored.id, notificationId: stored.notification_id, at: new Date(stored.created_at as string) });
     }
-    if (!(await this.repo.claim(notice.id, notice.attempts))) throw new Error(`Parking notice ${notice.id} was claimed by another run; this one stops and tries again later.`);
-    const sms = notice.channel === 'sms';
-    const issued = new Date(`${notice.issued_on}T12:00:00Z`);
+    // The notice as the claim left it, not as the chunk read it: the keeper may have been erased since.
+    const claimed = await this.repo.claim(notice.id, notice.attempts);
+    if (!claimed) {
+      const now = await this.repo.findNotice(notice.id);
+      if (now && !contactOf(now)) return; // erased while this run was at work: the erasure marked it not sent
+      throw new Error(`Parking notice ${notice.id} was claimed by another run; this one stops and tries again later.`);
+    }
+    const to = contactOf(claimed);
+    if (!to) return this.repo.markFailed(claimed.id, ERASED_FAILURE);
+    const sms = claimed.channel === 'sms';
+    const issued = new Date(`${claimed.issued_on}T12:00:00Z`);
     try {
       const sent = await this.payments.send(sender, {
-        channel: notice.channel,
+        channel: claimed.channel,
         templateId: sms ? templates.sms : templates.email,
-        to: (sms ? notice.mobile : notice.email) as string,
+        to,
         personalisation: {
-          name: notice.keeper_name,
-          pcn: notice.pcn,
-          vrm: notice.vrm,
-          amount: formatMoney(notice.language, notice.amount_pence),
+          name: claimed.keeper_name,
+          pcn: claimed.pcn,
+          vrm: claimed.vrm,
+          amount: formatMoney(claimed.language, claimed.amount_pence),
           issued: formatDate('en', issued),
           issued_cy: formatDate('cy', issued),
-          contravention: notice.contravention,
-          location: notice.location,
+          contravention: claimed.contravention,
+          location: claimed.location,
         },
-        reference: notice.pcn,
-        language: notice.language,
+        reference: claimed.pcn,
+        language: claimed.language,
         payment: {
-          amountPence: notice.amount_pence,
-          reference: notice.pcn,
-          description: notice.language === 'cy' ? `Hysbysiad Tâl Cosb ${notice.pcn}` : `Penalty charge notice ${notice.pcn}`,
+          amountPence: claimed.amount_pence,
+          reference: claimed.pcn,
+          description: claimed.language === 'cy' ? `Hysbysiad Tâl Cosb ${claimed.pcn}` : `Penalty charge notice ${claimed.pcn}`,
         },
         reminders: [{ templateId: sms ? templates.smsFollowUp : templates.emailFollowUp, afterDays: batch.follow_up_days }],
         trackLinks: false,
       });
-      await this.repo.markSent(notice.id, { payLinkId: sent.payLink.id, notificationId: sent.row.id, at: sent.row.created_at });
+      await this.repo.markSent(claimed.id, { payLinkId: sent.payLink.id, notificationId: sent.row.id, at: sent.row.created_at });
     } catch (err) {
       // The notice's own refusals (a number that replied STOP, an amount Pay will not take) are kept on it; anything else is tried again.
       if (!(err instanceof AppError) || err.status >= 500 || err.status === 429 || TRY_AGAIN_CODES.has(err.code)) throw err;
-      await this.repo.markFailed(notice.id, err.message);
+      await this.repo.markFailed(claimed.id, err.message);
     }
   }
 
@@ -233,7 +246,8 @@ export class ParkingService {
       throw parkingErrors.PARKING_NOTHING_TO_RETRY('The batch is still being sent: wait until it is done, then try the failed notices again.');
     await this.db.transaction(async (trx) => {
       const requeued = await this.repo.requeueFailed(batch.id, trx);
-      if (!requeued && batch.status === 'sent') throw parkingErrors.PARKING_NOTHING_TO_RETRY('No notices in this batch failed to send, so there is nothing to try again.');
+      if (!requeued && batch.status === 'sent')
+        throw parkingErrors.PARKING_NOTHING_TO_RETRY('No notices in this batch failed to send (or those that did were erased with their keeper’s personal data), so there is nothing to try again.');
       const next = await this.jobs.enqueue(SEND_JOB, { batchId: batch.id }, { idempotencyKey: `${SEND_JOB}:${batch.id}:${newId()}`, executor: trx });
       await this.repo.setJob(batch.id, next.id, trx);
       await this.audit.record(
@@ -243,6 +257,43 @@ export class ParkingService {
     });
     this.jobs.wake();
     return this.batch(batch.id);
+  }
+
+  // ---------------------------------------------------------------- a resident's data (residents' rights)
+
+  /**
+   * Subject access: the notices sent (or to be sent) to the resident's mobile or email, with
+   * what became of each and its pay link. Keepers' contact points are stored normalised, as
+   * residents' are, so the match is by equality.
+   */
+  async exportResident(r: ResidentKey): Promise<HeldData> {
+    const rows = await this.repo.ofKeeper(r);
+    const services = new Map((await this.repo.batches([...new Set(rows.map((n) => n.batch_id))])).map((b) => [b.id, b.service_id]));
+    const links = new Map<string, PayLinkView>();
+    const byService = new Map<string, string[]>();
+    for (const n of rows) {
+      if (!n.pay_link_id) continue;
+      const serviceId = services.get(n.batch_id) as string;
+      byService.set(serviceId, [...(byService.get(serviceId) ?? []), n.pay_link_id]);
+    }
+    for (const [serviceId, ids] of byService) for (const [id, link] of await this.payments.payLinks(serviceId, ids)) links.set(id, link);
+    const notices = rows.map((n) => heldNotice(n, n.pay_link_id ? (links.get(n.pay_link_id) ?? null) : null));
+    return { summary: heldSummary(notices), notices };
+  }
+
+  /**
+   * Erasure: the resident's notices keep their number, amount, dates and status (the council's
+   * accounts and totals) and lose the keeper's name, mobile, email and vehicle registration. One
+   * not sent yet is never sent. Their messages, and a follow-up still waiting, are messaging's to
+   * erase and cancel (it finds them by the same contact points). Can run again.
+   */
+  async forgetResident(r: ResidentKey): Promise<{ notices: number; reminders: number }> {
+    return this.db.transaction(async (trx) => {
+      const { notices, payLinkIds } = await this.repo.forgetKeeper(r, { name: ERASED_NAME, failure: ERASED_FAILURE }, trx);
+      // The follow-up reminders go too, whichever contact point they were to be sent to.
+      const reminders = await this.payments.cancelReminders(payLinkIds, 'The keeper’s personal data was erased.', trx);
+      return { notices, reminders };
+    });
   }
 
   // ---------------------------------------------------------------- reading
@@ -426,6 +477,7 @@ function noticeView(r: ParkingNoticesTable, link: PayLinkView | null): NoticeVie
     pcn: r.pcn,
     vrm: r.vrm,
     keeperName: r.keeper_name,
+    erased: !contactOf(r),
     channel: r.channel,
     language: r.language,
     amountPence: r.amount_pence,
@@ -457,4 +509,55 @@ function followUpStatus(status: string): FollowUpStatus {
   if (status === 'cancelled') return 'cancelled';
   if (status.endsWith('failure')) return 'failed';
   return 'sent';
+}
+
+/** Where the notice goes: its mobile for a text, its email otherwise; null once the keeper is erased (every notice has one until then). */
+function contactOf(n: ParkingNoticesTable): string | null {
+  return (n.channel === 'sms' ? n.mobile : n.email) ?? null;
+}
+
+/** A notice as a subject access export gives it. */
+function heldNotice(n: ParkingNoticesTable, link: PayLinkView | null) {
+  const view = noticeView(n, link);
+  return {
+    pcn: n.pcn,
+    vehicle: n.vrm,
+    keeperName: n.keeper_name,
+    mobile: n.mobile,
+    email: n.email,
+    sentBy: n.channel === 'sms' ? 'text message' : 'email',
+    language: n.language,
+    amountPence: n.amount_pence,
+    issuedOn: n.issued_on,
+    contravention: n.contravention,
+    location: n.location,
+    status: view.status,
+    failure: n.failure,
+    sentAt: view.sentAt,
+    payLink: link
+      ? { id: link.id, status: link.status, clicks: link.clicks, paidPence: view.paidPence, paidAt: view.paidAt, followUp: { status: view.followUp.status, dueAt: view.followUp.dueAt } }
+      : null,
+  };
+}
+
+const HELD_STATUS: Record<NoticeStatus, string> = {
+  waiting: 'not sent yet',
+  failed: 'not sent',
+  paid: 'paid',
+  clicked: 'pay link followed, not paid',
+  outstanding: 'not paid',
+};
+
+/** The export's plain-English lines: how many notices, then one line each. */
+function heldSummary(notices: ReturnType<typeof heldNotice>[]): string[] {
+  if (!notices.length) return ['Parking fines (penalty charge notices) sent to their mobile or email: none.'];
+  return [
+    `Parking fines (penalty charge notices) sent to their mobile or email: ${notices.length}.`,
+    ...notices.map((n) => {
+      const issued = formatDate('en', new Date(`${n.issuedOn}T12:00:00Z`));
+      const sent = n.sentAt ? `, sent by ${n.sentBy} on ${formatDate('en', new Date(n.sentAt))}` : '';
+      const paid = n.status === 'paid' && n.payLink?.paidPence != null ? ` (${formatMoney('en', n.payLink.paidPence)})` : '';
+      return `- ${n.pcn}${n.vehicle ? ` for vehicle ${n.vehicle}` : ''}, issued on ${issued} at ${n.location} (${n.contravention}): ${formatMoney('en', n.amountPence)}${sent}; ${HELD_STATUS[n.status]}${paid}.`;
+    }),
+  ];
 }

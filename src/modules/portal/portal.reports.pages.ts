@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, platformErrors } from '../../platform/errors.js';
 import { formatDate, type Language } from '../../platform/web/i18n.js';
+import type { EstateService } from '../estate/index.js';
 import { normalisePostcode, type ResidentView } from '../residents/index.js';
 import {
   type Attribute,
@@ -22,11 +23,16 @@ import {
 import { type PortalId, portalText } from './portal.messages.js';
 import { body, type FormError, here, origin, type PortalDeps, param, residentPage, show, str } from './portal.pages.js';
 
-/** The portal's pages, with what reporting a problem needs: the requests service and the map's tiles. */
+/** The portal's pages, with what reporting a problem needs: the requests service, the map's tiles and the postcode list. */
 export interface ReportsDeps extends PortalDeps {
   requests: RequestsService;
   map: { tileUrl: string; attribution: string };
+  /** the council's postcode list (the estate's), to place a report given only a postcode */
+  postcodes: Pick<EstateService, 'lookupPostcode'>;
 }
+
+/** Where a postcode's centre is, from the council's list; undefined when the list lacks it. */
+type FindPostcode = (postcode: string) => Promise<{ lat: number; lon: number } | undefined>;
 
 const DESCRIPTION_MAX = 2000;
 const PLACE_MAX = 500;
@@ -145,10 +151,13 @@ function photoError(photo: Upload | undefined): FormError[] {
 
 /**
  * The report from the form, or what is wrong with it, in the form's order. "At or near my home"
- * places it at the resident's home; "somewhere else" needs the map's point or a description of
- * where (a postcode alone is kept but not placed: there is no postcode lookup yet).
+ * places it at the resident's home. "Somewhere else" needs the map's point, a description of
+ * where, or a postcode in the council's postcode list. The map's point wins; without one, a
+ * postcode found in the list places the report at the postcode's centre (so it reaches the area's
+ * team) and is kept. A postcode not in the list is an error only when nothing else says where:
+ * beside a description it is kept unplaced, as the list lags new postcodes by months.
  */
-function reportFrom(b: Fields, category: CategoryView, r: ResidentView) {
+async function reportFrom(b: Fields, category: CategoryView, r: ResidentView, findPostcode: FindPostcode) {
   const values: ReportValues = {
     where: r.location ? str(b.where) : 'elsewhere',
     place: str(b.place),
@@ -160,18 +169,21 @@ function reportFrom(b: Fields, category: CategoryView, r: ResidentView) {
   const answers = answersFrom(category.attributes, b);
   const photo = isUpload(b.photo) ? b.photo : undefined;
   const { point, error: pointError } = values.where === 'elsewhere' ? pointFrom(values) : {};
+  const typed = values.postcode ? normalisePostcode(values.postcode) : '';
+  const lookUp = values.where === 'elsewhere' && !point && !pointError && typed;
+  const centre = lookUp ? await findPostcode(typed) : undefined;
   const errors: FormError[] = [];
   if (values.where !== 'home' && values.where !== 'elsewhere') errors.push({ field: 'where', id: 'errorWhereMissing' });
   if (values.place.length > PLACE_MAX) errors.push({ field: 'place', id: 'errorPlaceLong', params: { max: PLACE_MAX } });
   else if (pointError) errors.push(pointError);
-  else if (values.where === 'elsewhere' && !point && !values.place) errors.push({ field: 'place', id: 'errorPlaceMissing' });
-  if (values.postcode && !normalisePostcode(values.postcode)) errors.push({ field: 'postcode', id: 'errorPostcode' });
+  else if (values.where === 'elsewhere' && !point && !centre && !values.place) errors.push(lookUp ? { field: 'postcode', id: 'errorPostcodeUnknown' } : { field: 'place', id: 'errorPlaceMissing' });
+  if (values.postcode && !typed) errors.push({ field: 'postcode', id: 'errorPostcode' });
   errors.push(...answerErrors(category.attributes, answers));
   if (!values.description) errors.push({ field: 'description', id: 'errorDescriptionMissing' });
   else if (values.description.length > DESCRIPTION_MAX) errors.push({ field: 'description', id: 'errorDescriptionLong', params: { max: DESCRIPTION_MAX.toLocaleString('en-GB') } });
   errors.push(...photoError(photo));
-  const at = values.where === 'home' ? r.location : point;
-  const postcode = (values.postcode && normalisePostcode(values.postcode)) || (values.where === 'home' ? r.postcode : null);
+  const at = values.where === 'home' ? r.location : (point ?? centre);
+  const postcode = typed || (values.where === 'home' ? r.postcode : null);
   const input: RequestCreate = {
     category: category.code,
     description: values.description,
@@ -215,6 +227,7 @@ function photoPath(mediaUrl: string | null): string | undefined {
 /** "Report a problem" (a category, then where, what and a photo), its confirmation, and "Your reports". */
 export function reportPages(deps: ReportsDeps) {
   const { requests, residents } = deps;
+  const findPostcode: FindPostcode = (postcode) => deps.postcodes.lookupPostcode(postcode);
 
   const enabledCategory = async (code: string) => (await requests.listCategories({ enabledOnly: true })).find((c) => c.code === code);
 
@@ -308,7 +321,7 @@ export function reportPages(deps: ReportsDeps) {
       const category = await enabledCategory(param(request, 'category'));
       if (!category) return reply.redirect('/report', 303);
       const h = await resident(request, reply);
-      const report = reportFrom(body(request), category, h.r);
+      const report = await reportFrom(body(request), category, h.r, findPostcode);
       const form = { values: report.values, answers: report.answers, photoSent: !!report.photo };
       if (report.errors.length) return reportForm(request, reply, h, category, form, report.errors);
       try {

@@ -1,5 +1,6 @@
 import type { Db, Executor } from '../../platform/db/database.js';
 import { inList } from '../../platform/db/dialect.js';
+import { topicOf } from './consents.wording.js';
 
 export interface ResidentConsentsTable {
   id: string;
@@ -23,9 +24,33 @@ declare module '../../platform/db/tables.js' {
   }
 }
 
+/** A resident's consent to messages that has just ended: on one topic, or (`topic` null) on every topic. */
+export interface ConsentEnded {
+  residentId: string;
+  /** the topic withdrawn, with its name as staff see it; null: all their consents at once (erasure) */
+  topic: { code: string; name: string } | null;
+  /** where it was withdrawn: portal:/account/…, staff:console, api, erasure */
+  source: string;
+  at: Date;
+}
+
+/** Run in the transaction that ends a consent (messaging cancels the messages still waiting that it covered). */
+export type ConsentEndedHook = (ended: ConsentEnded, trx: Executor) => Promise<unknown>;
+
 /** Residents' consents: the SQL of consents.service.ts. */
 export class ConsentsRepository {
+  private readonly endedHooks: ConsentEndedHook[] = [];
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Adds a hook run whenever consent to messages ends. Both ways a consent ends (`withdraw`,
+   * `withdrawAll`) run through here, inside their transaction, so nothing can withdraw a consent
+   * and leave the messages it covered waiting to go.
+   */
+  onEnded(hook: ConsentEndedHook): void {
+    this.endedHooks.push(hook);
+  }
 
   /** A resident's consents, newest first. */
   forResident(residentId: string, ex: Executor = this.db.k): Promise<ResidentConsentsTable[]> {
@@ -47,13 +72,25 @@ export class ConsentsRepository {
     if (rows.length) await ex.insertInto('resident_consents').values(rows).execute();
   }
 
-  /** Withdraws a consent in force; false when it was withdrawn already. */
+  /** Withdraws a consent in force; false when it was withdrawn already. For messages about a topic, the hooks run (in `ex`). */
   async withdraw(id: string, at: Date, source: string, ex: Executor): Promise<boolean> {
-    const res = await ex.updateTable('resident_consents').set({ withdrawn_at: at, withdrawn_source: source }).where('id', '=', id).where('withdrawn_at', 'is', null).executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    const row = await ex
+      .updateTable('resident_consents')
+      .set({ withdrawn_at: at, withdrawn_source: source })
+      .where('id', '=', id)
+      .where('withdrawn_at', 'is', null)
+      .returning(['resident_id', 'purpose'])
+      .executeTakeFirst();
+    if (!row) return false;
+    const code = topicOf(row.purpose);
+    if (code && this.endedHooks.length) {
+      const topic = await ex.selectFrom('topics').select('name').where('code', '=', code).executeTakeFirst();
+      await this.ended({ residentId: row.resident_id, topic: { code, name: topic?.name ?? code }, source, at }, ex);
+    }
+    return true;
   }
 
-  /** Withdraws every consent of the resident's still in force (erasure); returns how many. */
+  /** Withdraws every consent of the resident's still in force (erasure); returns how many. The hooks run for every topic (in `ex`), whether any was in force or not. */
   async withdrawAll(residentId: string, at: Date, source: string, ex: Executor): Promise<number> {
     const res = await ex
       .updateTable('resident_consents')
@@ -61,7 +98,12 @@ export class ConsentsRepository {
       .where('resident_id', '=', residentId)
       .where('withdrawn_at', 'is', null)
       .executeTakeFirst();
+    await this.ended({ residentId, topic: null, source, at }, ex);
     return Number(res.numUpdatedRows);
+  }
+
+  private async ended(ended: ConsentEnded, ex: Executor): Promise<void> {
+    for (const hook of this.endedHooks) await hook(ended, ex);
   }
 
   /**

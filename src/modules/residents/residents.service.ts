@@ -6,7 +6,7 @@ import type { FieldError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkEmail, checkPhone } from '../messaging/recipients.js';
 import { AUDIENCE_PAGE, AudienceFinder } from './audience.service.js';
-import { ConsentsRepository } from './consents.repository.js';
+import { type ConsentEndedHook, ConsentsRepository } from './consents.repository.js';
 import { Consents } from './consents.service.js';
 import { type ResidentExport, ResidentRights } from './rights.service.js';
 import { type ResidentRow, ResidentsRepository } from './residents.repository.js';
@@ -341,7 +341,16 @@ export class ResidentsService {
     return this.consents.give(actor, notErased(await this.get(residentId)), purpose, origin);
   }
 
-  /** Withdraws a consent; for a topic, the resident's subscriptions to it and channel order for it go too. */
+  /**
+   * Something to do whenever a resident's consent to messages ends (a topic's withdrawn; all of
+   * them on erasure), in the transaction that ends it: src/services.ts has messaging cancel the
+   * messages still waiting that the consent covered. A hook, because messaging depends on residents.
+   */
+  onConsentEnded(hook: ConsentEndedHook): void {
+    this.consentsRepo.onEnded(hook);
+  }
+
+  /** Withdraws a consent; for a topic, the resident's subscriptions to it and channel order for it go too, and their messages about it still waiting are cancelled. */
   async withdrawConsent(actor: Actor, residentId: string, consentId: string, origin: Origin = {}): Promise<ConsentView> {
     return this.consents.withdraw(actor, await this.get(residentId), consentId, origin);
   }

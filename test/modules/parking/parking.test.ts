@@ -161,7 +161,7 @@ forEachDialect('parking fines with pay links', (dialect) => {
 
     const [text] = await messagesFor('AB10000001');
     assert.equal(text.type, 'sms');
-    assert.equal(text.recipient, '07700 900401');
+    assert.equal(text.recipient, '447700900401', 'sent to the mobile as stored: normalised, as residents’ are');
     assert.match(text.body, /^Penalty charge notice AB10000001 for vehicle ZA12 BCD, issued on 20 November 2026 at High Street, Moorchester: £70\.00 to pay\. Pay online at /);
     const code = CODE.exec(text.body)?.[1] as string;
     assert.ok(code, text.body);
@@ -277,7 +277,7 @@ forEachDialect('parking fines with pay links', (dialect) => {
 
     // A claim is taken once: a run that saw an older count of claims does not get it.
     const row1 = await t.services.parking.repo.findNotice(before.id);
-    assert.equal(await t.services.parking.repo.claim(before.id, (row1?.attempts ?? 0) - 1), false);
+    assert.equal(await t.services.parking.repo.claim(before.id, (row1?.attempts ?? 0) - 1), undefined);
   });
 
   test('a file with bad rows is refused with each problem by row number, and nothing is stored', async () => {

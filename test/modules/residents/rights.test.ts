@@ -216,7 +216,7 @@ forEachDialect('residents’ rights: subject access and erasure', (dialect) => {
       assert.match(summary, words);
     const audited = await t.services.audit.search({ targetId: gwen.id, action: 'residents.export', limit: 5 });
     assert.equal(audited.length, 1);
-    assert.deepEqual(audited[0].changes_json, { modules: ['residents', 'messaging', 'requests', 'libraries', 'portal'] });
+    assert.deepEqual(audited[0].changes_json, { modules: ['residents', 'messaging', 'requests', 'libraries', 'portal', 'parking'] });
   });
 
   test('staff without the permission, and residents, can neither export nor erase; the console offers the buttons to those who may', async () => {
