@@ -12,10 +12,11 @@ import { checkEmail, checkPhone } from '../modules/messaging/recipients.js';
 const PAGE = 1000;
 
 export async function up(db: Kysely<any>): Promise<void> {
-  // The indexes first: built after this transaction's updates, PostgreSQL could not use them until
+  // SQLite migrates outside a transaction: a run cut short leaves the indexes, so they are made only
+  // if missing, and normalising again changes nothing. The indexes first: built after this transaction's updates, PostgreSQL could not use them until
   // every transaction older than this one had ended (the updates would be broken HOT chains to them).
-  await db.schema.createIndex('parking_notices_mobile').on('parking_notices').column('mobile').where('mobile', 'is not', null).execute();
-  await db.schema.createIndex('parking_notices_email').on('parking_notices').column('email').where('email', 'is not', null).execute();
+  await db.schema.createIndex('parking_notices_mobile').ifNotExists().on('parking_notices').column('mobile').where('mobile', 'is not', null).execute();
+  await db.schema.createIndex('parking_notices_email').ifNotExists().on('parking_notices').column('email').where('email', 'is not', null).execute();
   let after: string | undefined;
   for (;;) {
     let page = db.selectFrom('parking_notices').select(['id', 'mobile', 'email']).orderBy('id').limit(PAGE);

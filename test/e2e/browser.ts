@@ -98,7 +98,11 @@ async function watch(page: Page, baseUrl: string, javaScriptEnabled: boolean): P
   });
   page.on('pageerror', (err) => problems.console.push(`uncaught ${err.name}: ${err.message}`));
   page.on('requestfailed', (request) => {
-    if (request.url().startsWith(baseUrl)) problems.failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText ?? 'failed'}`);
+    const error = request.failure()?.errorText ?? 'failed';
+    // A request the browser gives up itself because the page moved on (a form sent before the favicon
+    // arrived) is not a failure of the app: any other error on any of our requests is.
+    if (error === 'net::ERR_ABORTED' && request.resourceType() !== 'document' && request.resourceType() !== 'script' && request.resourceType() !== 'stylesheet') return;
+    if (request.url().startsWith(baseUrl)) problems.failedRequests.push(`${request.method()} ${request.url()}: ${error}`);
   });
   page.on('response', (response) => {
     const request = response.request();

@@ -14,7 +14,7 @@ import { addressLinesFromPersonalisation, checkPostalAddress, placeholderKey, pl
 import type { ResidentsService, ResidentView } from '../residents/index.js';
 import { quietUntil } from '../residents/index.js';
 import type { Channel } from './messaging.schema.js';
-import { channelChain, contactFor, numbersOf } from './resident-sending.js';
+import { cancelWhereConsentEnded, channelChain, contactFor, numbersOf } from './resident-sending.js';
 
 export const EXPAND_JOB = 'messaging.campaign_expand';
 /** Rows made into notifications per transaction. */
@@ -49,7 +49,7 @@ export interface CampaignInput {
 }
 
 /** What an audience campaign needs of the residents module. */
-export type CampaignResidents = Pick<ResidentsService, 'channelsFor' | 'audienceIds' | 'getMany'>;
+export type CampaignResidents = Pick<ResidentsService, 'channelsFor' | 'audienceIds' | 'getMany' | 'consentEndedFor' | 'topics'>;
 
 export interface CampaignView {
   id: string;
@@ -300,6 +300,7 @@ export class Campaigns {
         await this.repo.update(id, { created_count: end, skipped_count: fresh.skipped_count + skipped, updated_at: now, ...(done ? { status: 'sent', finished_at: now } : {}) }, trx);
         if (done) await this.repo.dropFile(id, trx);
       });
+      if (first.audience_json) await cancelWhereConsentEnded(this.messaging, this.residents, residentsOf(made), (first.audience_json as { topic: string }).topic);
       this.messaging.onQueued();
     }
   }
@@ -649,3 +650,6 @@ function toView(r: CampaignsTable, progress: Record<string, number>): CampaignVi
     skippedCount: r.skipped_count ?? 0,
   };
 }
+
+/** The residents a chunk of notifications goes to. */
+const residentsOf = (rows: NotificationsTable[]) => rows.flatMap((r) => (r.resident_id ? [r.resident_id] : []));

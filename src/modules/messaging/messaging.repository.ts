@@ -114,6 +114,8 @@ export interface NotificationsTable {
   unsubscribe_url: string | null;
   /** the topic of a message sent to a resident by preference (its consent covers it), else null */
   topic: string | null;
+  /** set when its consent ended while it was being handed to a provider: a retry asked for then cancels it instead (not inserted: null) */
+  cancel_reason?: string | null;
 }
 
 export interface MessageSendersTable {
@@ -573,6 +575,9 @@ export class MessagingRepository {
       .set({ status: 'cancelled', status_reason: reason, next_attempt_at: null, completed_at: at, updated_at: at })
       .returning('id')
       .execute();
+    // One being handed to a provider now may go; should the provider ask for a retry, it is cancelled then (recordOutcomes).
+    const sending = ex.updateTable('notifications').set({ cancel_reason: reason, updated_at: at }).where('resident_id', '=', residentId).where('status', '=', 'sending');
+    await (topic === null ? sending : sending.where('topic', '=', topic)).execute();
     return rows.map((r) => r.id);
   }
 
@@ -587,25 +592,33 @@ export class MessagingRepository {
     await this.db.k.updateTable('notifications').set({ locked_by: null, locked_until: null }).where('id', '=', id).where('locked_by', '=', workerId).execute();
   }
 
+  /** A time as a statement's value where nothing else tells PostgreSQL its type (a CASE of values). */
+  private time(at: Date) {
+    return this.db.dialect === 'postgres' ? sql`${at}::timestamptz` : sql`${at}`;
+  }
+
   /** Records what became of claimed rows; fenced on this worker's lock. */
   async recordOutcomes(workerId: string, outcomes: Outcome[], at: Date, alsoInTransaction?: (trx: Executor) => Promise<void>): Promise<void> {
     if (!outcomes.length) return;
     await this.db.transaction(async (trx) => {
       for (const o of outcomes) {
+        // A retry of a row whose consent ended while it was with the provider is a cancellation, with the reason kept for it.
+        const retry = o.status === 'created';
+        const cancelledNow = retry ? sql`cancel_reason IS NOT NULL` : sql`FALSE`;
         await trx
           .updateTable('notifications')
           .set({
             // A receipt can land while the send is still being recorded, and a campaign can be
             // cancelled: a status they wrote that is further on than "sending" stays.
-            status: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN status ELSE ${o.status} END`,
+            status: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN status WHEN ${cancelledNow} THEN 'cancelled' ELSE ${o.status} END`,
             // A row cancelled while claimed (consent withdrawn, a campaign cancelled) keeps its
             // reason and is never due again, even when this outcome asked for a retry.
-            status_reason: sql`CASE WHEN status = 'cancelled' THEN status_reason ELSE ${o.reason ?? null} END`,
+            status_reason: sql`CASE WHEN status = 'cancelled' THEN status_reason WHEN ${cancelledNow} THEN cancel_reason ELSE ${o.reason ?? null} END`,
             provider: o.provider,
             provider_ref: o.providerRef ?? null,
             sent_at: o.sentAt ?? null,
-            completed_at: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN completed_at ELSE ${o.completedAt ?? null} END`,
-            next_attempt_at: o.retryAt ? sql`CASE WHEN status = 'cancelled' THEN next_attempt_at ELSE ${o.retryAt} END` : null,
+            completed_at: sql`CASE WHEN status IN (${sql.join(KEPT_STATUSES)}) THEN completed_at WHEN ${cancelledNow} THEN ${this.time(at)} ELSE ${o.completedAt ?? null} END`,
+            next_attempt_at: o.retryAt ? sql`CASE WHEN status = 'cancelled' OR ${cancelledNow} THEN NULL ELSE ${this.time(o.retryAt)} END` : null,
             locked_by: null,
             locked_until: null,
             updated_at: at,

@@ -689,7 +689,7 @@ export class MessagingService {
    * when `topic` is null: all their consents withdrawn, or erasure) that no provider has been
    * given yet are cancelled, with the reason in plain English. Returns how many.
    */
-  async residentConsentEnded(w: { residentId: string; topic: { code: string; name: string } | null; source: string; at: Date }, trx: Executor): Promise<number> {
+  async residentConsentEnded(w: { residentId: string; topic: { code: string; name: string } | null; source: string; at: Date }, trx: Executor = this.db.k): Promise<number> {
     const reason = w.topic
       ? `The resident withdrew their consent to messages about ${midSentence(w.topic.name)}.`
       : w.source === 'erasure'

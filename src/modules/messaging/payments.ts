@@ -652,15 +652,15 @@ export class Payments {
     return status;
   }
 
-  /**
-   * The link is paid: recorded once, with the payment and amount, and every reminder still
-   * waiting is cancelled ("Paid on 5 December 2026"), in one transaction with its audit row.
-   */
   /** The reminders still waiting on these pay links are cancelled (their recipient was erased, say), in the caller's transaction. */
   cancelReminders(payLinkIds: string[], reason: string, trx: Executor): Promise<number> {
     return this.repo.cancelReminders(payLinkIds, reason, new Date(), trx);
   }
 
+  /**
+   * The link is paid: recorded once, with the payment and amount, and every reminder still
+   * waiting is cancelled ("Paid on 5 December 2026"), in one transaction with its audit row.
+   */
   private async markPaid(payLink: PayLinksTable, paymentId: string, amountPence: number, paidAt: Date, how: string): Promise<boolean> {
     const now = new Date();
     const result = await this.db.transaction(async (trx) => {

@@ -79,6 +79,24 @@ function reachable(resident: ResidentView, channel: Channel, optedOut: Set<strin
  * for and the resident a contact point for are kept on the notification; when it fails, the
  * next is sent (RCS → SMS → voice → letter, or whatever order the resident chose).
  */
+/**
+ * Consent can end between a sender's check and its rows being stored, when the withdrawal's own
+ * cancelling found nothing to cancel yet: checked again once the rows are in (one statement for
+ * a whole chunk), and what the ended consent covered cancelled.
+ */
+export async function cancelWhereConsentEnded(
+  messaging: MessagingService,
+  residents: Pick<ResidentsService, 'consentEndedFor' | 'topics'>,
+  residentIds: string[],
+  topic: string | null,
+): Promise<void> {
+  if (!topic || !residentIds.length) return;
+  const ended = await residents.consentEndedFor(residentIds, topic);
+  if (!ended.length) return;
+  const name = (await residents.topics.list()).find((t) => t.code === topic)?.name ?? topic;
+  for (const residentId of ended) await messaging.residentConsentEnded({ residentId, topic: { code: topic, name }, source: 'a check after sending', at: new Date() });
+}
+
 export class ResidentSending {
   constructor(
     private readonly messaging: MessagingService,
@@ -106,6 +124,7 @@ export class ResidentSending {
     if (counted) await this.limits.checkDailyLimit(serviceRow, chain[0].channel);
     const row = await this.queue(actor.id, actor.keyType as KeyType, service, resident, chain, personalisation, req.reference ?? null, scheduledFor, null, req.topic ?? null);
     if (counted) this.limits.countSent(serviceRow, chain[0].channel);
+    await cancelWhereConsentEnded(this.messaging, this.residents, [resident.id], req.topic ?? null);
     return row;
   }
 
@@ -133,6 +152,7 @@ export class ResidentSending {
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
+    await cancelWhereConsentEnded(this.messaging, this.residents, [resident.id], failed.topic);
   }
 
   private async template(serviceId: string, channel: Channel, templateId: string, personalisation: Record<string, unknown>, language: 'en' | 'cy') {

@@ -129,12 +129,15 @@ export class ParkingRepository {
       .executeTakeFirst();
   }
 
-  async markSent(id: string, sent: { payLinkId: string; notificationId: string; at: Date }): Promise<void> {
-    await this.db.k
+  /** Records a notice sent; false when its keeper was erased while it was being sent (no contact point left). */
+  async markSent(id: string, sent: { payLinkId: string; notificationId: string; at: Date }): Promise<boolean> {
+    const row = await this.db.k
       .updateTable('parking_notices')
       .set({ status: 'sent', failure: null, pay_link_id: sent.payLinkId, notification_id: sent.notificationId, sent_at: sent.at })
       .where('id', '=', id)
-      .execute();
+      .returning(['mobile', 'email'])
+      .executeTakeFirst();
+    return !!(row?.mobile || row?.email);
   }
 
   async markFailed(id: string, failure: string): Promise<void> {
@@ -177,9 +180,8 @@ export class ParkingRepository {
    * Erasure: the keeper's notices lose name, mobile, email and registration (pcn, amounts, dates
    * and status stay, for the council's accounts); those not sent yet are marked not sent, with
    * `failure`, so no run sends them. Erased notices match no one, so running it again changes
-   * nothing. Returns how many notices were erased.
+   * nothing. Returns how many notices were erased, and the pay links they were sent with.
    */
-  /** Anonymises a keeper's notices; returns how many, and the pay links they were sent with. */
   async forgetKeeper(keeper: Keeper, erased: { name: string; failure: string }, ex: Executor): Promise<{ notices: number; payLinkIds: string[] }> {
     if (!keeper.mobile && !keeper.email) return { notices: 0, payLinkIds: [] };
     await ex

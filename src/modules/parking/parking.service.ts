@@ -63,6 +63,8 @@ const TRY_AGAIN_CODES = new Set(['PAY_ACCOUNT_MISSING', 'PAY_ACCOUNT_REFUSED', '
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What an erased keeper's notice is left with: their name becomes this word; mobile, email and registration go. */
 export const ERASED_NAME = 'Erased';
+/** Why a follow-up to an erased keeper was cancelled. */
+const ERASED_REMINDER = 'The keeper’s personal data was erased.';
 /** Why an erased keeper's notice was never sent. */
 export const ERASED_FAILURE = 'the keeper’s personal data was erased before it was sent, so there is no one to send it to.';
 
@@ -189,10 +191,16 @@ export class ParkingService {
     await this.repo.markBatchSent(batch.id, new Date());
   }
 
+  /** A notice sent. Its keeper erased while Pay was being asked: the erasure could not see this pay link yet, so its follow-up is cancelled here. */
+  private async recordSent(noticeId: string, sent: { payLinkId: string; notificationId: string; at: Date }): Promise<void> {
+    if (await this.repo.markSent(noticeId, sent)) return;
+    await this.db.transaction((trx) => this.payments.cancelReminders([sent.payLinkId], ERASED_REMINDER, trx));
+  }
+
   private async sendOne(sender: Actor, batch: ParkingBatchesTable, notice: ParkingNoticesTable, templates: Record<keyof typeof TEMPLATE_NAMES, string>): Promise<void> {
     if (notice.status === 'sending') {
       const stored = await payLinkSentWith(this.payments, this.messaging, batch.service_id, notice.pcn);
-      if (stored) return this.repo.markSent(notice.id, { payLinkId: stored.id, notificationId: stored.notification_id, at: new Date(stored.created_at as string) });
+      if (stored) return this.recordSent(notice.id, { payLinkId: stored.id, notificationId: stored.notification_id, at: new Date(stored.created_at as string) });
     }
     // The notice as the claim left it, not as the chunk read it: the keeper may have been erased since.
     const claimed = await this.repo.claim(notice.id, notice.attempts);
@@ -230,7 +238,7 @@ export class ParkingService {
         reminders: [{ templateId: sms ? templates.smsFollowUp : templates.emailFollowUp, afterDays: batch.follow_up_days }],
         trackLinks: false,
       });
-      await this.repo.markSent(claimed.id, { payLinkId: sent.payLink.id, notificationId: sent.row.id, at: sent.row.created_at });
+      await this.recordSent(claimed.id, { payLinkId: sent.payLink.id, notificationId: sent.row.id, at: sent.row.created_at });
     } catch (err) {
       // The notice's own refusals (a number that replied STOP, an amount Pay will not take) are kept on it; anything else is tried again.
       if (!(err instanceof AppError) || err.status >= 500 || err.status === 429 || TRY_AGAIN_CODES.has(err.code)) throw err;
@@ -291,7 +299,7 @@ export class ParkingService {
     return this.db.transaction(async (trx) => {
       const { notices, payLinkIds } = await this.repo.forgetKeeper(r, { name: ERASED_NAME, failure: ERASED_FAILURE }, trx);
       // The follow-up reminders go too, whichever contact point they were to be sent to.
-      const reminders = await this.payments.cancelReminders(payLinkIds, 'The keeper’s personal data was erased.', trx);
+      const reminders = await this.payments.cancelReminders(payLinkIds, ERASED_REMINDER, trx);
       return { notices, reminders };
     });
   }

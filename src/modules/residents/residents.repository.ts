@@ -65,6 +65,18 @@ export class ResidentsRepository {
     return this.db.k.selectFrom('residents').selectAll().where(column, '=', normalised).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst() as Promise<ResidentRow | undefined>;
   }
 
+  /** The erased among these residents. */
+  async erasedAmong(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await this.db.k
+      .selectFrom('residents')
+      .select('id')
+      .where(inList(this.db.dialect, 'id', ids))
+      .where('erased_at', 'is not', null)
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
   findMany(ids: string[]): Promise<ResidentRow[]> {
     return this.db.k
       .selectFrom('residents')

@@ -211,6 +211,16 @@ export class ResidentsService {
     return ids.flatMap((id) => found.get(id.toLowerCase()) ?? []);
   }
 
+  /**
+   * Of these residents, those whose consent to messages about `topic` has ended (withdrawn since,
+   * or erased): one statement, for a sender to check again once its rows are stored.
+   */
+  async consentEndedFor(residentIds: string[], topic: string): Promise<string[]> {
+    const withdrawn = await this.consentsRepo.withdrawnTopics(residentIds);
+    const erased = await this.repo.erasedAmong(residentIds);
+    return residentIds.filter((id) => withdrawn.get(id)?.includes(topic) || erased.has(id));
+  }
+
   /** A staff member looking at a resident's record: audited. */
   async view(actor: Actor, id: string, origin: Origin = {}): Promise<ResidentView> {
     const resident = await this.get(id);

@@ -239,6 +239,60 @@ forEachDialect('withdrawing consent cancels the messages it covered', (dialect) 
     for (const x of taken) await repo.release(worker, x.id);
   });
 
+  test('one with a provider when consent ends goes if the provider takes it, but is cancelled if the provider asks for a retry', async () => {
+    const r = await create({ name: 'Gwen Price', email: 'gwen@example.com', preferences: { parking: ['email'] } });
+    const [busy, taken] = [await send(sender('normal'), r.id, 'parking'), await send(sender('normal'), r.id, 'parking')];
+    const repo = t.services.messaging.repo;
+    const worker = 'test-worker-2';
+    const now = new Date();
+    const claimed = await repo.claimDue(worker, now, new Date(now.getTime() + 60_000), 100, ['email'], [...SMOKE_TEST_RECIPIENTS]);
+    for (const n of [busy, taken]) assert.ok(await repo.markInFlight(worker, n.id, 'test-provider', new Date()), 'with the provider');
+
+    await withdraw(r.id, 'messages:parking');
+    assert.deepEqual([(await row(busy.id)).status, (await row(taken.id)).status], ['sending', 'sending'], 'a provider has them: left to go');
+    await repo.recordOutcomes(
+      worker,
+      [
+        { id: busy.id, status: 'created', reason: 'The provider was busy', provider: 'test-provider', retryAt: new Date(Date.now() + 1000) },
+        { id: taken.id, status: 'delivered', provider: 'test-provider', providerRef: 'ref-2', sentAt: new Date(), completedAt: new Date() },
+      ],
+      new Date(),
+    );
+    const retried = await row(busy.id);
+    assert.deepEqual(
+      [retried.status, retried.status_reason, retried.next_attempt_at, retried.locked_by],
+      ['cancelled', 'The resident withdrew their consent to messages about parking.', null, null],
+      'the retry is a cancellation: it never goes again',
+    );
+    assert.ok(retried.completed_at);
+    assert.equal((await row(taken.id)).status, 'delivered', 'what the provider took stands');
+    for (const x of claimed) await repo.release(worker, x.id);
+  });
+
+  test('consent that ends after a send has checked it, but before its row is stored, still cancels that row', async () => {
+    const r = await create({ name: 'Huw Jones', email: 'huw@example.com', preferences: { roadworks: ['email'] }, ...quietNow() });
+    // The withdrawal commits while the send is between its consent check and its insert (it reads its
+    // templates there): the withdrawal's own cancelling finds no row yet.
+    const m = t.services.messaging;
+    const currentTemplate = m.currentTemplate.bind(m);
+    let withdrawn = false;
+    m.currentTemplate = async (...args: Parameters<typeof currentTemplate>) => {
+      if (!withdrawn) {
+        withdrawn = true;
+        await withdraw(r.id, 'messages:roadworks');
+        assert.deepEqual(await rowsOf(r.id), [], 'nothing stored yet when the consent ends');
+      }
+      return currentTemplate(...args);
+    };
+    try {
+      const queued = await send(sender('normal'), r.id, 'roadworks');
+      const after = await row(queued.id);
+      assert.deepEqual([after.status, after.status_reason], ['cancelled', 'The resident withdrew their consent to messages about roadworks.']);
+    } finally {
+      m.currentTemplate = currentTemplate;
+    }
+  });
+
   test('the statement that finds a resident’s waiting messages uses notifications_resident', async () => {
     const db = t.services.db;
     for (const topic of ['parking', null]) {

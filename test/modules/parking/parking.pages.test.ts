@@ -13,7 +13,7 @@ import { forEachDialect } from '../../helpers.js';
 import { type PayPeer, payPeer } from '../messaging/peers/pay.js';
 
 const system = systemActor('test');
-const HEADER = 'pcn,vrm,keeper_name,mobile,email,amount,issued_on,contravention,location,language';
+import { HEADER } from './fixtures.js';
 const GOOD = [
   HEADER,
   'PG10000001,ZA12 BCD,Sam Keeper,07700 900501,,70.00,2026-11-20,01 Parked in a restricted street,"High Street, Moorchester",',

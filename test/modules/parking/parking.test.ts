@@ -13,31 +13,10 @@ import { systemActor } from '../../../src/platform/auth/actor.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 import { type PayPeer, payPeer } from '../messaging/peers/pay.js';
+import { file, HEADER, row } from './fixtures.js';
 
 const system = systemActor('test');
-const HEADER = 'pcn,vrm,keeper_name,mobile,email,amount,issued_on,contravention,location,language';
 const CODE = /\/l\/([0-9A-Za-z]{12})\b/;
-
-/** A notice row; `over` replaces columns by name. */
-function row(pcn: string, over: Record<string, string> = {}): string {
-  const cells: Record<string, string> = {
-    pcn,
-    vrm: 'ZA12 BCD',
-    keeper_name: 'Sam Keeper',
-    mobile: '07700 900401',
-    email: '',
-    amount: '70.00',
-    issued_on: '2026-11-20',
-    contravention: '01 Parked in a restricted street',
-    location: 'High Street, Moorchester',
-    language: '',
-    ...over,
-  };
-  return HEADER.split(',')
-    .map((c) => (/[",]/.test(cells[c]) ? `"${cells[c].replace(/"/g, '""')}"` : cells[c]))
-    .join(',');
-}
-const file = (...rows: string[]) => `${[HEADER, ...rows].join('\r\n')}\r\n`;
 
 forEachDialect('parking fines with pay links', (dialect) => {
   let t: TestApp;

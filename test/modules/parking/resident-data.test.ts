@@ -18,31 +18,13 @@ import { newId } from '../../../src/platform/ids.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 import { type PayPeer, payPeer } from '../messaging/peers/pay.js';
+import { file, row as noticeRow } from './fixtures.js';
 
 const system = systemActor('test');
-const HEADER = 'pcn,vrm,keeper_name,mobile,email,amount,issued_on,contravention,location,language';
 const MIGRATION = '20261206T0100_parking_keepers';
 
-/** A notice row; `over` replaces columns by name. */
-function row(pcn: string, over: Record<string, string> = {}): string {
-  const cells: Record<string, string> = {
-    pcn,
-    vrm: 'ZA12 BCD',
-    keeper_name: 'Morgan Keeper',
-    mobile: '',
-    email: '',
-    amount: '70.00',
-    issued_on: '2026-11-20',
-    contravention: '01 Parked in a restricted street',
-    location: 'High Street, Moorchester',
-    language: '',
-    ...over,
-  };
-  return HEADER.split(',')
-    .map((c) => (/[",]/.test(cells[c]) ? `"${cells[c].replace(/"/g, '""')}"` : cells[c]))
-    .join(',');
-}
-const file = (...rows: string[]) => `${[HEADER, ...rows].join('\r\n')}\r\n`;
+/** A notice row for Morgan unless told otherwise; `over` replaces columns by name. */
+const row = (pcn: string, over: Record<string, string> = {}) => noticeRow(pcn, { keeper_name: 'Morgan Keeper', mobile: '', ...over });
 
 /** Sets up the Parking service with a GOV.UK Pay account at the local peer. */
 async function parkingReady(t: TestApp, pay: PayPeer): Promise<string> {
@@ -303,6 +285,31 @@ forEachDialect('parking notices as residents’ data: export and erasure', (dial
     const csv = await t.app.inject({ url: `/console/parking/batches/${sentBatch}/notices.csv`, headers: { cookie: officer.cookie } });
     assert.equal(csv.statusCode, 200);
     assert.match(csv.body, /\r?\n2,RD10000001,,sms,en,70\.00,outstanding,/);
+  });
+
+  test('a keeper erased while Pay is being asked for their link: the notice is recorded sent, and its follow-up cancelled', async () => {
+    // Matched on their email; texted to a number they never gave Weft, so messaging's own erasure cannot find the follow-up.
+    const sky = await t.services.residents.create(system, { name: 'Sky Keeper', email: 'sky.keeper@example.com' });
+    const batch = await upload(row('RD40000001', { keeper_name: 'Sky Keeper', mobile: '07700 900888', email: 'sky.keeper@example.com' }));
+    // The erasure lands after the send job claimed the notice and before it records the pay link.
+    const payments = t.services.payments;
+    const send = payments.send.bind(payments);
+    let erased: number | undefined;
+    payments.send = async (...args: Parameters<typeof send>) => {
+      const sent = await send(...args);
+      erased ??= (await call(eraser, 'POST', `/api/v1/residents/${sky.id}/erase`)).statusCode;
+      return sent;
+    };
+    try {
+      await runJobs();
+    } finally {
+      payments.send = send;
+    }
+    assert.equal(erased, 200);
+    const [, followUp] = await messagesFor('RD40000001');
+    assert.deepEqual([followUp.status, followUp.status_reason], ['cancelled', 'The keeper’s personal data was erased.']);
+    const notice = (await t.services.parking.batch(batch)).notices[0];
+    assert.deepEqual([notice.erased, notice.followUp.status], [true, 'cancelled']);
   });
 
   test('a notice matched on the resident’s email but texted to a number they never gave: its follow-up is cancelled too', async () => {

@@ -3,7 +3,10 @@
  * JavaScript uses them: the category, then where, the category's questions, a description and
  * a photo (multipart, as the form sends it), in English and Welsh; the photo kept in the
  * database and served at the request's media_url; and the tests that try: a file that is not a
- * JPEG or PNG, another resident's report, no session, no CSRF token.
+ * JPEG or PNG, another resident's report, no session, no CSRF token. Somewhere else by postcode:
+ * one in the council's list places the report at its centre (routed by area); one not in it, with
+ * nothing else to say where, is an error on the field in English and Welsh and nothing is stored;
+ * the map's point still wins, and a description keeps a postcode the list lacks, unplaced.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -18,6 +21,10 @@ const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(
 
 let n = 0;
 const email = () => `report-${++n}-${Date.now()}@example.com`;
+
+/** OX2 6AA's centre is in Meadow Ward, OX1 4AB's in Castle Ward. */
+const MEADOW_CENTRE = { lat: 51.752345, lon: -1.158765 };
+const CASTLE_CENTRE = { lat: 51.748123, lon: -1.256789 };
 
 /** The portal's and the layout's English left on a Welsh page; staff's own English is marked lang="en" and allowed. */
 const englishLeft = (html: string) => englishLeftOn(html, { namespaces: ['portal', 'platform'], markedEnglish: true });
@@ -348,6 +355,85 @@ forEachDialect('residents’ portal: report a problem and your reports', (dialec
       assert.match(account.body, /href="\/reports"[^>]*>Your reports</);
       const reports = await v.get('/reports');
       assert.match(reports.body, /href="\/reports" aria-current="page"/);
+    });
+  });
+
+  /** The request a report made, from the page it was sent to. */
+  const stored = (res: { headers: Record<string, unknown> }) =>
+    t.services.db.k
+      .selectFrom('requests')
+      .selectAll()
+      .where('reference', '=', String(res.headers.location).split('/').at(-1) as string)
+      .executeTakeFirstOrThrow();
+
+  describe('somewhere else by postcode, without a map', () => {
+    // The council's postcode list: OX2 6AA's centre is in Meadow Ward, OX1 4AB's in Castle Ward (see the fixtures' wards).
+    before(() => t.services.estate.importPostcodes(system, `pcds,lat,long\nOX2 6AA,${MEADOW_CENTRE.lat},${MEADOW_CENTRE.lon}\nOX1 4AB,${CASTLE_CENTRE.lat},${CASTLE_CENTRE.lon}\n`));
+
+    test('a postcode in the list places the report at its centre, routed by the area it is in, the postcode kept', async () => {
+      for (const lang of ['en', 'cy'] as const) {
+        const { v } = await resident(lang);
+        const res = await send(v, 'potholes', { where: 'elsewhere', postcode: 'ox26aa', 'attr-depth': 'deep', description: 'A hole by the bus stop' });
+        assert.equal(res.statusCode, 303, res.body.slice(0, 800));
+        const row = await stored(res);
+        assert.deepEqual(
+          [row.lat, row.lon, row.postcode, row.address, row.area_id, row.team_id],
+          [MEADOW_CENTRE.lat, MEADOW_CENTRE.lon, 'OX2 6AA', null, c.meadow, c.contractor.id],
+          'placed at OX2 6AA’s centre, in Meadow Ward, so it goes to the Meadow contractor',
+        );
+      }
+      // A resident with no home saved has no "where" question: the postcode alone is enough.
+      const { v: homeless } = await resident('en', {});
+      const res = await send(homeless, 'fly-tipping', { postcode: 'OX1 4AB', place: 'Behind the shops', description: 'Bags of rubbish' });
+      assert.equal(res.statusCode, 303, res.body.slice(0, 800));
+      const row = await stored(res);
+      assert.deepEqual([row.lat, row.lon, row.postcode, row.address, row.area_id], [CASTLE_CENTRE.lat, CASTLE_CENTRE.lon, 'OX1 4AB', 'Behind the shops', c.castle]);
+    });
+
+    test('a postcode not in the list, with nothing else to say where, is an error on the postcode field, in English and in Welsh; nothing is stored', async () => {
+      const before = await count();
+      for (const lang of ['en', 'cy'] as const) {
+        const { v } = await resident(lang);
+        const res = await send(v, 'potholes', { where: 'elsewhere', postcode: 'ox9 9zz', 'attr-depth': 'deep', description: 'A hole' });
+        assert.equal(res.statusCode, 400);
+        assert.deepEqual(summaryErrors(res.body), [
+          lang === 'en'
+            ? '#postcode We could not find that postcode. Check it, or tell us where the problem is, such as the street and a landmark'
+            : '#postcode Ni allem ddod o hyd i’r cod post hwnnw. Gwiriwch ef, neu dywedwch wrthym ble mae’r broblem, fel y stryd a thirnod',
+        ]);
+        assert.match(res.body, /<p id="postcode-error" class="govuk-error-message">/, 'the message is on the field');
+        assert.match(res.body, /id="postcode" name="postcode" type="text"[^>]* value="ox9 9zz"/, 'what they typed is kept');
+        assert.match(res.body, /value="elsewhere" checked/);
+        if (lang === 'cy') assert.deepEqual(englishLeft(res.body), []);
+      }
+      assert.equal(await count(), before, 'nothing was stored');
+    });
+
+    test('the map’s point wins over a postcode; a description keeps a postcode the list lacks, unplaced, as before', async () => {
+      const { v } = await resident('en', {});
+      const onMap = await send(v, 'potholes', { lat: String(IN_CASTLE.lat), lon: String(IN_CASTLE.lon), postcode: 'OX2 6AA', 'attr-depth': 'deep', description: 'A hole' });
+      assert.equal(onMap.statusCode, 303, onMap.body.slice(0, 800));
+      const placed = await stored(onMap);
+      assert.deepEqual([placed.lat, placed.lon, placed.postcode, placed.area_id], [IN_CASTLE.lat, IN_CASTLE.lon, 'OX2 6AA', c.castle]);
+
+      const described = await send(v, 'fly-tipping', { place: 'The lane by the new estate', postcode: 'OX9 9ZZ', description: 'A sofa' });
+      assert.equal(described.statusCode, 303, described.body.slice(0, 800));
+      const unplaced = await stored(described);
+      assert.deepEqual([unplaced.lat, unplaced.postcode, unplaced.area_id, unplaced.team_id], [null, 'OX9 9ZZ', null, c.cleansing.id]);
+
+      // At home, the home is where it is: a postcode typed there is kept but places nothing.
+      const { v: home } = await resident('en');
+      const atHome = await send(home, 'potholes', { where: 'home', postcode: 'OX2 6AA', 'attr-depth': 'deep', description: 'A hole' });
+      assert.equal(atHome.statusCode, 303);
+      const homeRow = await stored(atHome);
+      assert.deepEqual([homeRow.lat, homeRow.lon, homeRow.postcode], [IN_CASTLE.lat, IN_CASTLE.lon, 'OX2 6AA']);
+    });
+
+    test('the form says what the postcode is for, in English and in Welsh', async () => {
+      const en = await (await resident('en')).v.get('/report/potholes');
+      assert.match(en.body, /<div id="postcode-hint" class="govuk-hint">\s*We use the postcode to find roughly where the problem is\.\s*<\/div>/);
+      const cy = await (await resident('cy')).v.get('/report/potholes');
+      assert.match(cy.body, /Rydym yn defnyddio’r cod post i ddod o hyd i ble mae’r broblem, yn fras\./);
     });
   });
 });
