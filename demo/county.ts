@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { PostcodeImport } from '../src/modules/estate/index.js';
 import type { StaffRole } from '../src/platform/auth/roles.js';
-import { systemActor } from '../src/platform/auth/actor.js';
+import { type Actor, systemActor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
 import { type LoadedEstate, loadEstate } from './estate.js';
 import { loadCouncilServices } from './council-services.js';
@@ -48,6 +48,8 @@ export interface LoadedCounty {
   messaging?: LoadedMessaging;
   /** the county's postcode list, as loaded */
   postcodes?: PostcodeImport;
+  /** with WEFT_DEV_PAY on: the Parking service's Pay account is the development Pay (or why it could not be) */
+  parkingPay?: { devPay: string } | { problem: string };
 }
 
 /**
@@ -71,10 +73,29 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   await loadRequests(services, actor, DEMO_SEED);
   if (estate) await loadRules(services, actor);
   if (messaging && estate) await loadCouncilServices(services, actor);
-  // Parking fines: the service and templates, so the upload page asks only for a GOV.UK Pay account (demo/penalty-notices.csv).
-  if (messaging) await services.parking.setUp(actor);
-  if (!estate) return { messaging, postcodes };
+  // Parking fines: the service and templates (demo/penalty-notices.csv), and with the development Pay on, its Pay account.
+  const parkingPay = messaging ? await parkingPayAccount(services, actor) : undefined;
+  if (!estate) return { messaging, postcodes, parkingPay };
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
   writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);
-  return { estate, devicesFile, messaging, postcodes };
+  return { estate, devicesFile, messaging, postcodes, parkingPay };
+}
+
+/**
+ * Sets up the Parking service and, when the development GOV.UK Pay is on (WEFT_DEV_PAY, which
+ * `weft demo` turns on), gives it an account there, set as a Pay account is set (an API key and
+ * the webhook's signing secret), so the upload page works with nothing outside the machine.
+ * Without it the upload page says a GOV.UK Pay account is needed.
+ */
+export async function parkingPayAccount(services: Services, actor: Actor): Promise<LoadedCounty['parkingPay']> {
+  const { serviceId, webhookUrl } = await services.parking.setUp(actor);
+  if (!services.devPay || !serviceId) return undefined;
+  const account = await services.devPay.createAccount('Wealdmoor Parking', webhookUrl ?? undefined);
+  try {
+    await services.payments.setAccount(actor, serviceId, { baseUrl: account.baseUrl, apiKey: account.apiKey, webhookSigningSecret: account.webhookSecret });
+  } catch (err) {
+    // GOV.UK Pay's address must be https, or http on this machine: a WEFT_PUBLIC_URL of plain http elsewhere is refused.
+    return { problem: (err as Error).message };
+  }
+  return { devPay: account.baseUrl };
 }

@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import sjson from 'secure-json-parse';
 import { contextRoutes } from './modules/context/index.js';
+import { devPayRoutes } from './modules/devpay/index.js';
 import { estateRoutes } from './modules/estate/index.js';
 import { lorawanRoutes } from './modules/lorawan/index.js';
 import { bearerToken, campaignRoutes, inboundCallbackRoutes, messagingPages, messagingRoutes, notifyRoutes, paymentsRoutes, printRoutes, receiptsRoutes } from './modules/messaging/index.js';
@@ -126,6 +127,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(paymentsRoutes({ payments: services.payments, messaging: services.messaging, sending: services.notify, publicUrl: config.publicUrl }));
   await app.register(parkingRoutes({ parking: services.parking, bodyLimit: config.importBodyLimit }));
   await app.register(parkingPages({ parking: services.parking, bodyLimit: config.importBodyLimit }));
+  // The development GOV.UK Pay: its routes exist only when WEFT_DEV_PAY is on.
+  if (services.devPay) await app.register(devPayRoutes({ devPay: services.devPay }));
   await app.register(
     portalPages({
       portal: services.portal,

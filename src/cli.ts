@@ -79,10 +79,14 @@ export function program(): Command {
     .action(async (opts: { data: string; speed: number; backfillHours: number; residents: number; simulate: boolean }) => {
       const dataDir = resolve(opts.data);
       rmSync(dataDir, { recursive: true, force: true });
-      const base = loadConfig(process.env, { overrides: { WEFT_DATA_DIR: dataDir, WEFT_DATABASE_URL: process.env.WEFT_DATABASE_URL ?? `sqlite:${join(dataDir, 'weft.db')}` } });
+      // The development GOV.UK Pay is on unless WEFT_DEV_PAY says otherwise: the demo reaches nothing outside the machine.
+      const devPay = process.env.WEFT_DEV_PAY ?? 'true';
+      const base = loadConfig(process.env, {
+        overrides: { WEFT_DATA_DIR: dataDir, WEFT_DATABASE_URL: process.env.WEFT_DATABASE_URL ?? `sqlite:${join(dataDir, 'weft.db')}`, WEFT_DEV_PAY: devPay },
+      });
       let port = base.port;
       while (await portInUse(port, base.host)) port++;
-      const config = port === base.port ? base : loadConfig(process.env, { overrides: { WEFT_DATA_DIR: dataDir, WEFT_DATABASE_URL: base.databaseUrl, WEFT_PORT: String(port) } });
+      const config = port === base.port ? base : loadConfig(process.env, { overrides: { WEFT_DATA_DIR: dataDir, WEFT_DATABASE_URL: base.databaseUrl, WEFT_PORT: String(port), WEFT_DEV_PAY: devPay } });
       let county: LoadedCounty = {};
       const running = await start(config, {
         anyFreeMqttPort: true,
@@ -144,6 +148,15 @@ export function program(): Command {
           `  GOV.UK Notify's clients work against ${running.url} with this demo API key (Wealdmoor Libraries):`,
           `  ${mm.librariesKey}`,
           `  e.g. new NotifyClient('${running.url}', key).sendSms('${mm.librariesBookReadyTemplate}', '07700 900123', { personalisation: { name: 'Sam', title: 'Middlemarch', library: 'Northtown Library', date: 'Saturday' } })`,
+          '',
+        );
+      }
+      if (county.parkingPay && running.url) {
+        const pay = county.parkingPay;
+        lines.push(
+          'devPay' in pay
+            ? `Parking fines: upload demo/penalty-notices.csv at ${running.url}/console/parking (as service@wealdmoor.example). Pay links lead to Weft's development GOV.UK Pay (${pay.devPay}), whose payment page takes no money and asks for no card details.`
+            : `Parking fines: the development GOV.UK Pay could not be set as the Parking service's Pay account: ${pay.problem}`,
           '',
         );
       }

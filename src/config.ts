@@ -54,6 +54,11 @@ const settings = {
     description: 'map tiles for console maps, as https://…/{z}/{x}/{y}.png; empty: maps draw areas and markers on a blank background (works offline)',
   }),
   WEFT_MAP_ATTRIBUTION: Type.String({ default: '', maxLength: 300, description: 'the credit line the tile provider asks for, shown on maps (plain text)' }),
+  WEFT_DEV_PAY: Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Boolean()], {
+    default: 'false',
+    description:
+      'true or false; true turns on a development GOV.UK Pay inside Weft (/dev-pay/) whose payment page takes no money: for development and the demo only (weft demo turns it on), never in live use',
+  }),
 };
 
 export const ConfigSchema = Type.Object(settings, { additionalProperties: false });
@@ -82,6 +87,8 @@ export interface Config {
   importBodyLimit: number;
   mapTileUrl: string;
   mapAttribution: string;
+  /** the development GOV.UK Pay is on (modules/devpay): development and the demo only */
+  devPay: boolean;
   /** cookies get the Secure flag when Weft is reached over https */
   secureCookies: boolean;
 }
@@ -166,6 +173,7 @@ function finish(c: RawConfig): Config {
     importBodyLimit: c.WEFT_IMPORT_BODY_LIMIT,
     mapTileUrl: c.WEFT_MAP_TILE_URL,
     mapAttribution: c.WEFT_MAP_ATTRIBUTION,
+    devPay: c.WEFT_DEV_PAY === true || c.WEFT_DEV_PAY === 'true',
     secureCookies: publicUrl.startsWith('https://'),
   };
 }

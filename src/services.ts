@@ -6,6 +6,7 @@ import { createEventBus, type EventBus } from './platform/events/index.js';
 import { JobQueue } from './platform/jobs/index.js';
 import { OrganisationService } from './platform/organisation/organisation.service.js';
 import { ContextService } from './modules/context/index.js';
+import { DevPayService } from './modules/devpay/index.js';
 import { EstateService } from './modules/estate/index.js';
 import { LorawanService } from './modules/lorawan/index.js';
 import {
@@ -74,6 +75,8 @@ export interface Services {
   print: PrintBatches;
   payments: Payments;
   parking: ParkingService;
+  /** the development GOV.UK Pay, only with WEFT_DEV_PAY=true (development and the demo) */
+  devPay?: DevPayService;
   jobs: JobQueue;
   events: EventBus;
   close(graceMs?: number): Promise<void>;
@@ -130,6 +133,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   const parking = new ParkingService(db, audit, jobs, messaging, payments);
+  const devPay = config.devPay ? new DevPayService(db, config.secret, config.publicUrl, log) : undefined;
   // Subject access and erasure reach every module holding residents' data through the residents service.
   const portalData = new PortalResidentData(db);
   residents.registerHolder(
@@ -199,6 +203,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     print,
     payments,
     parking,
+    devPay,
     jobs,
     events,
     async close(graceMs = 0) {

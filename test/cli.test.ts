@@ -7,22 +7,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Command } from 'commander';
 import { program } from '../src/cli.js';
-import { TEST_SECRET } from './helpers.js';
+import { freePort, TEST_SECRET } from './helpers.js';
 
 const CLI = ['--import', 'tsx', 'src/cli.ts'];
 
 function weft(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [...CLI, ...args], { env: { PATH: process.env.PATH, WEFT_LOG_LEVEL: 'silent', ...env }, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a long-running weft command and resolves once its output matches. */

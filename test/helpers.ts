@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,3 +193,13 @@ export function logRecorder() {
 
 /** A test-only secret: long enough for config validation, never used outside tests. */
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/** A port nothing is listening on now, for a server that must know its own address before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

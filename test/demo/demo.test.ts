@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { before, test } from 'node:test';
 import { type LoadedCounty, loadCounty } from '../../demo/county.js';
 import { ESTATE_COUNTS, planEstate } from '../../demo/estate.js';
@@ -9,19 +8,10 @@ import { readDevicesFile, type SimDevice, Simulator } from '../../demo/simulator
 import { loadConfig } from '../../src/config.js';
 import { program } from '../../src/cli.js';
 import { type Running, StartupError, start } from '../../src/server.js';
-import { atEnd, forEachDialect, freshDatabase, TEST_SECRET } from '../helpers.js';
+import { atEnd, forEachDialect, freePort, freshDatabase, TEST_SECRET } from '../helpers.js';
 
 /** Loading the estate (wards, sites, devices) must take seconds, not minutes. */
 const LOAD_BUDGET_MS = 15_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const until = async (what: string, check: () => Promise<boolean>, ms = 15_000) => {
   const deadline = Date.now() + ms;

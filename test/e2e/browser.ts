@@ -15,6 +15,7 @@ import { type Browser, type BrowserContext, type BrowserContextOptions, chromium
 import { systemActor } from '../../src/platform/auth/actor.js';
 import type { StaffRole } from '../../src/platform/auth/roles.js';
 import { signIn, type TestApp, testApp } from '../app-helpers.js';
+import { freePort } from '../helpers.js';
 
 export const CHROMIUM_PATH = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -41,11 +42,19 @@ export interface LiveApp extends TestApp {
 }
 
 /** The app on a fresh SQLite database, listening on a free local port; closed after the file's tests. */
-export async function startApp(): Promise<LiveApp> {
-  const t = await testApp('sqlite');
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = t.app.server.address() as AddressInfo;
-  return Object.assign(t, { baseUrl: `http://127.0.0.1:${port}` });
+export async function startApp(env: Record<string, string> = {}): Promise<LiveApp> {
+  if (!Object.keys(env).length) {
+    const t = await testApp('sqlite');
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as AddressInfo;
+    return Object.assign(t, { baseUrl: `http://127.0.0.1:${port}` });
+  }
+  // With settings of its own, the app also knows its public address (links it makes point at itself).
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const t = await testApp('sqlite', { WEFT_PUBLIC_URL: baseUrl, WEFT_PORT: String(port), ...env });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  return Object.assign(t, { baseUrl });
 }
 
 let counter = 0;
