@@ -14,19 +14,11 @@ import { before, describe, test } from 'node:test';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import { AppError } from '../../../src/platform/errors.js';
 import { type TestApp, testApp } from '../../app-helpers.js';
+import { square } from '../../geo-fixtures.js';
 import { forEachDialect, TEST_SECRET } from '../../helpers.js';
 
 const system = systemActor('test');
 
-const square = (x0: number, y0: number, x1: number, y1: number) => [
-  [
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-    [x0, y0],
-  ],
-];
 const ward = (name: string, code: string, coordinates: number[][][]) => ({ type: 'Feature', properties: { name, code }, geometry: { type: 'Polygon', coordinates } });
 /** Westminster Ward holds SW1A 1AA and W1A 0AX; EC1A 1BB and M1 1AE lie outside it. */
 const WESTMINSTER = { type: 'FeatureCollection', features: [ward('Westminster Ward', 'T1', square(-0.2, 51.45, -0.1, 51.55))] };

@@ -1,18 +1,9 @@
 import type { TestApp } from '../../app-helpers.js';
+import { square } from '../../geo-fixtures.js';
 import { systemActor } from '../../../src/platform/auth/actor.js';
 import type { CategoryView, TeamView } from '../../../src/modules/requests/index.js';
 
 export const system = systemActor('test');
-
-const square = (x0: number, y0: number, x1: number, y1: number) => [
-  [
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-    [x0, y0],
-  ],
-];
 
 /** A point in each ward: Castle Ward is west of -1.2, Meadow Ward east of it. */
 export const IN_CASTLE = { lat: 51.75, lon: -1.25 };
