@@ -74,12 +74,6 @@ function reachable(resident: ResidentView, channel: Channel, optedOut: Set<strin
 }
 
 /**
- * Sending to a resident on the channel they prefer for the topic, in their language, outside
- * their quiet hours unless urgent. The channels after the first that the message has a template
- * for and the resident a contact point for are kept on the notification; when it fails, the
- * next is sent (RCS → SMS → voice → letter, or whatever order the resident chose).
- */
-/**
  * Consent can end between a sender's check and its rows being stored, when the withdrawal's own
  * cancelling found nothing to cancel yet: checked again once the rows are in (one statement for
  * a whole chunk), and what the ended consent covered cancelled.
@@ -97,6 +91,12 @@ export async function cancelWhereConsentEnded(
   for (const residentId of ended) await messaging.residentConsentEnded({ residentId, topic: { code: topic, name }, source: 'a check after sending', at: new Date() });
 }
 
+/**
+ * Sending to a resident on the channel they prefer for the topic, in their language, outside
+ * their quiet hours unless urgent. The channels after the first that the message has a template
+ * for and the resident a contact point for are kept on the notification; when it fails, the
+ * next is sent (RCS → SMS → voice → letter, or whatever order the resident chose).
+ */
 export class ResidentSending {
   constructor(
     private readonly messaging: MessagingService,

@@ -216,8 +216,7 @@ export class ResidentsService {
    * or erased): one statement, for a sender to check again once its rows are stored.
    */
   async consentEndedFor(residentIds: string[], topic: string): Promise<string[]> {
-    const withdrawn = await this.consentsRepo.withdrawnTopics(residentIds);
-    const erased = await this.repo.erasedAmong(residentIds);
+    const [withdrawn, erased] = await Promise.all([this.consentsRepo.withdrawnTopics(residentIds), this.repo.erasedAmong(residentIds)]);
     return residentIds.filter((id) => withdrawn.get(id)?.includes(topic) || erased.has(id));
   }
 
