@@ -290,7 +290,44 @@ const SQLITE_CELLS: ((row: NotificationsTable) => unknown)[] = COLUMNS.map(([c, 
 /** Channels a STOP reply blocks. */
 const OPT_OUT_CHANNELS = new Set(['sms', 'voice', 'rcs']);
 const PG_NAMES = COLUMNS.map(([c]) => c).join(', ');
-const PG_RECORD = COLUMNS.map(([c, type]) => `${c} ${type}`).join(', ');
+
+/** Whether a column holds one value in every row (only nulls and scalars count: objects are compared by nothing). */
+function sameInEveryRow(rows: NotificationsTable[], column: keyof NotificationsTable): boolean {
+  const first = rows[0][column] ?? null;
+  if (first instanceof Date) {
+    const at = first.getTime();
+    return rows.every((r) => r[column] instanceof Date && (r[column] as Date).getTime() === at);
+  }
+  if (first !== null && typeof first === 'object') return false;
+  return rows.every((r) => (r[column] ?? null) === first);
+}
+
+/**
+ * The rows as PostgreSQL reads them fastest: a column with one value in every row (a campaign
+ * chunk's service, template, times and status) goes once, as one record; the rest go as a
+ * recordset without their empty cells. Parsing a JSON object's keys was most of an insert's cost
+ * when every row carried all 39.
+ */
+function pgRowsOf(rows: NotificationsTable[]): { constants: string; constantRecord: string; varying: string; varyingRecord: string; cell: (column: keyof NotificationsTable) => string } {
+  const shared: [keyof NotificationsTable, string][] = [];
+  const varying: [keyof NotificationsTable, string][] = [];
+  for (const column of COLUMNS) (rows.length > 1 && sameInEveryRow(rows, column[0]) ? shared : varying).push(column);
+  const one: Record<string, unknown> = {};
+  for (const [c] of shared) one[c] = rows[0][c];
+  const many = rows.map((row) => {
+    const cells: Record<string, unknown> = {};
+    for (const [c] of varying) if (row[c] !== null && row[c] !== undefined) cells[c] = row[c];
+    return cells;
+  });
+  const record = (columns: [keyof NotificationsTable, string][]) => columns.map(([c, type]) => `${c} ${type}`).join(', ') || 'none_ text';
+  return {
+    constants: JSON.stringify(one),
+    constantRecord: record(shared),
+    varying: JSON.stringify(many),
+    varyingRecord: record(varying),
+    cell: (column) => (shared.some(([c]) => c === column) ? `k.${column}` : `u.${column}`),
+  };
+}
 
 /** Every statement of the messaging module. */
 export class MessagingRepository {
@@ -428,10 +465,14 @@ export class MessagingRepository {
       else await this.db.k.connection().execute(async () => raw.transaction(insertAll)());
       return refused;
     }
-    // The rows as one JSON parameter: one native JSON.stringify here, one parse there.
-    const unlessOptedOut = options.unlessOptedOut ? sql`WHERE NOT (u.type IN ('sms', 'voice', 'rcs') AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.normalised_to = u.normalised_to))` : sql``;
+    // The rows as two JSON parameters: native JSON.stringify here, one parse there.
+    const p = pgRowsOf(rows);
+    const unlessOptedOut = options.unlessOptedOut
+      ? sql`WHERE NOT (${sql.raw(p.cell('type'))} IN ('sms', 'voice', 'rcs') AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.normalised_to = ${sql.raw(p.cell('normalised_to'))}))`
+      : sql``;
     const inserted = await sql<{ id: string }>`INSERT INTO notifications (${sql.raw(PG_NAMES)})
-      SELECT ${sql.raw(PG_NAMES)} FROM json_to_recordset(${JSON.stringify(rows)}::json) AS u(${sql.raw(PG_RECORD)}) ${unlessOptedOut}
+      SELECT ${sql.raw(COLUMNS.map(([c]) => p.cell(c)).join(', '))} FROM json_to_recordset(${p.varying}::json) AS u(${sql.raw(p.varyingRecord)})
+      CROSS JOIN json_to_record(${p.constants}::json) AS k(${sql.raw(p.constantRecord)}) ${unlessOptedOut}
       ON CONFLICT (campaign_id, row_number) WHERE campaign_id IS NOT NULL DO NOTHING
       RETURNING id`.execute(trx ?? this.db.k);
     if (!options.unlessOptedOut || inserted.rows.length === rows.length) return new Set();

@@ -92,7 +92,8 @@ export class AudienceFinder {
     await this.topics.get(topic);
     const areaSet = new Set(areaIds);
     const named = new Set(siteIds);
-    const subscribed = await this.repo.subscribedSites(topic);
+    // Sites in the areas need every subscribed site; named sites alone need only theirs.
+    const subscribed = await this.repo.subscribedSites(topic, areaIds.length ? undefined : siteIds);
     const inAreas = areaIds.length ? (await this.sites(subscribed)).filter((s) => s.areaId && areaSet.has(s.areaId)).map((s) => s.id) : [];
     const matched = [...new Set([...subscribed.filter((id) => named.has(id)), ...inAreas])].sort();
     const areas = (await this.estate.areas.geometries()).filter((a) => areaSet.has(a.view.id)).map((a) => ({ id: a.view.id, bbox: a.view.bbox, geometry: a.geometry }));

@@ -1,4 +1,5 @@
 import type { Db, Executor } from '../../platform/db/database.js';
+import { inList } from '../../platform/db/dialect.js';
 
 export interface TopicsTable {
   code: string;
@@ -125,9 +126,12 @@ export class SubscriptionsRepository {
     return (await q.orderBy('resident_id').limit(limit).execute()).map((r) => r.resident_id);
   }
 
-  /** The sites anyone is subscribed to on the topic. */
-  async subscribedSites(topic: string): Promise<string[]> {
-    const rows = await this.db.k.selectFrom('resident_subscriptions').select('site_id').distinct().where('topic', '=', topic).where('site_id', 'is not', null).execute();
+  /** The sites anyone is subscribed to on the topic (only among `among`, when given). */
+  async subscribedSites(topic: string, among?: string[]): Promise<string[]> {
+    if (among && !among.length) return [];
+    let q = this.db.k.selectFrom('resident_subscriptions').select('site_id').distinct().where('topic', '=', topic);
+    q = among ? q.where(inList(this.db.dialect, 'site_id', among)) : q.where('site_id', 'is not', null);
+    const rows = await q.execute();
     return rows.map((r) => r.site_id as string);
   }
 

@@ -127,6 +127,18 @@ function inlineText_(content: readonly Inline[], typo: Typo = { prev: '' }): str
   return out;
 }
 
+/** Each paragraph's text, made once for the paragraphs the parser shares between renders. */
+const paragraphTexts = new WeakMap<readonly Inline[], string>();
+
+function paragraphText(content: readonly Inline[]): string {
+  let text = paragraphTexts.get(content);
+  if (text === undefined) {
+    text = inlineText_(content);
+    paragraphTexts.set(content, text);
+  }
+  return text;
+}
+
 function listText(block: Extract<Block, { type: 'list' }>, depth: number): string {
   const indent = '  '.repeat(depth);
   return block.items
@@ -135,7 +147,7 @@ function listText(block: Extract<Block, { type: 'list' }>, depth: number): strin
       return item
         .map((b, k) => {
           if (b.type === 'list') return listText(b, depth + 1);
-          const text = b.type === 'paragraph' ? inlineText_(b.content) : blockText(b);
+          const text = b.type === 'paragraph' ? paragraphText(b.content) : blockText(b);
           return k === 0 ? `${indent}${marker} ${text.replace(/\n/g, `\n${indent}  `)}` : text;
         })
         .join('\n');
@@ -148,7 +160,7 @@ function blockText(block: Block): string {
     case 'heading':
       return block.level === 1 ? `\n${inlineText_(block.content)}\n${'-'.repeat(COLUMN_WIDTH)}` : inlineText_(block.content);
     case 'paragraph':
-      return inlineText_(block.content);
+      return paragraphText(block.content);
     case 'list':
       return listText(block, 0);
     case 'inset':

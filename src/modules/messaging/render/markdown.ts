@@ -6,8 +6,8 @@
 export type Inline = { type: 'text'; text: string } | { type: 'link'; text: string; url: string; title?: string; auto: boolean } | { type: 'br' };
 
 export type Block =
-  | { type: 'heading'; level: 1 | 2; content: Inline[] }
-  | { type: 'paragraph'; content: Inline[] }
+  | { type: 'heading'; level: 1 | 2; content: readonly Inline[] }
+  | { type: 'paragraph'; content: readonly Inline[] }
   | { type: 'list'; ordered: boolean; items: Block[][] }
   | { type: 'inset'; blocks: Block[] }
   | { type: 'hr' };
@@ -100,13 +100,25 @@ function parseInlineLine(line: string, out: Inline[]): void {
   flush();
 }
 
+/**
+ * Paragraphs already parsed, by their lines: a campaign renders one template for many people, and
+ * most of its paragraphs come out the same for all of them. What is kept is never changed.
+ */
+const parsedParagraphs = new Map<string, readonly Inline[]>();
+const PARSED_PARAGRAPHS_KEPT = 5000;
+
 /** Lines of a paragraph: trimmed, joined by hard line breaks (Notify renders with `hard_wrap`). */
-export function parseInline(lines: readonly string[]): Inline[] {
+export function parseInline(lines: readonly string[]): readonly Inline[] {
+  const key = lines.join('\n');
+  const known = parsedParagraphs.get(key);
+  if (known) return known;
   const out: Inline[] = [];
   lines.forEach((line, n) => {
     if (n > 0) out.push({ type: 'br' });
     parseInlineLine(line.trim(), out);
   });
+  if (parsedParagraphs.size >= PARSED_PARAGRAPHS_KEPT) parsedParagraphs.clear();
+  parsedParagraphs.set(key, out);
   return out;
 }
 
