@@ -5,6 +5,7 @@ import { type Actor, systemActor } from '../src/platform/auth/actor.js';
 import type { Services } from '../src/services.js';
 import { type LoadedEstate, loadEstate } from './estate.js';
 import { loadCouncilServices } from './council-services.js';
+import { type LoadedHubs, loadHubs } from './hubs.js';
 import { type LoadedMessaging, loadMessaging } from './messaging.js';
 import { loadPostcodes } from './postcodes.js';
 import { loadRules } from './rules.js';
@@ -50,6 +51,8 @@ export interface LoadedCounty {
   postcodes?: PostcodeImport;
   /** with WEFT_DEV_PAY on: the Parking service's Pay account is the development Pay (or why it could not be) */
   parkingPay?: { devPay: string } | { problem: string };
+  /** hybrid-working hubs: 12 hubs, 300 desks, a month of bookings */
+  hubs?: LoadedHubs;
 }
 
 /**
@@ -76,9 +79,10 @@ export async function loadCounty(services: Services, options: LoadOptions = {}):
   // Parking fines: the service and templates (demo/penalty-notices.csv), and with the development Pay on, its Pay account.
   const parkingPay = messaging ? await parkingPayAccount(services, actor) : undefined;
   if (!estate) return { messaging, postcodes, parkingPay };
+  const hubs = await loadHubs(services, actor, DEMO_SEED);
   const devicesFile = options.devicesFile ?? join(services.config.dataDir, 'devices.json');
   writeDevicesFile(devicesFile, DEMO_SEED, estate.simDevices);
-  return { estate, devicesFile, messaging, postcodes, parkingPay };
+  return { estate, devicesFile, messaging, postcodes, parkingPay, hubs };
 }
 
 /**

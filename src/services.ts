@@ -34,6 +34,7 @@ import { ParkingService } from './modules/parking/index.js';
 import { REMINDERS_JOB, WasteService } from './modules/waste/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
+import { RELEASE_JOB as HUBS_RELEASE_JOB, WorkforceService } from './modules/workforce/index.js';
 
 export interface Logger {
   info: (...args: any[]) => void;
@@ -75,6 +76,7 @@ export interface Services {
   print: PrintBatches;
   payments: Payments;
   parking: ParkingService;
+  workforce: WorkforceService;
   /** the development GOV.UK Pay, only with WEFT_DEV_PAY=true (development and the demo) */
   devPay?: DevPayService;
   jobs: JobQueue;
@@ -133,6 +135,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   const parking = new ParkingService(db, audit, jobs, messaging, payments);
+  const workforce = new WorkforceService({ db, audit, jobs, estate, messaging, notify, staff, publicUrl: config.publicUrl, log });
   const devPay = config.devPay ? new DevPayService(db, config.secret, config.publicUrl, log) : undefined;
   // Subject access and erasure reach every module holding residents' data through the residents service.
   const portalData = new PortalResidentData(db);
@@ -203,6 +206,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     print,
     payments,
     parking,
+    workforce,
     devPay,
     jobs,
     events,
@@ -240,4 +244,6 @@ export async function scheduleRecurringJobs(services: Services): Promise<void> {
   await services.print.schedule();
   // Bin collection reminders: at 5pm UK time, to the residents of every round collecting tomorrow.
   await services.jobs.schedule(REMINDERS_JOB, '0 17 * * *', REMINDERS_JOB, null);
+  // Hub bookings not checked in within their hub's grace period: released every minute.
+  await services.jobs.schedule(HUBS_RELEASE_JOB, '* * * * *', HUBS_RELEASE_JOB, null);
 }
