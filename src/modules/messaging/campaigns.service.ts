@@ -49,7 +49,7 @@ export interface CampaignInput {
 }
 
 /** What an audience campaign needs of the residents module. */
-export type CampaignResidents = Pick<ResidentsService, 'channelsFor' | 'audienceIds' | 'getMany' | 'consentEndedFor' | 'topics'>;
+export type CampaignResidents = Pick<ResidentsService, 'channelsFor' | 'audienceIds' | 'getMany' | 'consentEndedFor' | 'consentEndedSince' | 'topics'>;
 
 export interface CampaignView {
   id: string;
@@ -300,7 +300,8 @@ export class Campaigns {
         await this.repo.update(id, { created_count: end, skipped_count: fresh.skipped_count + skipped, updated_at: now, ...(done ? { status: 'sent', finished_at: now } : {}) }, trx);
         if (done) await this.repo.dropFile(id, trx);
       });
-      if (first.audience_json) await cancelWhereConsentEnded(this.messaging, this.residents, residentsOf(made), (first.audience_json as { topic: string }).topic);
+      // The chunk read its residents' consents after `now`: only what ended since needs a look.
+      if (first.audience_json) await cancelWhereConsentEnded(this.messaging, this.residents, residentsOf(made), (first.audience_json as { topic: string }).topic, now);
       this.messaging.onQueued();
     }
   }

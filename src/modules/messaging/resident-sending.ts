@@ -80,12 +80,13 @@ function reachable(resident: ResidentView, channel: Channel, optedOut: Set<strin
  */
 export async function cancelWhereConsentEnded(
   messaging: MessagingService,
-  residents: Pick<ResidentsService, 'consentEndedFor' | 'topics'>,
+  residents: Pick<ResidentsService, 'consentEndedFor' | 'consentEndedSince' | 'topics'>,
   residentIds: string[],
   topic: string | null,
+  readAt?: Date,
 ): Promise<void> {
   if (!topic || !residentIds.length) return;
-  const ended = await residents.consentEndedFor(residentIds, topic);
+  const ended = readAt ? await residents.consentEndedSince(residentIds, topic, readAt) : await residents.consentEndedFor(residentIds, topic);
   if (!ended.length) return;
   const name = (await residents.topics.list()).find((t) => t.code === topic)?.name ?? topic;
   for (const residentId of ended) await messaging.residentConsentEnded({ residentId, topic: { code: topic, name }, source: 'a check after sending', at: new Date() });

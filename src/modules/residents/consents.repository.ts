@@ -106,6 +106,12 @@ export class ConsentsRepository {
     for (const hook of this.endedHooks) await hook(ended, ex);
   }
 
+  /** Residents who withdrew a consent to messages at or after `since`. */
+  async withdrawnSince(since: Date): Promise<string[]> {
+    const rows = await this.db.k.selectFrom('resident_consents').select('resident_id').distinct().where('withdrawn_at', '>=', since).where('purpose', 'like', 'messages:%').execute();
+    return rows.map((r) => r.resident_id);
+  }
+
   /**
    * The topics each of these residents has withdrawn their consent to messages about (a withdrawn
    * `messages:` consent and none in force since), by resident.

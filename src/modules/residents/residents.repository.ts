@@ -66,6 +66,12 @@ export class ResidentsRepository {
   }
 
   /** The erased among these residents. */
+  /** Residents erased at or after `since`. */
+  async erasedSince(since: Date): Promise<string[]> {
+    const rows = await this.db.k.selectFrom('residents').select('id').where('erased_at', '>=', since).execute();
+    return rows.map((r) => r.id);
+  }
+
   async erasedAmong(ids: string[]): Promise<Set<string>> {
     if (!ids.length) return new Set();
     const rows = await this.db.k

@@ -169,6 +169,39 @@ forEachDialect('withdrawing consent cancels the messages it covered', (dialect) 
     assert.deepEqual([(await row(held.id)).status, (await row(held.id)).next_attempt_at], ['cancelled', null]);
   });
 
+  test('a resident who withdraws while a campaign chunk is being made is cancelled once the chunk is stored; others in it are kept', async () => {
+    const leaving = await create({ name: 'Gethin Pugh', email: 'gethin@example.com', ...home });
+    const staying = await create({ name: 'Heledd Owen', email: 'heledd@example.com', ...home });
+    for (const r of [leaving, staying]) await t.services.residents.subscribe(system, r.id, { topic: 'school-closures', kind: 'home' });
+    const call = (method: string, url: string, payload?: object) => t.app.inject({ method: method as 'POST', url, headers: { authorization: `Bearer ${campaignKey}` }, payload });
+    const created = await call('POST', `/api/v1/messaging/services/${serviceId}/campaigns`, {
+      name: 'School closed again',
+      audience: { topic: 'school-closures', areaIds: [northId] },
+      templates: { email: templates.email },
+      personalisation: {},
+      urgent: true,
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    // The chunk reads its residents, then one of them withdraws before its rows are stored.
+    const residents = t.services.residents;
+    const getMany = residents.getMany;
+    residents.getMany = async (ids: string[]) => {
+      const read = await getMany.call(residents, ids);
+      if (ids.includes(leaving.id)) await withdraw(leaving.id, 'messages:school-closures');
+      return read;
+    };
+    try {
+      assert.equal((await call('POST', `/api/v1/messaging/campaigns/${created.json().id}/start`, {})).statusCode, 200);
+      await drain();
+    } finally {
+      residents.getMany = getMany;
+    }
+    const [gone] = (await rowsOf(leaving.id)).filter((n) => n.campaign_id === created.json().id);
+    const [kept] = (await rowsOf(staying.id)).filter((n) => n.campaign_id === created.json().id);
+    assert.deepEqual([gone?.status, gone?.status_reason], ['cancelled', 'The resident withdrew their consent to messages about school closures.']);
+    assert.equal(kept?.status, 'delivered');
+  });
+
   test('erasure cancels everything still waiting for the resident, on any topic, even a message queued while it runs', async () => {
     const r = await create({ name: 'Eirlys Morgan', email: 'eirlys@example.com', preferences: { 'bin-collections': ['email'], roadworks: ['email'] }, ...quietNow() });
     const waiting = [await send(sender('normal'), r.id, 'bin-collections'), await send(sender('normal'), r.id, 'roadworks'), await send(sender('normal'), r.id)];

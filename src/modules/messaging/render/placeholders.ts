@@ -35,8 +35,18 @@ export interface Filled {
  * matter, so `((First name))` is filled by `first_name`.
  */
 export function placeholderKey(name: string): string {
-  return name.replace(/[ _-]/g, '').toLowerCase();
+  let key = knownKeys.get(name);
+  if (key === undefined) {
+    key = name.replace(/[ _-]/g, '').toLowerCase();
+    if (knownKeys.size >= KEPT) knownKeys.clear();
+    knownKeys.set(name, key);
+  }
+  return key;
 }
+
+/** Names and texts seen before (a campaign fills one template many times): what is kept is never changed. */
+const knownKeys = new Map<string, string>();
+const KEPT = 5000;
 
 function nameOf(body: string): string {
   const at = body.indexOf('??');
@@ -86,6 +96,38 @@ function formatList(items: string[], style: ListStyle): string {
   return formattedList(items);
 }
 
+/** A template text cut at its placeholders: the text before each one, and the placeholder. */
+interface Part {
+  before: string;
+  /** the placeholder as written, `((…))` */
+  written: string;
+  name: string;
+  key: string;
+  /** the text of `((flag??text))` */
+  optional?: string;
+}
+
+const cutTexts = new Map<string, { parts: Part[]; after: string }>();
+
+function cut(text: string): { parts: Part[]; after: string } {
+  let known = cutTexts.get(text);
+  if (known) return known;
+  const parts: Part[] = [];
+  let last = 0;
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const at = match.index ?? 0;
+    const body = match[1];
+    const name = nameOf(body);
+    const flag = body.indexOf('??');
+    parts.push({ before: text.slice(last, at), written: match[0], name, key: placeholderKey(name), ...(flag === -1 ? {} : { optional: body.slice(flag + 2) }) });
+    last = at + match[0].length;
+  }
+  known = { parts, after: text.slice(last) };
+  if (cutTexts.size >= KEPT) cutTexts.clear();
+  cutTexts.set(text, known);
+  return known;
+}
+
 /**
  * Fills the placeholders of `text`. Optional content `((flag??text))` shows its text when the flag's
  * value is one of yes, y, true, t, 1, include or show (any case). Arrays become lists. A missing
@@ -97,28 +139,18 @@ export function fill(text: string, personalisation: Personalisation | undefined,
   const sanitise = opts.html ? escapeHtml : (s: string) => s;
   const missing = new Map<string, string>();
   // Notify escapes the whole template before replacing, so template text is escaped too.
+  const { parts, after } = cut(text);
   let out = '';
-  let last = 0;
-  for (const match of text.matchAll(PLACEHOLDER)) {
-    const at = match.index ?? 0;
-    out += sanitise(text.slice(last, at));
-    last = at + match[0].length;
-    const body = match[1];
-    const name = nameOf(body);
-    const key = placeholderKey(name);
-    const value = values.get(key);
+  for (const part of parts) {
+    out += sanitise(part.before);
+    const value = values.get(part.key);
     if (value === undefined || value === null) {
-      if (!missing.has(key)) missing.set(key, name);
-      out += sanitise(match[0]);
-      continue;
-    }
-    if (body.includes('??')) {
-      out += isTruthy(value) ? sanitise(body.slice(body.indexOf('??') + 2)) : '';
-      continue;
-    }
-    out += sanitise(Array.isArray(value) ? formatList(listItems(value), style) : String(value));
+      if (!missing.has(part.key)) missing.set(part.key, part.name);
+      out += sanitise(part.written);
+    } else if (part.optional !== undefined) out += isTruthy(value) ? sanitise(part.optional) : '';
+    else out += sanitise(Array.isArray(value) ? formatList(listItems(value), style) : String(value));
   }
-  out += sanitise(text.slice(last));
+  out += sanitise(after);
   return { text: out, missing: [...missing.values()] };
 }
 
