@@ -24,6 +24,7 @@ import { wasteRoutes } from './modules/waste/index.js';
 import { staffRoutes } from './modules/staff/index.js';
 import { telemetryRoutes } from './modules/telemetry/index.js';
 import { workforcePages, workforceRoutes } from './modules/workforce/index.js';
+import { insightRoutes } from './modules/insight/index.js';
 import { auditRoutes } from './platform/audit/audit.routes.js';
 import { type BearerResolvers, installAuthHooks, requirePermissionOnEveryRoute } from './platform/auth/auth.plugin.js';
 import { authRoutes } from './platform/auth/auth.routes.js';
@@ -130,6 +131,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(parkingPages({ parking: services.parking, bodyLimit: config.importBodyLimit }));
   await app.register(workforceRoutes({ workforce: services.workforce }));
   await app.register(workforcePages({ workforce: services.workforce, publicUrl: config.publicUrl }));
+  await app.register(insightRoutes({ insight: services.insight }));
   // The development GOV.UK Pay: its routes exist only when WEFT_DEV_PAY is on.
   if (services.devPay) await app.register(devPayRoutes({ devPay: services.devPay }));
   await app.register(

@@ -35,6 +35,7 @@ import { REMINDERS_JOB, WasteService } from './modules/waste/index.js';
 import { StaffService } from './modules/staff/index.js';
 import { TelemetryService } from './modules/telemetry/index.js';
 import { RELEASE_JOB as HUBS_RELEASE_JOB, WorkforceService } from './modules/workforce/index.js';
+import { InsightService } from './modules/insight/index.js';
 
 export interface Logger {
   info: (...args: any[]) => void;
@@ -77,6 +78,7 @@ export interface Services {
   payments: Payments;
   parking: ParkingService;
   workforce: WorkforceService;
+  insight: InsightService;
   /** the development GOV.UK Pay, only with WEFT_DEV_PAY=true (development and the demo) */
   devPay?: DevPayService;
   jobs: JobQueue;
@@ -135,6 +137,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
   const payments = new Payments(db, audit, messaging, notify, config.secret, config.publicUrl, log);
   delivery.trackLinks = (id, html) => payments.trackHtml(id, html);
   const parking = new ParkingService(db, audit, jobs, messaging, payments);
+  const insight = new InsightService(estate);
   const workforce = new WorkforceService({ db, audit, jobs, estate, messaging, notify, staff, publicUrl: config.publicUrl, log });
   const devPay = config.devPay ? new DevPayService(db, config.secret, config.publicUrl, log) : undefined;
   // Subject access and erasure reach every module holding residents' data through the residents service.
@@ -207,6 +210,7 @@ export async function createServices(config: Readonly<Config>, db: Db, log: Logg
     payments,
     parking,
     workforce,
+    insight,
     devPay,
     jobs,
     events,
