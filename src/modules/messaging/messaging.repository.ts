@@ -533,7 +533,20 @@ export class MessagingRepository {
       .orderBy('next_attempt_at')
       .limit(limit);
     const picked = this.db.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-    return this.db.k.updateTable('notifications').set({ locked_by: workerId, locked_until: lockedUntil }).where('id', 'in', picked).returning(DUE_COLUMNS).execute();
+    return this.claiming((trx) => trx.updateTable('notifications').set({ locked_by: workerId, locked_until: lockedUntil }).where('id', 'in', picked).returning(DUE_COLUMNS).execute());
+  }
+
+  /**
+   * A claim of the first due rows, in a transaction. PostgreSQL's planner is told not to sort:
+   * while a campaign's rows pour in its statistics lag (it thinks a few rows are due), so it would
+   * read and sort every due row to take the first `limit`, a cost that grows with the backlog
+   * (228 s of a million-row campaign's 307). notifications_due holds them in order already.
+   */
+  private claiming<T>(work: (trx: Executor) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (trx) => {
+      if (this.db.dialect === 'postgres') await sql`SET LOCAL enable_sort = off`.execute(trx);
+      return work(trx);
+    });
   }
 
   /**
@@ -560,7 +573,7 @@ export class MessagingRepository {
       .orderBy('next_attempt_at')
       .limit(limit);
     if (this.db.dialect === 'postgres') due = due.forUpdate().skipLocked();
-    return this.db.transaction(async (trx) => {
+    return this.claiming(async (trx) => {
       const rows = await trx
         .updateTable('notifications')
         .set({
