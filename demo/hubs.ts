@@ -1,6 +1,7 @@
 import type { Actor } from '../src/platform/auth/actor.js';
 import { addDays, londonDay } from '../src/platform/dates.js';
-import { isoWeekday, londonInstant } from '../src/modules/workforce/hours.js';
+import { isoWeekday } from '../src/modules/workforce/hours.js';
+import { londonInstant } from '../src/platform/dates.js';
 import type { Services } from '../src/services.js';
 import { Random } from './random.js';
 

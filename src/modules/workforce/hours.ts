@@ -4,8 +4,6 @@
  */
 export const UNIT_MINUTES = 30;
 
-const OFFSET = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'shortOffset' });
-const CLOCK = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const WEEKDAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long' });
 const LONG_DAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 export const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -28,28 +26,6 @@ export function unitsOf(start: number, end: number): number[] {
   const out: number[] = [];
   for (let m = start; m < end; m += UNIT_MINUTES) out.push(m / UNIT_MINUTES);
   return out;
-}
-
-/** Minutes east of UTC in the UK at an instant: 0 or 60. */
-function londonOffset(at: number): number {
-  const name = OFFSET.formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-]\d+)(?::(\d+))?/.exec(name);
-  return m ? Number(m[1]) * 60 + Math.sign(Number(m[1])) * Number(m[2] ?? 0) : 0;
-}
-
-/** The instant a UK wall-clock time on a UK day falls at. */
-export function londonInstant(day: string, minutes: number): Date {
-  const guess = Date.parse(`${day}T00:00:00Z`) + minutes * 60_000;
-  let at = guess - londonOffset(guess) * 60_000;
-  // Near a change of the clocks the offset at the answer is the one that counts.
-  at = guess - londonOffset(at) * 60_000;
-  return new Date(at);
-}
-
-/** Minutes after midnight UK time of an instant. */
-export function londonMinutes(at: Date): number {
-  const [h, m] = CLOCK.format(at).split(':').map(Number);
-  return h * 60 + m;
 }
 
 /** ISO weekday of a day: 1 Monday … 7 Sunday. */

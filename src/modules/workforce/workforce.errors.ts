@@ -18,5 +18,6 @@ export const workforceErrors = defineErrors('workforce', {
   HUB_BOOKING_CLASH: { status: 409, message: 'You have another booking at that time. Cancel it first, or choose another time.' },
   HUB_BOOKING_STATE: { status: 409, message: 'The booking cannot be changed that way now.' },
   HUB_CHECK_IN_NOT_NOW: { status: 409, message: 'You can check in from 30 minutes before the booking starts until it ends.' },
+  HUB_BOOKINGS_AFFECTED: { status: 409, message: 'The change would leave bookings still to come at a hub or space not open for them. Close the hub for those days first.' },
   HUB_NO_BOOKING_TODAY: { status: 404, message: 'You have no booking of this space today to check in to. Book it first.' },
 });

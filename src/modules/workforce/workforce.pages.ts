@@ -68,7 +68,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
   async function showHub(request: FastifyRequest, reply: FastifyReply, hubId: string, day: string, errors: FieldError[] = [], status = 200) {
     const hub = await workforce.getHub(hubId);
     const availability = await workforce.availability(hub.id, day);
-    const today = londonDay(new Date());
+    const today = londonDay(workforce.clock());
     const canBook = can(request.actor, 'hubs:book');
     const spaces = availability.spaces.map((s) => ({ ...s, kindName: SPACE_KIND_NAMES[s.kind], slots: canBook && day >= today ? slotOptions(s, hub.opens, hub.closes) : [] }));
     const done = DONE[str((request.query as Record<string, unknown>).done)];
@@ -85,7 +85,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
         previous: day > today ? addDays(day, -1) : null,
         next: addDays(day, 1),
         week: Array.from({ length: 7 }, (_, i) => addDays(today, i)).map((d) => ({ day: d, name: longDay(d), current: d === day })),
-        closures: await workforce.closures(hub.id),
+        closures: await workforce.closures(request.actor, hub.id),
         canBook,
         canManage: can(request.actor, 'hubs:manage'),
         flash: done,
@@ -96,7 +96,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
   }
 
   async function showBooking(request: FastifyRequest, reply: FastifyReply, booking: BookingView, errors: FieldError[] = [], status = 200) {
-    const now = Date.now();
+    const now = workforce.clock().getTime();
     return reply.page(
       `${VIEWS}/booking.njk`,
       {
@@ -106,7 +106,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
         statusName: BOOKING_STATUS_NAMES[booking.status],
         canCheckIn: booking.status === 'booked' && now >= booking.startsAt.getTime() - 30 * 60_000 && now < booking.endsAt.getTime(),
         canCheckOut: booking.status === 'checked_in',
-        canCancel: booking.status === 'booked' || booking.status === 'checked_in',
+        canCancel: (booking.status === 'booked' || booking.status === 'checked_in') && now < booking.endsAt.getTime(),
         flash: DONE[str((request.query as Record<string, unknown>).done)],
         ...errorContext(errors, []),
       },
@@ -117,7 +117,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
   return async (app: FastifyInstance) => {
     app.get('/console/hubs', { config: readPage, schema: hidden }, async (request, reply) => {
       const hubs = await workforce.listHubs();
-      const today = londonDay(new Date());
+      const today = londonDay(workforce.clock());
       const occupancy = await workforce.occupancy(
         hubs.map((h) => h.id),
         today,
@@ -136,7 +136,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
 
     app.get('/console/hubs/bookings', { config: bookPage, schema: hidden }, async (request, reply) => {
       const bookings = await workforce.myBookings(request.actor);
-      const today = londonDay(new Date());
+      const today = londonDay(workforce.clock());
       const row = (b: BookingView) => ({ ...b, dayName: longDay(b.day), statusName: BOOKING_STATUS_NAMES[b.status] });
       return reply.page(`${VIEWS}/bookings.njk`, {
         pageTitle: 'Your hub bookings',
@@ -160,7 +160,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
           request,
           reply,
           hubId,
-          isDay(day) ? day : londonDay(new Date()),
+          isDay(day) ? day : londonDay(workforce.clock()),
           fieldsOf(err, { spaceId: 'main-content', day: 'main-content', start: 'main-content', end: 'main-content' }),
           err.status,
         );
@@ -194,7 +194,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
         return showBooking(request, reply, booking);
       } catch (err) {
         if (!(err instanceof AppError) || err.code !== 'HUB_NO_BOOKING_TODAY') throw err;
-        return reply.page(`${VIEWS}/no-booking.njk`, { pageTitle: `No booking of ${space.name} today`, space, today: londonDay(new Date()) }, 404);
+        return reply.page(`${VIEWS}/no-booking.njk`, { pageTitle: `No booking of ${space.name} today`, space, today: londonDay(workforce.clock()) }, 404);
       }
     });
 
@@ -251,7 +251,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
 
     app.get('/console/hubs/:id', { config: readPage, schema: hidden }, async (request, reply) => {
       const day = str((request.query as Record<string, unknown>).day);
-      return showHub(request, reply, params(request).id, isDay(day) ? day : londonDay(new Date()));
+      return showHub(request, reply, params(request).id, isDay(day) ? day : londonDay(workforce.clock()));
     });
 
     app.get('/console/hubs/:id/spaces/new', { config: managePage, schema: hidden }, async (request, reply) =>
@@ -309,7 +309,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
     });
 
     app.get('/console/hubs/:id/close', { config: managePage, schema: hidden }, async (request, reply) => {
-      const today = londonDay(new Date());
+      const today = londonDay(workforce.clock());
       return showCloseForm(reply, params(request).id, { from: today, to: today, reason: '' }, []);
     });
 
@@ -340,7 +340,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
 
     app.get('/console/hubs/:id/occupancy', { config: readPage, schema: hidden }, async (request, reply) => {
       const hub = await workforce.getHub(params(request).id);
-      const today = londonDay(new Date());
+      const today = londonDay(workforce.clock());
       const days = await workforce.hubOccupancy(hub.id, addDays(today, -14), addDays(today, 14));
       return reply.page(`${VIEWS}/occupancy.njk`, { pageTitle: `Occupancy of ${hub.name}`, hub, today, days: days.map((d) => ({ ...d, name: longDay(d.day) })) });
     });
@@ -348,7 +348,7 @@ export function workforcePages(deps: { workforce: WorkforceService; publicUrl: s
     app.get('/console/hubs/:id/bookings', { config: managePage, schema: hidden }, async (request, reply) => {
       const hub = await workforce.getHub(params(request).id);
       const q = str((request.query as Record<string, unknown>).day);
-      const day = isDay(q) ? q : londonDay(new Date());
+      const day = isDay(q) ? q : londonDay(workforce.clock());
       const bookings = (await workforce.hubBookings(hub.id, day)).map((b) => ({ ...b, statusName: BOOKING_STATUS_NAMES[b.status] }));
       return reply.page(`${VIEWS}/hub-bookings.njk`, { pageTitle: `Bookings at ${hub.name}, ${longDay(day)}`, hub, day, bookings, previous: addDays(day, -1), next: addDays(day, 1) });
     });

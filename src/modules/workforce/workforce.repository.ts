@@ -123,12 +123,13 @@ export class WorkforceRepository {
   /**
    * Holds the hub against a closure while a booking is made (PostgreSQL: bookings share the lock,
    * a closure takes it alone), so a booking cannot slip in beside a closure it did not see. SQLite
-   * runs one transaction at a time and needs nothing.
+   * runs one transaction at a time and needs no lock. The hub as it is once held is returned:
+   * what a booking checks must be read after the lock, not before.
    */
-  async lockHub(id: string, ex: Executor, exclusive: boolean): Promise<void> {
-    if (this.db.dialect !== 'postgres') return;
-    const q = ex.selectFrom('hubs').select('id').where('id', '=', id);
-    await (exclusive ? q.forUpdate() : q.forShare()).execute();
+  lockHub(id: string, ex: Executor, exclusive: boolean): Promise<HubsTable | undefined> {
+    const q = ex.selectFrom('hubs').selectAll().where('id', '=', id);
+    if (this.db.dialect !== 'postgres') return q.executeTakeFirst();
+    return (exclusive ? q.forUpdate() : q.forShare()).executeTakeFirst();
   }
 
   // ---- spaces
@@ -145,8 +146,8 @@ export class WorkforceRepository {
     await ex.updateTable('hub_spaces').set(values).where('id', '=', id).execute();
   }
 
-  findSpace(id: string): Promise<HubSpacesTable | undefined> {
-    return this.db.k.selectFrom('hub_spaces').selectAll().where('id', '=', id).executeTakeFirst();
+  findSpace(id: string, ex: Executor = this.db.k): Promise<HubSpacesTable | undefined> {
+    return ex.selectFrom('hub_spaces').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** A space with what booking it needs to know of its hub, in one statement. */
@@ -242,20 +243,30 @@ export class WorkforceRepository {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** Live bookings of a hub from…to, locked for the closure that cancels them. */
-  liveBookingsBetween(hubId: string, from: string, to: string, ex: Executor): Promise<{ id: string }[]> {
-    return ex.selectFrom('hub_bookings').select('id').where('hub_id', '=', hubId).where('day', '>=', from).where('day', '<=', to).where('status', 'in', LIVE).execute();
+  /** Live bookings of a hub from…to that have not ended by `now`, for the closure that cancels them. */
+  liveBookingsBetween(hubId: string, from: string, to: string, now: Date, ex: Executor): Promise<{ id: string }[]> {
+    return ex.selectFrom('hub_bookings').select('id').where('hub_id', '=', hubId).where('day', '>=', from).where('day', '<=', to).where('status', 'in', LIVE).where('ends_at', '>', now).execute();
   }
 
-  async cancelMany(ids: string[], set: Partial<HubBookingsTable>, ex: Executor): Promise<void> {
+  /** Live bookings of a hub that have not ended by `now`: those a change to the hub or a space would strand. */
+  liveBookingsOf(hubId: string, now: Date, ex: Executor): Promise<Pick<HubBookingsTable, 'id' | 'space_id' | 'day' | 'start_minute' | 'end_minute'>[]> {
+    return ex.selectFrom('hub_bookings').select(['id', 'space_id', 'day', 'start_minute', 'end_minute']).where('hub_id', '=', hubId).where('status', 'in', LIVE).where('ends_at', '>', now).execute();
+  }
+
+  /** Cancels those of the bookings still live; returns the ids it changed. */
+  async cancelMany(ids: string[], set: Partial<HubBookingsTable>, ex: Executor): Promise<string[]> {
+    const done: string[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      await ex
+      const rows = await ex
         .updateTable('hub_bookings')
         .set(set)
         .where('id', 'in', ids.slice(i, i + 500))
         .where('status', 'in', LIVE)
+        .returning('id')
         .execute();
+      done.push(...rows.map((r) => r.id));
     }
+    return done;
   }
 
   async setCancelledCount(id: string, n: number, ex: Executor): Promise<void> {

@@ -81,7 +81,7 @@ export function workforceRoutes(deps: { workforce: WorkforceService }) {
         config: read,
         schema: { tags: TAGS, summary: 'Each space’s booked and free times on a day (today if not given)', params: IdParams, querystring: DayQuery, response: { ...ProblemResponses, 404: Problem } },
       },
-      async (request) => workforce.availability(id(request), (request.query as { day?: string }).day ?? londonDay(new Date())),
+      async (request) => workforce.availability(id(request), (request.query as { day?: string }).day ?? londonDay(workforce.clock())),
     );
 
     app.get(
@@ -98,7 +98,7 @@ export function workforceRoutes(deps: { workforce: WorkforceService }) {
       },
       async (request) => {
         const q = request.query as { from?: string; to?: string };
-        const today = londonDay(new Date());
+        const today = londonDay(workforce.clock());
         return { days: await workforce.hubOccupancy(id(request), q.from ?? addDays(today, -7), q.to ?? addDays(today, 7)) };
       },
     );
@@ -109,7 +109,7 @@ export function workforceRoutes(deps: { workforce: WorkforceService }) {
         config: manage,
         schema: { tags: TAGS, summary: 'Everyone’s bookings of a hub on a day (today if not given)', params: IdParams, querystring: DayQuery, response: { ...ProblemResponses, 404: Problem } },
       },
-      async (request) => ({ bookings: await workforce.hubBookings(id(request), (request.query as { day?: string }).day ?? londonDay(new Date())) }),
+      async (request) => ({ bookings: await workforce.hubBookings(id(request), (request.query as { day?: string }).day ?? londonDay(workforce.clock())) }),
     );
 
     app.post(
@@ -134,7 +134,7 @@ export function workforceRoutes(deps: { workforce: WorkforceService }) {
       '/api/v1/hubs/:id/closures',
       { config: read, schema: { tags: TAGS, summary: 'A hub’s closures from 30 days ago on', params: IdParams, response: { ...ProblemResponses, 404: Problem } } },
       async (request) => ({
-        closures: await workforce.closures(id(request)),
+        closures: await workforce.closures(request.actor, id(request)),
       }),
     );
 

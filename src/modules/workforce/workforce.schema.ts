@@ -27,7 +27,7 @@ const hubFields = {
 
 export const HubCreate = Type.Object(
   {
-    siteId: Type.String({ format: 'uuid', description: 'the estate site: a library, community or council building' }),
+    siteId: Type.String({ format: 'uuid', description: 'the estate site: a library, council building or NHS site' }),
     opens: Type.Optional(hubFields.opens),
     closes: Type.Optional(hubFields.closes),
     openDays: Type.Optional(hubFields.openDays),
@@ -166,7 +166,8 @@ export interface ClosureView {
   to: string;
   reason: string;
   cancelled: number;
-  createdBy: string;
+  /** who closed it: shown only to those who manage hubs */
+  createdBy?: string;
   createdAt: Date;
 }
 

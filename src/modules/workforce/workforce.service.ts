@@ -3,15 +3,15 @@ import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Origin } from '../../platform/audit/origin.js';
 import type { Db, Executor } from '../../platform/db/database.js';
 import { isUniqueViolation } from '../../platform/db/dialect.js';
-import { addDays, daysBetween, isDay, londonDay } from '../../platform/dates.js';
+import { addDays, daysBetween, isDay, londonDay, londonInstant, londonMinutes } from '../../platform/dates.js';
 import { AppError, type FieldError } from '../../platform/errors.js';
-import { newId } from '../../platform/ids.js';
+import { isUuid, newId } from '../../platform/ids.js';
 import type { JobQueue } from '../../platform/jobs/index.js';
 import type { Logger } from '../../services.js';
 import type { EstateService, SiteView } from '../estate/index.js';
 import type { MessagingService, NotifySending } from '../messaging/index.js';
 import type { StaffService } from '../staff/index.js';
-import { daysOf, daysText, freeStretches, isoWeekday, londonInstant, londonMinutes, longDay, minutesOf, onUnit, timeOf, UNIT_MINUTES, unitsOf, WEEKDAY_NAMES } from './hours.js';
+import { daysOf, daysText, freeStretches, isoWeekday, longDay, minutesOf, onUnit, timeOf, UNIT_MINUTES, unitsOf, WEEKDAY_NAMES } from './hours.js';
 import { workforceErrors } from './workforce.errors.js';
 import { type BookingRow, type HubClosuresTable, type HubSpacesTable, type HubsTable, LIVE, WorkforceRepository } from './workforce.repository.js';
 import type {
@@ -56,14 +56,12 @@ export interface WorkforceDeps {
   audit: AuditService;
   jobs: JobQueue;
   estate: Pick<EstateService, 'listSites' | 'getSite'>;
-  messaging: Pick<MessagingService, 'ensureService'>;
-  notify: Pick<NotifySending, 'send'>;
+  messaging: Pick<MessagingService, 'ensureService' | 'getServiceRow' | 'findNotifications'>;
+  notify: Pick<NotifySending, 'send' | 'checkDailyLimit'>;
   staff: Pick<StaffService, 'getUser'>;
   publicUrl: string;
   log: Logger;
 }
-
-const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 /**
  * Hybrid-working hubs: estate sites with bookable desks and rooms. A booking claims its half
@@ -75,6 +73,8 @@ const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 export class WorkforceService {
   readonly repo: WorkforceRepository;
   private ready?: Promise<{ actor: Actor; templateId: string }>;
+  /** The time as every method without a `now` of its own sees it: tests set a fixed instant so they pass at any hour. */
+  clock: () => Date = () => new Date();
 
   constructor(private readonly deps: WorkforceDeps) {
     this.repo = new WorkforceRepository(deps.db);
@@ -86,11 +86,15 @@ export class WorkforceService {
 
   // ---- hubs
 
-  async createHub(actor: Actor, input: HubCreate, origin: Origin = {}, now = new Date()): Promise<HubView> {
-    const site = await this.deps.estate.getSite(input.siteId).catch(() => undefined);
+  async createHub(actor: Actor, input: HubCreate, origin: Origin = {}, now = this.clock()): Promise<HubView> {
+    const site = await this.deps.estate.getSite(input.siteId).catch((err) => {
+      // Only "no such site" is the client's to fix; anything else (the database down) is a 5xx.
+      if (err instanceof AppError && err.code === 'SITE_NOT_FOUND') return undefined;
+      throw err;
+    });
     const errors = this.hubErrors({ opens: input.opens ?? '08:00', closes: input.closes ?? '18:00' });
     if (!site) errors.unshift({ field: 'siteId', message: 'Choose a site from the estate' });
-    else if (!(HUB_SITE_TYPES as readonly string[]).includes(site.type)) errors.unshift({ field: 'siteId', message: 'Choose a library, community or council building' });
+    else if (!(HUB_SITE_TYPES as readonly string[]).includes(site.type)) errors.unshift({ field: 'siteId', message: 'Choose a library, council building or NHS site' });
     if (errors.length) throw workforceErrors.HUB_INVALID(undefined, errors);
     if (await this.repo.findHubBySite((site as SiteView).id)) throw workforceErrors.HUB_SITE_TAKEN();
     const row: HubsTable = {
@@ -117,18 +121,24 @@ export class WorkforceService {
     return this.getHub(row.id);
   }
 
-  async updateHub(actor: Actor, id: string, input: HubUpdate, origin: Origin = {}): Promise<HubView> {
+  async updateHub(actor: Actor, id: string, input: HubUpdate, origin: Origin = {}, now = this.clock()): Promise<HubView> {
     const hub = await this.hubRow(id);
     const opens = input.opens ?? hub.opens;
     const closes = input.closes ?? hub.closes;
     const errors = this.hubErrors({ opens, closes });
     if (errors.length) throw workforceErrors.HUB_INVALID(undefined, errors);
-    const set: Partial<HubsTable> = { opens, closes, updated_at: new Date() };
+    const set: Partial<HubsTable> = { opens, closes, updated_at: now };
     if (input.openDays) set.open_days = daysText(input.openDays);
     if (input.graceMinutes !== undefined) set.grace_minutes = input.graceMinutes;
     if (input.notes !== undefined) set.notes = input.notes?.trim() || null;
     if (input.isActive !== undefined) set.is_active = input.isActive;
     await this.deps.db.transaction(async (trx) => {
+      // Taken alone, so no booking is made beside the check; bookings read the hub after this lock.
+      await this.repo.lockHub(hub.id, trx, true);
+      const openDays = daysOf(set.open_days ?? hub.open_days);
+      const [from, to] = [minutesOf(opens) as number, minutesOf(closes) as number];
+      const stranded = (await this.repo.liveBookingsOf(hub.id, now, trx)).filter((b) => set.is_active === false || !openDays.includes(isoWeekday(b.day)) || b.start_minute < from || b.end_minute > to);
+      if (stranded.length) throw workforceErrors.HUB_BOOKINGS_AFFECTED(`Close the hub for those days first: ${bookingsWord(stranded.length)} affected.`);
       await this.repo.updateHub(hub.id, set, trx);
       await this.deps.audit.record({ actor, action: 'hubs.update', summary: `Changed hub ${hub.id}: ${Object.keys(input).join(', ')}`, targetType: 'hub', targetId: hub.id, ...origin }, trx);
     });
@@ -205,7 +215,7 @@ export class WorkforceService {
 
   // ---- spaces
 
-  async addSpace(actor: Actor, hubId: string, input: SpaceCreate, origin: Origin = {}, now = new Date()): Promise<SpaceView> {
+  async addSpace(actor: Actor, hubId: string, input: SpaceCreate, origin: Origin = {}, now = this.clock()): Promise<SpaceView> {
     const hub = await this.hubRow(hubId);
     const name = input.name.trim();
     if (!name) throw workforceErrors.HUB_SPACE_INVALID(undefined, [{ field: 'name', message: 'Enter the space’s name, like Desk 12' }]);
@@ -236,14 +246,14 @@ export class WorkforceService {
     return spaceView(row);
   }
 
-  async updateSpace(actor: Actor, hubId: string, spaceId: string, input: SpaceUpdate, origin: Origin = {}): Promise<SpaceView> {
+  async updateSpace(actor: Actor, hubId: string, spaceId: string, input: SpaceUpdate, origin: Origin = {}, now = this.clock()): Promise<SpaceView> {
     const hub = await this.hubRow(hubId);
     const space = isUuid(spaceId) ? await this.repo.findSpace(spaceId.toLowerCase()) : undefined;
     if (!space || space.hub_id !== hub.id) throw workforceErrors.HUB_SPACE_NOT_FOUND();
     if (space.kind === 'desk' && input.capacity !== undefined && input.capacity !== 1)
       throw workforceErrors.HUB_SPACE_INVALID(undefined, [{ field: 'capacity', message: 'A desk seats one person: make it a meeting room to seat more' }]);
     if (input.name !== undefined && !input.name.trim()) throw workforceErrors.HUB_SPACE_INVALID(undefined, [{ field: 'name', message: 'Enter the space’s name, like Desk 12' }]);
-    const set: Partial<HubSpacesTable> = { updated_at: new Date() };
+    const set: Partial<HubSpacesTable> = { updated_at: now };
     if (input.name !== undefined) set.name = input.name.trim();
     if (input.capacity !== undefined) set.capacity = input.capacity;
     if (input.equipment !== undefined) set.equipment_json = input.equipment.map((e) => e.trim()).filter(Boolean);
@@ -251,6 +261,11 @@ export class WorkforceService {
     if (input.isActive !== undefined) set.is_active = input.isActive;
     try {
       await this.deps.db.transaction(async (trx) => {
+        await this.repo.lockHub(hub.id, trx, true);
+        if (input.isActive === false) {
+          const stranded = (await this.repo.liveBookingsOf(hub.id, now, trx)).filter((b) => b.space_id === space.id);
+          if (stranded.length) throw workforceErrors.HUB_BOOKINGS_AFFECTED(`Cancel the bookings of ${space.name} first, or close the hub for those days: ${bookingsWord(stranded.length)} affected.`);
+        }
         await this.repo.updateSpace(space.id, set, trx);
         await this.deps.audit.record(
           { actor, action: 'hubs.space_update', summary: `Changed ${space.name}: ${Object.keys(input).join(', ')}`, targetType: 'hub_space', targetId: space.id, ...origin },
@@ -273,7 +288,7 @@ export class WorkforceService {
 
   // ---- availability and occupancy
 
-  async availability(hubId: string, day: string, now = new Date()): Promise<Availability> {
+  async availability(hubId: string, day: string, now = this.clock()): Promise<Availability> {
     const hub = await this.hubRow(hubId);
     if (!isDay(day)) throw workforceErrors.HUB_BOOKING_INVALID(undefined, [{ field: 'day', message: 'The date must be a real date' }]);
     const closedBecause = await this.closedBecause(hub, day);
@@ -370,7 +385,7 @@ export class WorkforceService {
    * person's) are the rule: a unique violation on either is someone else's booking, or the
    * person's own elsewhere, that got there first.
    */
-  async book(actor: Actor, input: BookingCreate, origin: Origin = {}, now = new Date()): Promise<BookingView> {
+  async book(actor: Actor, input: BookingCreate, origin: Origin = {}, now = this.clock()): Promise<BookingView> {
     const person = await this.personFor(actor, input.userId);
     const space = isUuid(input.spaceId) ? await this.repo.findSpaceForBooking(input.spaceId.toLowerCase()) : undefined;
     if (!space) throw workforceErrors.HUB_SPACE_NOT_FOUND();
@@ -383,7 +398,8 @@ export class WorkforceService {
     const opens = minutesOf(space.opens) as number;
     const closes = minutesOf(space.closes) as number;
     const whole = input.start === undefined && input.end === undefined;
-    const start = whole ? opens : minutesOf(input.start ?? '');
+    // A whole day booked today starts at the current half hour: the morning's half hours may be someone else's.
+    const start = whole ? (input.day === today ? Math.max(opens, Math.floor(londonMinutes(now) / UNIT_MINUTES) * UNIT_MINUTES) : opens) : minutesOf(input.start ?? '');
     const end = whole ? closes : minutesOf(input.end ?? '');
     if (start === undefined || !onUnit(start)) errors.push({ field: 'start', message: 'Enter the start time on the hour or half hour, like 09:00' });
     else if (start < opens || start >= closes) errors.push({ field: 'start', message: `Start between ${space.opens} and ${space.closes}, when the hub is open` });
@@ -392,7 +408,6 @@ export class WorkforceService {
     else if (start !== undefined && end <= start) errors.push({ field: 'end', message: 'The end time must be after the start time' });
     else if (input.day === today && end <= londonMinutes(now)) errors.push({ field: 'end', message: 'That time has gone: choose a later one' });
     if (errors.length) throw workforceErrors.HUB_BOOKING_INVALID(undefined, errors);
-    const hub = { id: space.hub_id, open_days: space.open_days, is_active: space.hub_active } as HubsTable;
     const from = start as number;
     const to = end as number;
     const startsAt = londonInstant(input.day, from);
@@ -422,9 +437,15 @@ export class WorkforceService {
     };
     const units = unitsOf(from, to);
     await this.deps.db.transaction(async (trx) => {
-      await this.repo.lockHub(space.hub_id, trx, false);
+      // The hub and space as they are now that the hub is held: a change made since the read above counts.
+      const hub = await this.repo.lockHub(space.hub_id, trx, false);
+      const current = await this.repo.findSpace(space.id, trx);
+      if (!hub || !current) throw workforceErrors.HUB_SPACE_NOT_FOUND();
+      if (!current.is_active) throw workforceErrors.HUB_CLOSED(`${space.name} is not taking bookings. Choose another space.`);
       const closed = await this.closedBecause(hub, input.day, trx);
       if (closed) throw workforceErrors.HUB_CLOSED(`${closed}. Choose another day or another hub.`);
+      if (from < (minutesOf(hub.opens) as number) || to > (minutesOf(hub.closes) as number))
+        throw workforceErrors.HUB_CLOSED(`The hub is open from ${hub.opens} to ${hub.closes}. Choose a time then.`);
       await this.repo.insertBooking(row, trx);
       try {
         await this.repo.claimSpace(space.id, input.day, units, row.id, trx);
@@ -482,7 +503,7 @@ export class WorkforceService {
     return row;
   }
 
-  async myBookings(actor: Actor, now = new Date(), limit = 100): Promise<BookingView[]> {
+  async myBookings(actor: Actor, now = this.clock(), limit = 100): Promise<BookingView[]> {
     if (actor.type !== 'user' || !actor.id) throw workforceErrors.HUB_BOOKING_PERSON_REQUIRED();
     const rows = await this.repo.bookingsOfUser(actor.id, addDays(londonDay(now), -7), limit);
     return Promise.all(rows.map(async (r) => bookingView(r, await this.hubName(r.hub_id))));
@@ -495,8 +516,9 @@ export class WorkforceService {
     return (await this.repo.bookingsOfHubOn(hub.id, day)).map((r) => bookingView(r, name));
   }
 
-  async cancel(actor: Actor, id: string, input: CancelInput = {}, origin: Origin = {}, now = new Date()): Promise<BookingView> {
+  async cancel(actor: Actor, id: string, input: CancelInput = {}, origin: Origin = {}, now = this.clock()): Promise<BookingView> {
     const row = await this.ownBooking(actor, id);
+    if (row.ends_at.getTime() <= now.getTime()) throw workforceErrors.HUB_BOOKING_STATE('The booking has ended: it cannot be cancelled.');
     const reason = input.reason?.trim() || (row.user_id === actor.id ? 'Cancelled by the person who booked' : `Cancelled by ${actor.label}`);
     await this.deps.db.transaction(async (trx) => {
       const ok = await this.repo.setStatus(row.id, LIVE, { status: 'cancelled', cancelled_at: now, cancel_reason: reason }, trx);
@@ -510,10 +532,12 @@ export class WorkforceService {
     return this.getBooking(actor, row.id);
   }
 
-  async checkIn(actor: Actor, id: string, origin: Origin = {}, now = new Date()): Promise<BookingView> {
+  async checkIn(actor: Actor, id: string, origin: Origin = {}, now = this.clock()): Promise<BookingView> {
     const row = await this.ownBooking(actor, id);
     if (row.status !== 'booked') throw workforceErrors.HUB_BOOKING_STATE(`The booking is ${statusWord(row.status)}: only a booking not yet checked in can be checked in to.`);
     if (now.getTime() < row.starts_at.getTime() - CHECK_IN_EARLY_MS || now >= row.ends_at) throw workforceErrors.HUB_CHECK_IN_NOT_NOW();
+    const [hub, space] = [await this.repo.findHub(row.hub_id), await this.repo.findSpace(row.space_id)];
+    if (!hub?.is_active || !space?.is_active) throw workforceErrors.HUB_CLOSED(`${hub?.is_active ? row.space_name : 'The hub'} is not in use: you cannot check in. Ask a hub manager.`);
     await this.deps.db.transaction(async (trx) => {
       // The no-show job may have released it a moment ago: the status guard decides.
       const ok = await this.repo.setStatus(row.id, ['booked'], { status: 'checked_in', checked_in_at: now }, trx);
@@ -524,7 +548,7 @@ export class WorkforceService {
   }
 
   /** Checks out, giving back the rest of the booking's time for others to book. */
-  async checkOut(actor: Actor, id: string, origin: Origin = {}, now = new Date()): Promise<BookingView> {
+  async checkOut(actor: Actor, id: string, origin: Origin = {}, now = this.clock()): Promise<BookingView> {
     const row = await this.ownBooking(actor, id);
     if (row.status !== 'checked_in') throw workforceErrors.HUB_BOOKING_STATE(`The booking is ${statusWord(row.status)}: only a booking checked in to can be checked out of.`);
     const fromUnit = londonDay(now) === row.day ? Math.ceil(londonMinutes(now) / UNIT_MINUTES) : 0;
@@ -538,7 +562,7 @@ export class WorkforceService {
   }
 
   /** The QR code on a desk: the signed-in person's booking of it today, to check in to. */
-  async bookingForQr(actor: Actor, spaceId: string, now = new Date()): Promise<BookingView> {
+  async bookingForQr(actor: Actor, spaceId: string, now = this.clock()): Promise<BookingView> {
     if (actor.type !== 'user' || !actor.id) throw workforceErrors.HUB_BOOKING_PERSON_REQUIRED();
     if (!isUuid(spaceId) || !(await this.repo.findSpace(spaceId.toLowerCase()))) throw workforceErrors.HUB_SPACE_NOT_FOUND();
     const rows = (await this.repo.userBookingOfSpace(actor.id, spaceId.toLowerCase(), londonDay(now))).filter((r) => r.status === 'booked' || r.status === 'checked_in');
@@ -553,7 +577,7 @@ export class WorkforceService {
   }
 
   /** The job: bookings not checked in within their hub's grace period are released as no-shows. */
-  async releaseNoShows(now = new Date()): Promise<number> {
+  async releaseNoShows(now = this.clock()): Promise<number> {
     let total = 0;
     for (;;) {
       const due = (await this.repo.dueForRelease(now, RELEASE_BATCH)).map((r) => r.id);
@@ -568,7 +592,7 @@ export class WorkforceService {
   // ---- closures
 
   /** Closes a hub for days: cancels every live booking then, with the reason, and queues telling each person. */
-  async closeHub(actor: Actor, hubId: string, input: ClosureCreate, origin: Origin = {}, now = new Date()): Promise<ClosureView> {
+  async closeHub(actor: Actor, hubId: string, input: ClosureCreate, origin: Origin = {}, now = this.clock()): Promise<ClosureView> {
     const hub = await this.hubRow(hubId);
     const to = input.to ?? input.from;
     const errors: FieldError[] = [];
@@ -594,8 +618,10 @@ export class WorkforceService {
     await this.deps.db.transaction(async (trx) => {
       await this.repo.lockHub(hub.id, trx, true);
       await this.repo.insertClosure(row, trx);
-      const ids = (await this.repo.liveBookingsBetween(hub.id, row.from_day, row.to_day, trx)).map((b) => b.id);
-      await this.repo.cancelMany(ids, { status: 'cancelled', cancelled_at: now, cancel_reason: `Hub closed: ${row.reason}`, closure_id: row.id }, trx);
+      // Only bookings still to end: this morning's, over before the closure, stand as they were.
+      const live = (await this.repo.liveBookingsBetween(hub.id, row.from_day, row.to_day, now, trx)).map((b) => b.id);
+      // Only those this statement changed: one cancelled or checked out a moment ago is not the closure's.
+      const ids = await this.repo.cancelMany(live, { status: 'cancelled', cancelled_at: now, cancel_reason: `Hub closed: ${row.reason}`, closure_id: row.id }, trx);
       await this.repo.release(ids, trx);
       row.cancelled_count = ids.length;
       await this.repo.setCancelledCount(row.id, ids.length, trx);
@@ -607,12 +633,14 @@ export class WorkforceService {
       );
     });
     this.deps.jobs.wake();
-    return closureView(row);
+    return closureView(row, true);
   }
 
-  async closures(hubId: string, now = new Date()): Promise<ClosureView[]> {
+  /** A hub's closures; who closed it (a manager's name or email) only for those who manage hubs. */
+  async closures(actor: Actor, hubId: string, now = this.clock()): Promise<ClosureView[]> {
     const hub = await this.hubRow(hubId);
-    return (await this.repo.closuresOf(hub.id, addDays(londonDay(now), -30))).map(closureView);
+    const withCreator = can(actor, 'hubs:manage');
+    return (await this.repo.closuresOf(hub.id, addDays(londonDay(now), -30))).map((r) => closureView(r, withCreator));
   }
 
   /** The job: each person whose bookings a closure cancelled is emailed once, all their days in one message. */
@@ -622,6 +650,11 @@ export class WorkforceService {
     const untold = await this.repo.untold(closure.id);
     if (!untold.length) return;
     const { actor, templateId } = await this.setup();
+    const service = await this.deps.messaging.getServiceRow(actor.serviceId as string);
+    if (!service) {
+      this.ready = undefined;
+      throw new Error('workforce: the hubs messaging service has gone; the job tries again and makes it anew');
+    }
     const hub = await this.hubName(closure.hub_id);
     const byPerson = new Map<string, BookingRow[]>();
     for (const b of untold) byPerson.set(b.user_id, [...(byPerson.get(b.user_id) ?? []), b]);
@@ -629,8 +662,13 @@ export class WorkforceService {
     for (const [userId, bookings] of byPerson) {
       const user = await this.deps.staff.getUser(userId).catch(() => undefined);
       const email = user?.email ?? (bookings[0].user_label.includes('@') ? bookings[0].user_label : undefined);
-      if (email) {
+      // One reference per closure and person: a run that sent and then died before marking them
+      // told finds its message stored by messaging and does not send it again.
+      const reference = `hub-closure-${closure.id}:${userId}`;
+      const [sent] = email ? await this.deps.messaging.findNotifications({ serviceId: service.id, reference, limit: 1 }) : [];
+      if (email && !sent) {
         try {
+          await this.deps.notify.checkDailyLimit(service, 'email');
           await this.deps.notify.send(actor, {
             channel: 'email',
             templateId,
@@ -643,11 +681,14 @@ export class WorkforceService {
               bookings: bookings.map((b) => `* ${b.space_name}, ${longDay(b.day)}, ${b.is_whole_day ? 'all day' : `${timeOf(b.start_minute)} to ${timeOf(b.end_minute)}`}`).join('\n'),
               link: `${this.deps.publicUrl}/console/hubs`,
             },
-            reference: `hub-closure-${closure.id}`,
+            reference,
           });
         } catch (err) {
-          // An address Notify's checks refuse: nothing a retry would change.
-          if (!(err instanceof AppError) || !err.code.startsWith('NOTIFY_')) throw err;
+          if (!(err instanceof AppError) || !ONE_RECIPIENT.has(err.code)) {
+            // The template archived, the service changed, the day's limit reached: set up afresh next time, and let the job try again.
+            this.ready = undefined;
+            throw err;
+          }
           this.deps.log.warn({ closure: closure.id, code: err.code }, 'workforce: a member of staff could not be told of a hub closure');
         }
       }
@@ -703,9 +744,14 @@ function bookingView(r: BookingRow, hubName: string): BookingView {
   };
 }
 
-function closureView(r: HubClosuresTable): ClosureView {
-  return { id: r.id, hubId: r.hub_id, from: r.from_day, to: r.to_day, reason: r.reason, cancelled: r.cancelled_count, createdBy: r.created_by, createdAt: r.created_at };
+function closureView(r: HubClosuresTable, withCreator: boolean): ClosureView {
+  return { id: r.id, hubId: r.hub_id, from: r.from_day, to: r.to_day, reason: r.reason, cancelled: r.cancelled_count, ...(withCreator ? { createdBy: r.created_by } : {}), createdAt: r.created_at };
 }
+
+const bookingsWord = (n: number) => (n === 1 ? '1 booking is' : `${n} bookings are`);
+
+/** Refusals about one person's address: a retry would change nothing, so they are logged and passed over. */
+const ONE_RECIPIENT = new Set(['NOTIFY_INVALID_PHONE', 'NOTIFY_VALIDATION']);
 
 function statusWord(status: string): string {
   return { booked: 'booked', checked_in: 'checked in', checked_out: 'checked out', cancelled: 'cancelled', released: 'released as a no-show' }[status] ?? status;

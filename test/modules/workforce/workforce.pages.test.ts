@@ -6,12 +6,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { systemActor } from '../../../src/platform/auth/actor.js';
-import { addDays, londonDay } from '../../../src/platform/dates.js';
-import { londonMinutes } from '../../../src/modules/workforce/hours.js';
+import { addDays, londonDay, londonInstant } from '../../../src/platform/dates.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
 import { forEachDialect } from '../../helpers.js';
 
 const system = systemActor('test');
+// The hubs' clock is held at 10:00 (London) tomorrow, so the pages behave the same at any real hour.
+const TODAY = addDays(londonDay(new Date()), 1);
+const NOW = londonInstant(TODAY, 10 * 60);
 
 forEachDialect('hubs in the console', (dialect) => {
   let t: TestApp;
@@ -31,6 +33,7 @@ forEachDialect('hubs in the console', (dialect) => {
 
   before(async () => {
     t = await testApp(dialect);
+    t.services.workforce.clock = () => NOW;
     officer = await t.signInAs(['officer']);
     staff = await t.signInAs(['care']);
     viewer = await t.signInAs(['viewer']);
@@ -93,7 +96,7 @@ forEachDialect('hubs in the console', (dialect) => {
   test('booking from the list, then check in by the desk’s QR code, check out, and cancel another', async () => {
     const hub = await t.services.workforce.getHub(hubId);
     const [deskA, deskB] = hub.spaces;
-    const tomorrow = addDays(londonDay(new Date()), 1);
+    const tomorrow = addDays(TODAY, 1);
     const dayPage = await page(staff, `/console/hubs/${hubId}?day=${tomorrow}`);
     assert.match(dayPage.body, /2 desks free to book/);
     assert.match(dayPage.body, /All day \(00:00 to 23:30\)/);
@@ -146,27 +149,32 @@ forEachDialect('hubs in the console', (dialect) => {
     assert.equal(qr.statusCode, 404);
     assert.match(qr.body, /You have no booking of Desk B at Eastgate Community Centre today/);
     await assert.rejects(t.services.workforce.bookingForQr({ type: 'user', id: staff.userId, label: staff.email, permissions: new Set(), roles: [] }, deskB.id), { code: 'HUB_NO_BOOKING_TODAY' });
-    const now = londonMinutes(new Date());
-    if (now < 22 * 60 + 50) {
-      const start = Math.floor(now / 30) * 30;
-      const slot = `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(start % 60).padStart(2, '0')}-23:30`;
-      const today = await form(staff, '/console/hubs/bookings', [
-        ['hubId', hubId],
-        ['spaceId', deskB.id],
-        ['day', londonDay(new Date())],
-        ['slot', slot],
-      ]);
-      assert.equal(today.statusCode, 303, today.body);
-      const scan = await page(staff, `/console/hubs/check-in/${deskB.id}`);
-      assert.equal(scan.statusCode, 200);
-      const action = /action="(\/console\/hubs\/bookings\/[^"]+\/check-in)"/.exec(scan.body)?.[1];
-      assert.ok(action, 'the page has a check-in button');
-      const inside = await form(staff, action, []);
-      assert.equal(inside.statusCode, 303);
-      assert.match((await page(staff, inside.headers.location as string)).body, /You are checked in\./);
-      const out = await form(staff, action.replace('check-in', 'check-out'), []);
-      assert.match((await page(staff, out.headers.location as string)).body, /You are checked out\./);
-    }
+    const today = await form(staff, '/console/hubs/bookings', [
+      ['hubId', hubId],
+      ['spaceId', deskB.id],
+      ['day', TODAY],
+      ['slot', '10:00-23:30'],
+    ]);
+    assert.equal(today.statusCode, 303, today.body);
+    const scan = await page(staff, `/console/hubs/check-in/${deskB.id}`);
+    assert.equal(scan.statusCode, 200);
+    const action = /action="(\/console\/hubs\/bookings\/[^"]+\/check-in)"/.exec(scan.body)?.[1];
+    assert.ok(action, 'the page has a check-in button');
+    const inside = await form(staff, action, []);
+    assert.equal(inside.statusCode, 303);
+    assert.match((await page(staff, inside.headers.location as string)).body, /You are checked in\./);
+    const out = await form(staff, action.replace('check-in', 'check-out'), []);
+    assert.match((await page(staff, out.headers.location as string)).body, /You are checked out\./);
+    // A booking that has ended offers no cancelling.
+    const ended = await t.services.workforce.book(
+      { type: 'user', id: staff.userId, label: staff.email, permissions: new Set(['hubs:book']), roles: ['care'] },
+      { spaceId: deskA.id, day: TODAY, start: '08:00', end: '09:00' },
+      {},
+      londonInstant(TODAY, 7 * 60),
+    );
+    const endedPage = await page(staff, `/console/hubs/bookings/${ended.id}`);
+    assert.equal(endedPage.statusCode, 200);
+    assert.doesNotMatch(endedPage.body, /Cancel booking/);
     const mine = await page(staff, '/console/hubs/bookings');
     assert.match(mine.body, /Past and cancelled/);
   });
@@ -184,7 +192,7 @@ forEachDialect('hubs in the console', (dialect) => {
   });
 
   test('closing the hub from the console cancels bookings; occupancy and the day’s bookings show it', async () => {
-    const day = addDays(londonDay(new Date()), 2);
+    const day = addDays(TODAY, 2);
     const hub = await t.services.workforce.getHub(hubId);
     assert.equal(
       (
