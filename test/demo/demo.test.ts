@@ -3,6 +3,8 @@ import { statSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { type LoadedCounty, loadCounty } from '../../demo/county.js';
 import { ESTATE_COUNTS, planEstate } from '../../demo/estate.js';
+import { HUB_DESKS } from '../../demo/hubs.js';
+import { addDays, londonDay } from '../../src/platform/dates.js';
 import { wealdmoorGeography } from '../../demo/geography.js';
 import { readDevicesFile, type SimDevice, Simulator } from '../../demo/simulator.js';
 import { loadConfig } from '../../src/config.js';
@@ -45,6 +47,29 @@ forEachDialect('the demo county and its simulator', (dialect) => {
     assert.ok(county.estate.ms < LOAD_BUDGET_MS, `took ${county.estate.ms} ms`);
     assert.equal(county.estate.sites, 1090);
     assert.equal(county.estate.devices, planEstate().devices.length);
+  });
+
+  test('has 12 hubs with 300 desks and some rooms, and a month of bookings past and future', async () => {
+    const services = running.services;
+    const today = londonDay(new Date());
+    const loaded = county.hubs;
+    assert.ok(loaded, 'the hubs were loaded');
+    assert.deepEqual([loaded.hubs, loaded.desks, HUB_DESKS.length], [12, 300, 12]);
+    assert.ok(loaded.rooms >= 12);
+    const hubs = await services.workforce.listHubs();
+    assert.equal(hubs.length, 12);
+    assert.equal(hubs.flatMap((h) => h.spaces).filter((s) => s.kind === 'desk').length, 300);
+    const rows = await services.db.k.selectFrom('hub_bookings').select(['day', 'status']).execute();
+    assert.equal(rows.length, loaded.bookings);
+    assert.ok(rows.some((r) => r.day < today) && rows.some((r) => r.day > addDays(today, 7)), 'past and future');
+    for (const status of ['checked_out', 'checked_in', 'released', 'booked'])
+      assert.ok(
+        rows.some((r) => r.status === status),
+        status,
+      );
+    assert.ok(!rows.some((r) => r.day < today && r.status === 'booked'), 'no past booking left waiting');
+    const week = await services.workforce.hubOccupancy(hubs[0].id, addDays(today, -7), today);
+    assert.ok(week.some((d) => d.checkedIn > 0));
   });
 
   test('has bin rounds for every ward, library cards with reservations told, and a school closure being announced', async () => {
