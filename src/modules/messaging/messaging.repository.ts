@@ -320,12 +320,13 @@ function pgRowsOf(rows: NotificationsTable[]): { constants: string; constantReco
     return cells;
   });
   const record = (columns: [keyof NotificationsTable, string][]) => columns.map(([c, type]) => `${c} ${type}`).join(', ') || 'none_ text';
+  const once = new Set(shared.map(([c]) => c));
   return {
     constants: JSON.stringify(one),
     constantRecord: record(shared),
     varying: JSON.stringify(many),
     varyingRecord: record(varying),
-    cell: (column) => (shared.some(([c]) => c === column) ? `k.${column}` : `u.${column}`),
+    cell: (column) => (once.has(column) ? `k.${column}` : `u.${column}`),
   };
 }
 

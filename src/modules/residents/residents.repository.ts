@@ -65,13 +65,13 @@ export class ResidentsRepository {
     return this.db.k.selectFrom('residents').selectAll().where(column, '=', normalised).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst() as Promise<ResidentRow | undefined>;
   }
 
-  /** The erased among these residents. */
   /** Residents erased at or after `since`. */
   async erasedSince(since: Date): Promise<string[]> {
     const rows = await this.db.k.selectFrom('residents').select('id').where('erased_at', '>=', since).execute();
     return rows.map((r) => r.id);
   }
 
+  /** The erased among these residents. */
   async erasedAmong(ids: string[]): Promise<Set<string>> {
     if (!ids.length) return new Set();
     const rows = await this.db.k
