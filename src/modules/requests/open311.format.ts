@@ -4,6 +4,9 @@
  * child per item, named in the singular (services → service, service_requests → request).
  * XML 1.0 with the declaration and no namespace; nulls are empty elements.
  */
+
+import { remember } from '../../platform/remember.js';
+
 export type Open311Format = 'json' | 'xml';
 type Value = string | number | boolean | null | undefined | Value[] | { [key: string]: Value };
 
@@ -95,7 +98,7 @@ export function londonOffsetMinutes(ms: number): number {
 const DAY = 86_400_000;
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 /** "2026-07-01T" for each day asked for (a page of a thousand requests covers a few days). */
-const dayPrefixes = new Map<number, string>();
+const dayPrefix = remember((day: number) => new Date(day * DAY).toISOString().slice(0, 11), 10_000);
 
 /**
  * A W3C date-time in London time with its offset, to the second: 2026-07-01T09:30:00+01:00.
@@ -108,12 +111,7 @@ export function w3cDate(at: Date | null): string | null {
   const minutes = londonOffsetMinutes(ms);
   const local = ms + minutes * 60_000;
   const day = Math.floor(local / DAY);
-  let prefix = dayPrefixes.get(day);
-  if (prefix === undefined) {
-    prefix = new Date(day * DAY).toISOString().slice(0, 11);
-    if (dayPrefixes.size > 10_000) dayPrefixes.clear();
-    dayPrefixes.set(day, prefix);
-  }
+  const prefix = dayPrefix(day);
   const seconds = (local - day * DAY) / 1000;
   return `${prefix}${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:${TWO_DIGITS[seconds % 60]}${minutes ? '+01:00' : '+00:00'}`;
 }

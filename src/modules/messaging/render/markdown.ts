@@ -3,6 +3,8 @@
 // bare URLs, paragraphs and line breaks. Bold, italics, code and HTML are not formatting: they
 // stay as the characters written. The parser works on raw text; renderers escape what they output.
 
+import { remember } from '../../../platform/remember.js';
+
 export type Inline = { type: 'text'; text: string } | { type: 'link'; text: string; url: string; title?: string; auto: boolean } | { type: 'br' };
 
 export type Block =
@@ -101,25 +103,21 @@ function parseInlineLine(line: string, out: Inline[]): void {
 }
 
 /**
- * Paragraphs already parsed, by their lines: a campaign renders one template for many people, and
- * most of its paragraphs come out the same for all of them. What is kept is never changed.
+ * A paragraph parsed, by its lines joined with newlines: kept, as a campaign renders one template
+ * for many people and most of its paragraphs come out the same for all of them.
  */
-const parsedParagraphs = new Map<string, readonly Inline[]>();
-const PARSED_PARAGRAPHS_KEPT = 5000;
-
-/** Lines of a paragraph: trimmed, joined by hard line breaks (Notify renders with `hard_wrap`). */
-export function parseInline(lines: readonly string[]): readonly Inline[] {
-  const key = lines.join('\n');
-  const known = parsedParagraphs.get(key);
-  if (known) return known;
+const parsedParagraph = remember((text: string): readonly Inline[] => {
   const out: Inline[] = [];
-  lines.forEach((line, n) => {
+  text.split('\n').forEach((line, n) => {
     if (n > 0) out.push({ type: 'br' });
     parseInlineLine(line.trim(), out);
   });
-  if (parsedParagraphs.size >= PARSED_PARAGRAPHS_KEPT) parsedParagraphs.clear();
-  parsedParagraphs.set(key, out);
   return out;
+});
+
+/** Lines of a paragraph: trimmed, joined by hard line breaks (Notify renders with `hard_wrap`). */
+export function parseInline(lines: readonly string[]): readonly Inline[] {
+  return parsedParagraph(lines.join('\n'));
 }
 
 function parseList(lines: string[], start: number): { block: Block; next: number } {

@@ -1,6 +1,7 @@
 // Placeholders, optional content and lists, as GOV.UK Notify's notifications_utils/field.py
 // and insensitive_dict.py do them.
 
+import { remember } from '../../../platform/remember.js';
 import { escapeHtml, formattedList } from './text.js';
 
 /** `((name))` or `((flag??text))`; the body cannot contain brackets, so placeholders never nest. */
@@ -34,19 +35,7 @@ export interface Filled {
  * The key Notify compares placeholder names by: case, spaces, hyphens and underscores do not
  * matter, so `((First name))` is filled by `first_name`.
  */
-export function placeholderKey(name: string): string {
-  let key = knownKeys.get(name);
-  if (key === undefined) {
-    key = name.replace(/[ _-]/g, '').toLowerCase();
-    if (knownKeys.size >= KEPT) knownKeys.clear();
-    knownKeys.set(name, key);
-  }
-  return key;
-}
-
-/** Names and texts seen before (a campaign fills one template many times): what is kept is never changed. */
-const knownKeys = new Map<string, string>();
-const KEPT = 5000;
+export const placeholderKey: (name: string) => string = remember((name: string) => name.replace(/[ _-]/g, '').toLowerCase());
 
 function nameOf(body: string): string {
   const at = body.indexOf('??');
@@ -107,11 +96,8 @@ interface Part {
   optional?: string;
 }
 
-const cutTexts = new Map<string, { parts: Part[]; after: string }>();
-
-function cut(text: string): { parts: Part[]; after: string } {
-  let known = cutTexts.get(text);
-  if (known) return known;
+/** Cut once per text (a campaign fills one template many times). */
+const cut = remember((text: string): { parts: Part[]; after: string } => {
   const parts: Part[] = [];
   let last = 0;
   for (const match of text.matchAll(PLACEHOLDER)) {
@@ -122,11 +108,8 @@ function cut(text: string): { parts: Part[]; after: string } {
     parts.push({ before: text.slice(last, at), written: match[0], name, key: placeholderKey(name), ...(flag === -1 ? {} : { optional: body.slice(flag + 2) }) });
     last = at + match[0].length;
   }
-  known = { parts, after: text.slice(last) };
-  if (cutTexts.size >= KEPT) cutTexts.clear();
-  cutTexts.set(text, known);
-  return known;
-}
+  return { parts, after: text.slice(last) };
+});
 
 /**
  * Fills the placeholders of `text`. Optional content `((flag??text))` shows its text when the flag's
