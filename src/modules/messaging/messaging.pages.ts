@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { AppError, type FieldError, platformErrors } from '../../platform/errors.js';
+import { londonDay, londonInstant } from '../../platform/dates.js';
 import { stackedBarChart } from '../../platform/web/chart.js';
 import type { UploadedFile } from '../../platform/web/forms.js';
 import { errorFor, errorList, serveAssets } from '../../platform/web/web.js';
@@ -165,19 +166,7 @@ export const PROVIDER_KIND_FORMS: Record<ProviderKind, { text: string; hint: str
 
 /** Midnight in London on the day of `at`, as an instant (right across the clock changes). */
 export function startOfLondonDay(at: Date): Date {
-  const parts = (d: Date) =>
-    Object.fromEntries(
-      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' })
-        .formatToParts(d)
-        .map((p) => [p.type, Number(p.value)]),
-    ) as Record<string, number>;
-  const offsetAt = (d: Date) => {
-    const p = parts(d);
-    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(d.getTime() / 1000) * 1000;
-  };
-  const p = parts(at);
-  const midnight = Date.UTC(p.year, p.month - 1, p.day);
-  return new Date(midnight - offsetAt(new Date(midnight - offsetAt(at))));
+  return londonInstant(londonDay(at), 0);
 }
 
 /** Pence as people write them: 2p, 4.54p, £1.20. */
@@ -1152,20 +1141,6 @@ const counted = (n: number, [one, many]: [string, string]) => `${n.toLocaleStrin
 /** Money as people write it: 6p, £1,204.00. */
 const money = (pence: number) => (pence < 100 ? formatPence(pence) : `£${(pence / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
 
-/** The instant a London wall-clock time names (in the hour the clocks go forward, an hour later; when they go back, the second). */
-export function londonInstant(year: number, month: number, day: number, hour: number, minute: number): Date {
-  const offsetAt = (ms: number) => {
-    const p = Object.fromEntries(
-      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
-        .formatToParts(new Date(ms))
-        .map((x) => [x.type, Number(x.value)]),
-    ) as Record<string, number>;
-    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - Math.floor(ms / 60_000) * 60_000;
-  };
-  const local = Date.UTC(year, month - 1, day, hour, minute);
-  return new Date(local - offsetAt(local - offsetAt(local)));
-}
-
 /** A time of day as people type it: 14:30, 9.30, 9:30am, 2pm, noon. */
 export function parseTimeOfDay(text: string): { hour: number; minute: number } | undefined {
   const t = text.trim().toLowerCase().replace(/\s+/g, '');
@@ -1201,7 +1176,7 @@ export function scheduleFrom(values: Record<string, string>, now: Date): { at?: 
   if (!values['schedule-time']) errors.push({ field: 'schedule-time', message: 'Enter the time to send the campaign' });
   else if (!time) errors.push({ field: 'schedule-time', message: 'Enter a time, like 9:30am, 14:30 or 2pm' });
   if (errors.length || !date || !time) return { errors };
-  const at = londonInstant(date.y, date.m, date.d, time.hour, time.minute);
+  const at = londonInstant(`${date.y}-${String(date.m).padStart(2, '0')}-${String(date.d).padStart(2, '0')}`, time.hour * 60 + time.minute);
   if (at.getTime() <= now.getTime()) return { errors: [{ field: 'schedule-day', message: 'The date and time must be in the future' }] };
   if (at.getTime() > now.getTime() + MAX_SCHEDULE_DAYS * DAY) return { errors: [{ field: 'schedule-day', message: 'The date must be within a year from today' }] };
   return { at, errors: [] };

@@ -5,6 +5,7 @@
  * XML 1.0 with the declaration and no namespace; nulls are empty elements.
  */
 
+import { londonOffsetMinutes } from '../../platform/dates.js';
 import { remember } from '../../platform/remember.js';
 
 export type Open311Format = 'json' | 'xml';
@@ -71,29 +72,6 @@ export function renderErrors(format: Open311Format, errors: { code: number; desc
 }
 
 // ---------------------------------------------------------------- dates
-
-const summerByYear = new Map<number, [number, number]>();
-
-/** The instant (UTC ms) of 01:00 UTC on the last Sunday of a month: when UK clocks change. */
-function lastSundayOneAm(year: number, month: number): number {
-  const last = new Date(Date.UTC(year, month + 1, 0));
-  return Date.UTC(year, month, last.getUTCDate() - last.getUTCDay(), 1);
-}
-
-/**
- * London's offset from UTC in minutes: British Summer Time (+60) from 01:00 UTC on the last Sunday
- * of March to 01:00 UTC on the last Sunday of October, the rule in force since 1996; else 0.
- * Worked out, not asked of Intl: a thousand requests have three thousand dates.
- */
-export function londonOffsetMinutes(ms: number): number {
-  const year = new Date(ms).getUTCFullYear();
-  let summer = summerByYear.get(year);
-  if (!summer) {
-    summer = [lastSundayOneAm(year, 2), lastSundayOneAm(year, 9)];
-    summerByYear.set(year, summer);
-  }
-  return ms >= summer[0] && ms < summer[1] ? 60 : 0;
-}
 
 const DAY = 86_400_000;
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));

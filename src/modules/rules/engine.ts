@@ -1,4 +1,5 @@
 import type { Logger } from '../../services.js';
+import { londonMinutes } from '../../platform/dates.js';
 import type { Raise } from './alarms.service.js';
 import { daqiBand, DAQI_POLLUTANTS, type DaqiReading, isPollutant, overallDaqi, type Pollutant, pollutantSpec, worstDaqi } from './daqi.js';
 import { conditionWords, metricName } from './describe.js';
@@ -91,12 +92,6 @@ export interface EngineOptions {
 const compare = (v: number, op: Op, x: number) => (op === '>' ? v > x : op === '>=' ? v >= x : op === '<' ? v < x : v <= x);
 const round = (v: number) => Math.round(v * 100) / 100;
 
-const LONDON_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-/** Minutes after midnight, UK time. */
-export function londonMinutes(at: number): number {
-  const [h, m] = LONDON_TIME.format(at).split(':').map(Number);
-  return h * 60 + m;
-}
 const clockMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** Whether a time of day is within hours (from later than to spans midnight). */

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { systemActor } from '../../../src/platform/auth/actor.js';
-import { formatPence, lastDays, londonInstant, parseTimeOfDay, scheduleFrom, smsSummary, startOfLondonDay } from '../../../src/modules/messaging/messaging.pages.js';
+import { formatPence, lastDays, parseTimeOfDay, scheduleFrom, smsSummary, startOfLondonDay } from '../../../src/modules/messaging/messaging.pages.js';
+import { londonInstant } from '../../../src/platform/dates.js';
 import { signToken, splitApiKey } from '../../../src/modules/messaging/notify.auth.js';
 import { renderSms } from '../../../src/modules/messaging/render/index.js';
 import { type Browser, type TestApp, testApp } from '../../app-helpers.js';
@@ -743,10 +744,10 @@ forEachDialect('messaging console pages', (dialect) => {
     assert.deepEqual(parseTimeOfDay('12am'), { hour: 0, minute: 0 });
     assert.deepEqual(parseTimeOfDay('noon'), { hour: 12, minute: 0 });
     for (const bad of ['', '25:00', '9', '13pm', '9:60', 'soon']) assert.equal(parseTimeOfDay(bad), undefined, bad);
-    assert.equal(londonInstant(2026, 1, 15, 9, 30).toISOString(), '2026-01-15T09:30:00.000Z');
-    assert.equal(londonInstant(2026, 7, 15, 9, 30).toISOString(), '2026-07-15T08:30:00.000Z');
-    assert.equal(londonInstant(2026, 3, 29, 1, 30).toISOString(), '2026-03-29T01:30:00.000Z', 'a time the clocks skip is an hour later');
-    assert.equal(londonInstant(2026, 10, 25, 1, 30).toISOString(), '2026-10-25T01:30:00.000Z', 'a time that happens twice is the second');
+    assert.equal(londonInstant('2026-01-15', 9 * 60 + 30).toISOString(), '2026-01-15T09:30:00.000Z');
+    assert.equal(londonInstant('2026-07-15', 9 * 60 + 30).toISOString(), '2026-07-15T08:30:00.000Z');
+    assert.equal(londonInstant('2026-03-29', 1 * 60 + 30).toISOString(), '2026-03-29T01:30:00.000Z', 'a time the clocks skip is an hour later');
+    assert.equal(londonInstant('2026-10-25', 1 * 60 + 30).toISOString(), '2026-10-25T01:30:00.000Z', 'a time that happens twice is the second');
     const days = lastDays(14, new Date('2026-04-05T12:00:00Z'));
     assert.equal(days.length, 14);
     assert.equal(days[0].toISOString(), '2026-03-23T00:00:00.000Z');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import { escapeXml, londonOffsetMinutes, parseW3c, render, w3cDate } from '../../../src/modules/requests/open311.format.js';
+import { escapeXml, parseW3c, render, w3cDate } from '../../../src/modules/requests/open311.format.js';
+import { londonOffsetMinutes } from '../../../src/platform/dates.js';
 
 test('London’s offset is worked out as Intl gives it, hour by hour across the clock changes of several years', () => {
   const intl = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'longOffset' });
