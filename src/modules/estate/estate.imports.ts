@@ -4,7 +4,7 @@ import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db, Executor } from '../../platform/db/database.js';
 import { toJson } from '../../platform/db/dialect.js';
 import type { FieldError } from '../../platform/errors.js';
-import { newId } from '../../platform/ids.js';
+import { isUuid, newId } from '../../platform/ids.js';
 import type { JobQueue } from '../../platform/jobs/index.js';
 import { finderOver, sortAreas, toLoaded } from './areas.js';
 import { estateErrors } from './estate.errors.js';
@@ -22,7 +22,7 @@ import {
   type SiteCreate,
 } from './estate.schema.js';
 import type { EstateService, Origin } from './estate.service.js';
-import { connectivityRow, isPersonalType, isUuidLike } from './mapping.js';
+import { connectivityRow, isPersonalType } from './mapping.js';
 import { type AreaGeometry, bboxOf, geometryProblem } from './geo.js';
 import { readPostcodes } from './postcodes.js';
 import { asFieldErrors, credentialsCsv, deviceInput, devicesCsv, MAX_REPORTED_ERRORS, readDevicesTable, readSitesTable, rowErrors, siteInput, sitesCsv } from './imports.js';
@@ -419,7 +419,7 @@ export class EstateImports {
   }
 
   async getImport(id: string): Promise<ImportView> {
-    const row = isUuidLike(id) ? await this.repo.findImport(id.toLowerCase()) : undefined;
+    const row = isUuid(id) ? await this.repo.findImport(id.toLowerCase()) : undefined;
     if (!row) throw estateErrors.IMPORT_NOT_FOUND();
     return {
       id: row.id,

@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Insertable, type SelectQueryBuilder, sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db/database.js';
 import { ilike } from '../../platform/db/dialect.js';
+import { isUuid } from '../../platform/ids.js';
 import type { Tables } from '../../platform/db/tables.js';
 import type { EstateFilter } from './estate.schema.js';
 
@@ -642,10 +643,6 @@ export class EstateRepository {
       .limit(limit)
       .execute();
   }
-}
-
-export function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 }
 
 /** LIKE escapes differ between the dialects; search words simply drop the wildcard characters. */

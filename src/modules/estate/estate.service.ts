@@ -6,7 +6,7 @@ import type { AuditService } from '../../platform/audit/audit.service.js';
 import type { Db } from '../../platform/db/database.js';
 import { isUniqueViolation, toJson } from '../../platform/db/dialect.js';
 import type { EventBus } from '../../platform/events/index.js';
-import { newId } from '../../platform/ids.js';
+import { isUuid, newId } from '../../platform/ids.js';
 import type { JobQueue } from '../../platform/jobs/index.js';
 import type { Logger } from '../../services.js';
 import { estateErrors } from './estate.errors.js';
@@ -33,7 +33,7 @@ import type {
 import { type AreaFinder, AreaIndex } from './areas.js';
 import { EstateImports } from './estate.imports.js';
 import { bboxAround, distanceMetres } from './geo.js';
-import { connectivityRow, isPersonalType, isUuidLike, normalisePostcode, postcodeKey, toDeviceView, toProfile, toSiteView } from './mapping.js';
+import { connectivityRow, isPersonalType, normalisePostcode, postcodeKey, toDeviceView, toProfile, toSiteView } from './mapping.js';
 import { BUILT_IN_PROFILES } from './profiles.js';
 
 export type { Origin } from '../../platform/audit/origin.js';
@@ -121,7 +121,7 @@ export class EstateService {
 
   /** MQTT CONNECT: the username is the device id, the password its MQTT password. */
   async deviceForMqtt(username: string, password: string | Buffer): Promise<DeviceAuth | undefined> {
-    if (!isUuidLike(username)) return undefined;
+    if (!isUuid(username)) return undefined;
     const entry = await this.cachedAuth(`i:${username.toLowerCase()}`, () => this.repo.findDeviceBy('id', username.toLowerCase()));
     if (!entry) return undefined;
     return safeEqual(hashToken(this.secret, password.toString()), entry.mqttHash) ? entry.auth : undefined;
@@ -135,7 +135,7 @@ export class EstateService {
   }
 
   async deviceAuth(deviceId: string): Promise<DeviceAuth | undefined> {
-    if (!isUuidLike(deviceId)) return undefined;
+    if (!isUuid(deviceId)) return undefined;
     return (await this.cachedAuth(`i:${deviceId.toLowerCase()}`, () => this.repo.findDeviceBy('id', deviceId.toLowerCase())))?.auth;
   }
 
@@ -419,7 +419,7 @@ export class EstateService {
   }
 
   async getSite(id: string, options: { includePersonal?: boolean } = {}): Promise<SiteView> {
-    const row = isUuidLike(id) ? await this.repo.findSite(id.toLowerCase()) : undefined;
+    const row = isUuid(id) ? await this.repo.findSite(id.toLowerCase()) : undefined;
     if (!row || (row.is_personal && options.includePersonal === false)) throw estateErrors.SITE_NOT_FOUND();
     return toSiteView(row);
   }
@@ -536,7 +536,7 @@ export class EstateService {
   // ---------------------------------------------------------------- devices
 
   async getDevice(id: string, options: { includePersonal?: boolean } = {}): Promise<DeviceView> {
-    const row = isUuidLike(id) ? await this.repo.findDevice(id.toLowerCase()) : undefined;
+    const row = isUuid(id) ? await this.repo.findDevice(id.toLowerCase()) : undefined;
     if (!row || (row.is_personal && options.includePersonal === false)) throw estateErrors.DEVICE_NOT_FOUND();
     return toDeviceView(row);
   }

@@ -117,7 +117,3 @@ export function postcodeKey(text: string | null | undefined): string | null {
   const p = normalisePostcode(text?.trim());
   return p && UK_POSTCODE.test(p) ? p : null;
 }
-
-export function isUuidLike(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
-}

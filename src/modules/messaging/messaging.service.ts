@@ -7,7 +7,7 @@ import type { Db, Executor } from '../../platform/db/database.js';
 import { isUniqueViolation } from '../../platform/db/dialect.js';
 import { AppError } from '../../platform/errors.js';
 import type { EventBus } from '../../platform/events/index.js';
-import { newId } from '../../platform/ids.js';
+import { isUuid, newId } from '../../platform/ids.js';
 import { messagingErrors } from './messaging.errors.js';
 import {
   ERASED_REASON,
@@ -787,9 +787,6 @@ function isCallbackUrl(url: string): boolean {
     return false;
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string) => UUID.test(s);
 
 function toServiceView(r: MessageServicesTable): ServiceView {
   return {
